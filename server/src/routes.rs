@@ -1,0 +1,214 @@
+//! The routes. WebSocket routes answer any path below with an upgrade; the fault
+//! routes reproduce what browsers meet in the wild.
+//!
+//! | route | does |
+//! |---|---|
+//! | `/echo[?id=ID]` | echoes each message with its type; with `id`, records the close the client sent |
+//! | `/closes?id=ID` | sends `"CODE REASON"` of the close recorded for `ID` (waits up to 10 s), then closes |
+//! | `/close?code=C&reason=R` | the server closes at once with `C` and `R` |
+//! | `/burst?n=N` | sends N messages, even ones text `"i"`, odd ones binary `i` as u32 big-endian, then closes 1000 |
+//! | `/flood?n=N&size=S` | sends N binary messages of S bytes, then closes 1000 |
+//! | `/large?size=S` | sends one binary message of S bytes (byte i = i mod 251), then echoes |
+//! | `/abrupt` | sends `"bye"`, then drops the TCP connection with no close frame |
+//! | `/reject` | answers the upgrade with HTTP 403 |
+//! | `/plain` | a plain HTTP page, not a WebSocket server |
+//! | `/protocols` | selects the first of `chat.v1`, `chat.v2` the client offered, sends it as text, then echoes |
+//! | anything else | the demo page's files, with `--www` |
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::SinkExt;
+use serde::Deserialize;
+use tokio::sync::Notify;
+
+/// Large enough for the 16 MiB (and larger) round trips; tungstenite's default
+/// limit is 16 MiB.
+const MAX_MESSAGE: usize = 256 << 20;
+
+#[derive(Clone, Default)]
+struct AppState {
+    closes: Arc<Mutex<HashMap<String, (u16, String)>>>,
+    recorded: Arc<Notify>,
+}
+
+pub fn router(www: Option<PathBuf>) -> Router {
+    let router = Router::new()
+        .route("/echo", get(echo))
+        .route("/closes", get(closes))
+        .route("/close", get(server_close))
+        .route("/burst", get(burst))
+        .route("/flood", get(flood))
+        .route("/large", get(large))
+        .route("/abrupt", get(abrupt))
+        .route("/reject", get(|| async { (StatusCode::FORBIDDEN, "forbidden") }))
+        .route("/plain", get(|| async { "a plain HTTP page, not a WebSocket server" }))
+        .route("/protocols", get(protocols))
+        .with_state(AppState::default());
+    match www {
+        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => router,
+    }
+}
+
+fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE)
+}
+
+#[derive(Deserialize)]
+struct IdQuery {
+    id: Option<String>,
+}
+
+async fn echo(ws: WebSocketUpgrade, Query(query): Query<IdQuery>, State(state): State<AppState>) -> Response {
+    upgrade(ws).on_upgrade(move |socket| async move {
+        let close = echo_until_close(socket).await;
+        if let Some(id) = query.id {
+            record_close(&state, id, close);
+        }
+    })
+}
+
+/// Echoes until the client closes; returns the close it sent (1006 if none).
+async fn echo_until_close(mut socket: WebSocket) -> (u16, String) {
+    while let Some(Ok(message)) = socket.recv().await {
+        match message {
+            Message::Text(_) | Message::Binary(_) => {
+                if socket.send(message).await.is_err() {
+                    break;
+                }
+            }
+            Message::Close(Some(frame)) => return (frame.code, frame.reason.to_string()),
+            Message::Close(None) => return (1005, String::new()),
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+    (1006, String::new())
+}
+
+fn record_close(state: &AppState, id: String, close: (u16, String)) {
+    if let Ok(mut closes) = state.closes.lock() {
+        closes.insert(id, close);
+    }
+    state.recorded.notify_waiters();
+}
+
+async fn closes(ws: WebSocketUpgrade, Query(query): Query<IdQuery>, State(state): State<AppState>) -> Response {
+    ws.on_upgrade(move |mut socket| async move {
+        let id = query.id.unwrap_or_default();
+        let report = tokio::time::timeout(Duration::from_secs(10), wait_for_close(&state, &id))
+            .await
+            .unwrap_or_else(|_| "none".to_owned());
+        let _ = socket.send(Message::Text(report.into())).await;
+        close_and_drain(socket, 1000, "").await;
+    })
+}
+
+async fn wait_for_close(state: &AppState, id: &str) -> String {
+    loop {
+        let notified = state.recorded.notified();
+        if let Some((code, reason)) = state.closes.lock().ok().and_then(|closes| closes.get(id).cloned()) {
+            return format!("{code} {reason}");
+        }
+        notified.await;
+    }
+}
+
+/// Sends a close frame and waits for the client's, so the close is clean.
+async fn close_and_drain(mut socket: WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_ok() {
+        while let Some(Ok(_)) = socket.recv().await {}
+    }
+}
+
+#[derive(Deserialize)]
+struct CloseQuery {
+    code: Option<u16>,
+    reason: Option<String>,
+}
+
+async fn server_close(ws: WebSocketUpgrade, Query(query): Query<CloseQuery>) -> Response {
+    ws.on_upgrade(move |socket| async move {
+        let reason = query.reason.unwrap_or_default();
+        close_and_drain(socket, query.code.unwrap_or(1000), &reason).await;
+    })
+}
+
+#[derive(Deserialize)]
+struct CountQuery {
+    n: Option<u32>,
+    size: Option<usize>,
+}
+
+async fn burst(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
+    ws.on_upgrade(move |mut socket| async move {
+        for i in 0..query.n.unwrap_or(1000) {
+            let message = if i % 2 == 0 {
+                Message::Text(i.to_string().into())
+            } else {
+                Message::Binary(i.to_be_bytes().to_vec().into())
+            };
+            if socket.feed(message).await.is_err() {
+                return;
+            }
+        }
+        close_and_drain(socket, 1000, "done").await;
+    })
+}
+
+async fn flood(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
+    ws.on_upgrade(move |mut socket| async move {
+        let payload = axum::body::Bytes::from(vec![0xab; query.size.unwrap_or(64)]);
+        for _ in 0..query.n.unwrap_or(1000) {
+            // `feed` queues without a flush per message; the close flushes.
+            if socket.feed(Message::Binary(payload.clone())).await.is_err() {
+                return;
+            }
+        }
+        close_and_drain(socket, 1000, "done").await;
+    })
+}
+
+async fn large(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
+    upgrade(ws).on_upgrade(move |mut socket| async move {
+        let payload: Vec<u8> = (0..query.size.unwrap_or(1 << 20)).map(|i| (i % 251) as u8).collect();
+        if socket.send(Message::Binary(payload.into())).await.is_ok() {
+            echo_until_close(socket).await;
+        }
+    })
+}
+
+async fn abrupt(ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(|mut socket| async move {
+        let _ = socket.send(Message::Text("bye".into())).await;
+        // Dropping the socket closes the TCP connection without a close frame.
+        drop(socket);
+    })
+}
+
+async fn protocols(ws: WebSocketUpgrade) -> Response {
+    let ws = upgrade(ws).protocols(["chat.v1", "chat.v2"]);
+    let selected = ws
+        .selected_protocol()
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    ws.on_upgrade(move |mut socket| async move {
+        if socket.send(Message::Text(selected.into())).await.is_ok() {
+            echo_until_close(socket).await;
+        }
+    })
+    .into_response()
+}

@@ -1,0 +1,164 @@
+//! The crate's one error type.
+
+use crate::{CloseEvent, ReadyState};
+
+/// A `Result` whose error is this crate's [`Error`].
+///
+/// # Example
+///
+/// ```
+/// fn check(code: u16) -> websocket_web::Result<()> {
+///     websocket_web::CloseCode::from(code).check_sendable()
+/// }
+/// assert!(check(1000).is_ok());
+/// assert!(check(1001).is_err());
+/// ```
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, as a value: no panics, no bare `JsValue`s.
+///
+/// Input errors (`Invalid*`, `UrlHasFragment`, `ReasonTooLong`, `DuplicateProtocol`)
+/// are found in Rust before the browser is asked, carry the bad input, and leave the
+/// socket untouched. Connection errors carry the [`CloseEvent`] the browser reported.
+///
+/// # Example
+///
+/// ```
+/// use websocket_web::{CloseCode, Error};
+///
+/// let err = CloseCode::from(1001).check_sendable().unwrap_err();
+/// assert_eq!(err, Error::InvalidCloseCode { code: 1001 });
+/// assert_eq!(
+///     err.to_string(),
+///     "close code 1001 cannot be sent by a browser: use 1000 or 3000-4999",
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL could not be parsed, even against the page's or worker's base URL.
+    /// Fix the URL; nothing was sent.
+    #[error("invalid WebSocket URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What the URL parser said.
+        reason: String,
+    },
+
+    /// The URL's scheme is not `ws:`, `wss:`, `http:` or `https:`.
+    #[error("invalid WebSocket URL {url:?}: scheme {scheme:?} is not ws, wss, http or https")]
+    InvalidScheme {
+        /// The URL as given.
+        url: String,
+        /// The scheme found, without the colon.
+        scheme: String,
+    },
+
+    /// The URL has a fragment (`#...`), which WebSocket URLs may not have.
+    #[error("invalid WebSocket URL {url:?}: a WebSocket URL cannot have a fragment")]
+    UrlHasFragment {
+        /// The URL as given.
+        url: String,
+    },
+
+    /// A subprotocol name is empty or has a character that is not allowed in an
+    /// HTTP token (RFC 7230), such as a space, comma or non-ASCII letter.
+    #[error("invalid subprotocol {protocol:?}: must be a non-empty HTTP token")]
+    InvalidProtocol {
+        /// The offending protocol name.
+        protocol: String,
+    },
+
+    /// The same subprotocol was offered twice.
+    #[error("subprotocol {protocol:?} is offered more than once")]
+    DuplicateProtocol {
+        /// The repeated protocol name.
+        protocol: String,
+    },
+
+    /// A close code a browser may not send: only 1000 and 3000-4999 are allowed.
+    #[error("close code {code} cannot be sent by a browser: use 1000 or 3000-4999")]
+    InvalidCloseCode {
+        /// The rejected code.
+        code: u16,
+    },
+
+    /// A close reason longer than 123 bytes of UTF-8.
+    #[error("close reason is {bytes} bytes of UTF-8, the limit is 123")]
+    ReasonTooLong {
+        /// Its length in UTF-8 bytes.
+        bytes: usize,
+    },
+
+    /// The connection could not be opened: refused, rejected during the HTTP
+    /// upgrade (e.g. 403), not a WebSocket server, or a protocol mismatch. Browsers
+    /// hide which: the event carries code 1006. Retry later or report it.
+    #[error("connection failed: {0}")]
+    ConnectionFailed(CloseEvent),
+
+    /// An open connection ended abnormally (e.g. the network dropped, code 1006).
+    /// The stream yields this once, then ends.
+    #[error("connection closed abnormally: {0}")]
+    ConnectionClosed(CloseEvent),
+
+    /// A send or close was attempted while the socket was not open. The browser
+    /// would silently drop the data; here nothing was sent.
+    #[error("the socket is {state}, not open: nothing was sent")]
+    NotOpen {
+        /// The state the socket was in.
+        state: ReadyState,
+    },
+
+    /// The browser refused the connection for security reasons: a blocked port
+    /// (such as 6000) or `ws:` from an `https:` page.
+    #[error("the browser refused the connection: {message}")]
+    Security {
+        /// The browser's message.
+        message: String,
+    },
+
+    /// The bytes of a `Blob` message could not be read.
+    #[error("could not read Blob: {message}")]
+    BlobRead {
+        /// The browser's message.
+        message: String,
+    },
+
+    /// A message arrived whose data is neither text, `ArrayBuffer` nor `Blob`.
+    /// Browsers do not do this; it is reported rather than assumed away.
+    #[error("received a message of unexpected type {type_name}")]
+    UnexpectedMessageType {
+        /// The JavaScript type found.
+        type_name: String,
+    },
+
+    /// Any other JavaScript exception, by its `DOMException` name and message.
+    #[error("{name}: {message}")]
+    Js {
+        /// The exception's name (e.g. `InvalidStateError`).
+        name: String,
+        /// The exception's message.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The [`CloseEvent`] behind a connection error, if this is one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use websocket_web::{CloseCode, CloseEvent, Error};
+    ///
+    /// let event = CloseEvent { code: CloseCode::Abnormal, reason: String::new(), was_clean: false };
+    /// let err = Error::ConnectionFailed(event.clone());
+    /// assert_eq!(err.close_event(), Some(&event));
+    /// ```
+    pub fn close_event(&self) -> Option<&CloseEvent> {
+        match self {
+            Self::ConnectionFailed(event) | Self::ConnectionClosed(event) => Some(event),
+            _ => None,
+        }
+    }
+}

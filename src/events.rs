@@ -1,0 +1,153 @@
+//! The JS boundary: the only module that owns JS closures and listeners, and
+//! turns browser events and exceptions into Rust values.
+//!
+//! Every listener is an [`EventListener`] that removes itself when dropped, so the
+//! lifetime of each closure is that of the Rust value holding it. A closure dropped
+//! while the browser is running it (a socket dropped from inside its own message
+//! handler) is freed by wasm-bindgen only after that call returns.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::{CloseCode, CloseEvent, Error, Message};
+
+static LIVE_LISTENERS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many event listeners this crate has attached to sockets and not yet
+/// removed, across all sockets of this thread or worker. With every socket
+/// dropped, it is 0: tests and apps can check that nothing leaks.
+///
+/// # Example
+///
+/// ```
+/// // No socket exists yet, so no listener is attached.
+/// assert_eq!(websocket_web::live_listeners(), 0);
+/// ```
+pub fn live_listeners() -> usize {
+    LIVE_LISTENERS.load(Ordering::Relaxed)
+}
+
+/// A browser event on a socket, translated.
+pub(crate) enum SocketEvent {
+    Open,
+    Message(Result<Message, Error>),
+    /// The browser's `error` event, which carries no detail.
+    Error,
+    Close(CloseEvent),
+}
+
+/// A listener that is removed, and its closure released, when dropped.
+#[must_use = "the listener is removed when dropped"]
+struct EventListener {
+    target: web_sys::EventTarget,
+    kind: &'static str,
+    callback: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl EventListener {
+    fn new(
+        target: &web_sys::EventTarget,
+        kind: &'static str,
+        callback: impl FnMut(web_sys::Event) + 'static,
+    ) -> Self {
+        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(callback);
+        // Cannot throw for a function listener; were it to, the listener is simply
+        // not attached and removing it later is a no-op.
+        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
+        Self {
+            target: target.clone(),
+            kind,
+            callback,
+        }
+    }
+}
+
+impl Drop for EventListener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+        LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The four listeners of one socket; dropping this detaches them all.
+#[must_use = "the listeners are removed when dropped"]
+pub(crate) struct SocketListeners {
+    _listeners: [EventListener; 4],
+}
+
+impl SocketListeners {
+    /// Attaches `open`, `message`, `error` and `close` listeners that hand each
+    /// event, translated, to `on_event`.
+    pub(crate) fn attach(socket: &web_sys::WebSocket, on_event: Rc<dyn Fn(SocketEvent)>) -> Self {
+        let target: &web_sys::EventTarget = socket.as_ref();
+        let open = {
+            let on_event = Rc::clone(&on_event);
+            EventListener::new(target, "open", move |_| on_event(SocketEvent::Open))
+        };
+        let message = {
+            let on_event = Rc::clone(&on_event);
+            EventListener::new(target, "message", move |event| {
+                // The event name guarantees the type; no runtime check needed.
+                let event: web_sys::MessageEvent = event.unchecked_into();
+                on_event(SocketEvent::Message(message_from_data(event.data())));
+            })
+        };
+        let error = {
+            let on_event = Rc::clone(&on_event);
+            EventListener::new(target, "error", move |_| on_event(SocketEvent::Error))
+        };
+        let close = EventListener::new(target, "close", move |event| {
+            let event: web_sys::CloseEvent = event.unchecked_into();
+            on_event(SocketEvent::Close(CloseEvent {
+                code: CloseCode::from(event.code()),
+                reason: event.reason(),
+                was_clean: event.was_clean(),
+            }));
+        });
+        Self {
+            _listeners: [open, message, error, close],
+        }
+    }
+}
+
+/// A `MessageEvent.data` as a message: a string, an `ArrayBuffer` (copied once)
+/// or a `Blob` (kept as is).
+fn message_from_data(data: JsValue) -> Result<Message, Error> {
+    if let Some(text) = data.as_string() {
+        return Ok(Message::Text(text));
+    }
+    if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+        return Ok(Message::Binary(Uint8Array::new(buffer).to_vec()));
+    }
+    match data.dyn_into::<web_sys::Blob>() {
+        Ok(blob) => Ok(Message::Blob(blob)),
+        Err(other) => Err(Error::UnexpectedMessageType {
+            type_name: other.js_typeof().as_string().unwrap_or_default(),
+        }),
+    }
+}
+
+/// A thrown JS value as an [`Error`], keyed on the `DOMException` name, which
+/// (unlike the message) is the same in every browser.
+pub(crate) fn error_from_js(thrown: JsValue) -> Error {
+    match gloo_utils::errors::JsError::try_from(thrown) {
+        Ok(error) if error.name == "SecurityError" => Error::Security {
+            message: error.message,
+        },
+        Ok(error) => Error::Js {
+            name: error.name,
+            message: error.message,
+        },
+        Err(not_an_error) => Error::Js {
+            name: "Error".to_owned(),
+            message: not_an_error.to_string(),
+        },
+    }
+}

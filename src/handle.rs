@@ -1,0 +1,404 @@
+//! [`Handle`]: what every part of a socket can do — read its state, send, close,
+//! await its close — and the [`Closed`] future.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use crate::events::error_from_js;
+use crate::shared::Shared;
+use crate::{check_close_reason, BinaryType, CloseCode, CloseEvent, Error, Message, ReadyState, Result};
+
+/// A cloneable handle on one socket: state getters, immediate sends, close.
+///
+/// [`WebSocket`](crate::WebSocket), [`Sender`](crate::Sender) and
+/// [`Receiver`](crate::Receiver) dereference to it, and
+/// [`handle`](Handle::handle) gives an owned clone, so a socket split into halves
+/// can still be closed from anywhere. The socket is closed (code 1000) and its
+/// listeners removed when the last socket, half and handle is dropped.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> websocket_web::Result<()> {
+/// use websocket_web::{ReadyState, WebSocket};
+///
+/// let socket = WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+/// let handle = socket.handle();
+/// assert_eq!(handle.ready_state(), ReadyState::Open);
+/// handle.send_text("hello")?;
+/// handle.close_with(4001, "bye")?;
+/// let event = handle.closed().await;
+/// assert_eq!(event.code, 4001);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Rc<Shared>,
+}
+
+impl Handle {
+    pub(crate) fn from_shared(shared: Rc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Rc<Shared> {
+        &self.shared
+    }
+
+    /// An owned clone of this handle.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// let handle = socket.handle();
+    /// let (_sender, _receiver) = socket.split();
+    /// handle.close()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.clone()
+    }
+
+    /// The URL the socket connected to, after resolution (always `ws:` or `wss:`).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("http://127.0.0.1:8080/echo").await?;
+    /// assert_eq!(socket.url(), "ws://127.0.0.1:8080/echo");
+    /// # Ok(()) }
+    /// ```
+    pub fn url(&self) -> String {
+        self.shared.socket.url()
+    }
+
+    /// The subprotocol the server selected, or `""`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::builder("ws://127.0.0.1:8080/protocols")
+    ///     .protocols(["chat.v2", "chat.v1"])
+    ///     .connect()
+    ///     .await?;
+    /// println!("server chose {}", socket.protocol());
+    /// # Ok(()) }
+    /// ```
+    pub fn protocol(&self) -> String {
+        self.shared.socket.protocol()
+    }
+
+    /// The extensions the server selected (e.g. `permessage-deflate`), or `""`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// println!("extensions: {:?}", socket.extensions());
+    /// # Ok(()) }
+    /// ```
+    pub fn extensions(&self) -> String {
+        self.shared.socket.extensions()
+    }
+
+    /// The socket's `readyState`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::ReadyState;
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// assert_eq!(socket.ready_state(), ReadyState::Open);
+    /// # Ok(()) }
+    /// ```
+    pub fn ready_state(&self) -> ReadyState {
+        self.shared.ready_state()
+    }
+
+    /// Bytes queued by sends but not yet handed to the network: the browser's
+    /// `bufferedAmount`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// socket.send_bytes(&[0; 1024])?;
+    /// println!("{} bytes waiting", socket.buffered_amount());
+    /// # Ok(()) }
+    /// ```
+    pub fn buffered_amount(&self) -> u32 {
+        self.shared.socket.buffered_amount()
+    }
+
+    /// How binary messages are delivered, as set on the builder.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::{BinaryType, WebSocket};
+    /// let socket = WebSocket::builder("ws://127.0.0.1:8080/echo")
+    ///     .binary_type(BinaryType::Blob)
+    ///     .connect()
+    ///     .await?;
+    /// assert_eq!(socket.binary_type(), BinaryType::Blob);
+    /// # Ok(()) }
+    /// ```
+    pub fn binary_type(&self) -> BinaryType {
+        match self.shared.socket.binary_type() {
+            web_sys::BinaryType::Blob => BinaryType::Blob,
+            _ => BinaryType::ArrayBuffer,
+        }
+    }
+
+    /// Sends a text message now, without waiting for buffer space.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`] if the socket is not open (the browser would drop the
+    /// message silently); [`Error::Js`] if the browser throws.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// socket.send_text("an example message")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_text(&self, text: &str) -> Result<()> {
+        self.check_open()?;
+        self.shared.socket.send_with_str(text).map_err(error_from_js)
+    }
+
+    /// Sends a binary message now (as an `ArrayBuffer` view, never a slow `Blob`).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_text`](Handle::send_text).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// let mut buffer = [0u8; 5];
+    /// buffer[..4].copy_from_slice(&std::f32::consts::PI.to_be_bytes());
+    /// buffer[4] = 127;
+    /// socket.send_bytes(&buffer)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
+        self.check_open()?;
+        send_bytes_to(&self.shared.socket, bytes).map_err(error_from_js)
+    }
+
+    /// Sends a `Blob` now.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_text`](Handle::send_text).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// let blob = web_sys::Blob::new().map_err(|_| websocket_web::Error::BlobRead { message: "no Blob".into() })?;
+    /// socket.send_blob(&blob)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_blob(&self, blob: &web_sys::Blob) -> Result<()> {
+        self.check_open()?;
+        self.shared.socket.send_with_blob(blob).map_err(error_from_js)
+    }
+
+    /// Sends any [`Message`] now.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_text`](Handle::send_text).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::Message;
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// socket.send(&Message::from("hi"))?;
+    /// socket.send(&Message::from(vec![1, 2, 3]))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send(&self, message: &Message) -> Result<()> {
+        match message {
+            Message::Text(text) => self.send_text(text),
+            Message::Binary(bytes) => self.send_bytes(bytes),
+            Message::Blob(blob) => self.send_blob(blob),
+        }
+    }
+
+    /// Starts the closing handshake with code 1000 (normal closure) and no reason.
+    ///
+    /// Unlike the browser's `close()`, which sends no code (1005 at the server),
+    /// this always sends 1000.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`] if the socket is already closing or closed.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// socket.close()?;
+    /// assert!(socket.closed().await.was_clean);
+    /// # Ok(()) }
+    /// ```
+    pub fn close(&self) -> Result<()> {
+        self.close_with(CloseCode::Normal, "")
+    }
+
+    /// Starts the closing handshake with code 1000 and a reason.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ReasonTooLong`] over 123 bytes; [`Error::NotOpen`] if already
+    /// closing or closed.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// socket.close_with_reason("done")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn close_with_reason(&self, reason: &str) -> Result<()> {
+        self.close_with(CloseCode::Normal, reason)
+    }
+
+    /// Starts the closing handshake with a code and a reason, checked as the
+    /// standard says before the browser is asked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCloseCode`] unless the code is 1000 or 3000–4999;
+    /// [`Error::ReasonTooLong`] over 123 bytes; [`Error::NotOpen`] if already
+    /// closing or closed.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::Error;
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// assert_eq!(socket.close_with(1001, ""), Err(Error::InvalidCloseCode { code: 1001 }));
+    /// socket.close_with(4001, "bye")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn close_with(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
+        let code = code.into();
+        code.check_sendable()?;
+        check_close_reason(reason)?;
+        match self.ready_state() {
+            ReadyState::Connecting | ReadyState::Open => self
+                .shared
+                .socket
+                .close_with_code_and_reason(u16::from(code), reason)
+                .map_err(error_from_js),
+            state => Err(Error::NotOpen { state }),
+        }
+    }
+
+    /// Waits until the socket has closed, and gives how.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// let event = socket.closed().await;
+    /// println!("closed: {} {:?} clean={}", event.code, event.reason, event.was_clean);
+    /// # Ok(()) }
+    /// ```
+    pub fn closed(&self) -> Closed {
+        Closed {
+            shared: Rc::clone(&self.shared),
+        }
+    }
+
+    /// How the socket closed, if it has.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// assert_eq!(socket.close_event(), None);
+    /// # Ok(()) }
+    /// ```
+    pub fn close_event(&self) -> Option<CloseEvent> {
+        self.shared.close_event()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        match self.ready_state() {
+            ReadyState::Open => Ok(()),
+            state => Err(Error::NotOpen { state }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("url", &self.url())
+            .field("ready_state", &self.ready_state())
+            .finish()
+    }
+}
+
+/// Browsers refuse to send a view of shared (threaded) wasm memory, so with
+/// atomics the bytes are first copied into a fresh buffer.
+fn send_bytes_to(socket: &web_sys::WebSocket, bytes: &[u8]) -> std::result::Result<(), wasm_bindgen::JsValue> {
+    if cfg!(target_feature = "atomics") {
+        socket.send_with_array_buffer_view(&js_sys::Uint8Array::from(bytes))
+    } else {
+        socket.send_with_u8_array(bytes)
+    }
+}
+
+/// Resolves to the [`CloseEvent`] once the socket has closed; see
+/// [`Handle::closed`]. Keeps the socket alive while pending.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> websocket_web::Result<()> {
+/// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/close?code=4000").await?;
+/// let closed: websocket_web::Closed = socket.closed();
+/// assert_eq!(closed.await.code, 4000);
+/// # Ok(()) }
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Closed {
+    shared: Rc<Shared>,
+}
+
+impl Future for Closed {
+    type Output = CloseEvent;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CloseEvent> {
+        self.shared.poll_closed(cx)
+    }
+}

@@ -1,0 +1,78 @@
+//! The browser's WebSocket as a typed, safe, leak-free Rust API, for
+//! `wasm32-unknown-unknown` in pages and dedicated workers.
+//!
+//! - [`WebSocket::connect`] resolves when the socket is open; the socket is a
+//!   `Stream` of `Result<`[`Message`]`>` and a `Sink<`[`Message`]`>`, and
+//!   [`split`](WebSocket::split)s into halves that can live in different tasks.
+//! - Every bad input is a typed [`Error`] found before the browser is asked: URL
+//!   scheme and fragment, subprotocol tokens, close codes and reasons; sending on a
+//!   closed socket is an error, not silently dropped.
+//! - A clean close ends the stream; an abnormal one yields one
+//!   [`Error::ConnectionClosed`] with its [`CloseEvent`]. [`Handle::closed`]
+//!   always gives the `CloseEvent`.
+//! - [`Callbacks`] mirror `onopen`/`onmessage`/`onerror`/`onclose` for code that
+//!   does not use async.
+//! - Dropping the socket (every half and handle) closes it with 1000 and removes
+//!   every listener; [`live_listeners`] and [`live_sockets`] let you check.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use futures_util::{SinkExt, StreamExt};
+//! use websocket_web::{BinaryType, CloseCode, Message, WebSocket};
+//!
+//! async fn run() -> websocket_web::Result<()> {
+//!     // `http:` URLs are mapped to `ws:`, relative ones resolved against the page.
+//!     let mut socket = WebSocket::builder("http://127.0.0.1:8080/echo")
+//!         .binary_type(BinaryType::ArrayBuffer)
+//!         .connect()
+//!         .await?;
+//!
+//!     socket.send(Message::from("an example message")).await?;
+//!     let mut buffer = [0u8; 5];
+//!     buffer[..4].copy_from_slice(&std::f32::consts::PI.to_be_bytes());
+//!     buffer[4] = 127;
+//!     socket.send(Message::from(buffer.to_vec())).await?;
+//!
+//!     let (sender, mut receiver) = socket.split();
+//!     while let Some(message) = receiver.next().await {
+//!         match message? {
+//!             Message::Text(text) => web_sys::console::log_1(&text.into()),
+//!             Message::Binary(bytes) => {
+//!                 let float = f32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+//!                 let log = format!("Uint8: {} Float32: {float}", bytes[4]);
+//!                 web_sys::console::log_1(&log.into());
+//!                 sender.close_with(CloseCode::Normal, "done")?;
+//!             }
+//!             Message::Blob(_) => {}
+//!         }
+//!     }
+//!     let event = sender.closed().await;
+//!     assert!(event.was_clean);
+//!     Ok(())
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod blob;
+mod callback;
+mod close;
+mod error;
+mod events;
+mod global;
+mod handle;
+mod message;
+mod shared;
+mod socket;
+mod url;
+
+pub use blob::{read_blob, ReadBlobs, ReadBlobsExt};
+pub use callback::Callbacks;
+pub use close::{check_close_reason, CloseCode, CloseEvent, MAX_REASON_BYTES};
+pub use error::{Error, Result};
+pub use events::live_listeners;
+pub use handle::{Closed, Handle};
+pub use message::{BinaryType, Message, ReadyState};
+pub use shared::live_sockets;
+pub use socket::{Connecting, Receiver, Sender, WebSocket, WebSocketBuilder};

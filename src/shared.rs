@@ -1,0 +1,249 @@
+//! The state one socket's halves, handles and listeners share, and how each
+//! browser event changes it.
+//!
+//! Ownership: the public types hold an `Rc<Shared>`; the listeners hold only a
+//! `Weak`, so there is no cycle, and when the last public value is dropped,
+//! [`Shared`]'s `Drop` closes the socket with 1000 and detaches the listeners.
+//!
+//! Re-entrancy: a `RefCell` borrow is never held while calling out (wakers, user
+//! callbacks, the browser), so no borrow can fail.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use crate::callback::Callbacks;
+use crate::events::{SocketEvent, SocketListeners};
+use crate::{CloseEvent, Error, Handle, Message, ReadyState};
+
+static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many sockets of this crate are alive (not yet dropped) in this thread or
+/// worker. With every socket, half and handle dropped, it is 0.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(websocket_web::live_sockets(), 0);
+/// ```
+pub fn live_sockets() -> usize {
+    LIVE_SOCKETS.load(Ordering::Relaxed)
+}
+
+pub(crate) struct Shared {
+    pub(crate) socket: web_sys::WebSocket,
+    state: RefCell<State>,
+    listeners: RefCell<Option<SocketListeners>>,
+}
+
+#[derive(Default)]
+struct State {
+    opened: bool,
+    /// Set once, by the `close` event or by an `error` event (WebKit may never
+    /// follow an `error` with a `close`, so `error` is terminal here).
+    closed: Option<CloseEvent>,
+    incoming: VecDeque<Result<Message, Error>>,
+    /// Set when the receiving half is dropped: nobody will read, so don't buffer.
+    discard_incoming: bool,
+    /// The abnormal close was reported on the stream; the stream is over.
+    stream_finished: bool,
+    open_waker: Option<Waker>,
+    incoming_waker: Option<Waker>,
+    close_wakers: Vec<Waker>,
+    callbacks: Option<Rc<Callbacks>>,
+}
+
+impl Shared {
+    /// Wraps a freshly constructed browser socket and attaches its listeners.
+    pub(crate) fn new(socket: web_sys::WebSocket, callbacks: Option<Callbacks>) -> Rc<Self> {
+        let shared = Rc::new(Self {
+            socket,
+            state: RefCell::new(State {
+                callbacks: callbacks.map(Rc::new),
+                ..State::default()
+            }),
+            listeners: RefCell::new(None),
+        });
+        LIVE_SOCKETS.fetch_add(1, Ordering::Relaxed);
+        let weak: Weak<Self> = Rc::downgrade(&shared);
+        let listeners = SocketListeners::attach(
+            &shared.socket,
+            Rc::new(move |event| {
+                if let Some(shared) = weak.upgrade() {
+                    Shared::handle_event(&shared, event);
+                }
+            }),
+        );
+        *shared.listeners.borrow_mut() = Some(listeners);
+        shared
+    }
+
+    pub(crate) fn ready_state(&self) -> ReadyState {
+        ReadyState::from(self.socket.ready_state())
+    }
+
+    fn handle_event(shared: &Rc<Self>, event: SocketEvent) {
+        match event {
+            SocketEvent::Open => shared.on_open(),
+            SocketEvent::Message(message) => shared.on_message(message),
+            SocketEvent::Error => shared.on_error(),
+            SocketEvent::Close(event) => shared.on_close(event),
+        }
+    }
+
+    fn on_open(self: &Rc<Self>) {
+        let (waker, callbacks) = {
+            let mut state = self.state.borrow_mut();
+            state.opened = true;
+            (state.open_waker.take(), state.callbacks.clone())
+        };
+        wake(waker);
+        if let Some(callbacks) = callbacks {
+            callbacks.open(&self.handle());
+        }
+    }
+
+    fn on_message(self: &Rc<Self>, message: Result<Message, Error>) {
+        let callbacks = {
+            let mut state = self.state.borrow_mut();
+            match state.callbacks.clone() {
+                Some(callbacks) => Some(callbacks),
+                None => {
+                    if !state.discard_incoming {
+                        state.incoming.push_back(message);
+                        let waker = state.incoming_waker.take();
+                        drop(state);
+                        wake(waker);
+                    }
+                    return;
+                }
+            }
+        };
+        if let Some(callbacks) = callbacks {
+            match message {
+                Ok(message) => callbacks.message(&self.handle(), message),
+                Err(error) => callbacks.error(&self.handle(), &error),
+            }
+        }
+    }
+
+    fn on_error(self: &Rc<Self>) {
+        let (opened, callbacks) = {
+            let state = self.state.borrow();
+            if state.closed.is_some() {
+                return;
+            }
+            (state.opened, state.callbacks.clone())
+        };
+        let event = CloseEvent::abnormal();
+        if let Some(callbacks) = &callbacks {
+            let error = if opened {
+                Error::ConnectionClosed(event.clone())
+            } else {
+                Error::ConnectionFailed(event.clone())
+            };
+            callbacks.error(&self.handle(), &error);
+        }
+        self.on_close(event);
+    }
+
+    fn on_close(self: &Rc<Self>, event: CloseEvent) {
+        let (wakers, callbacks) = {
+            let mut state = self.state.borrow_mut();
+            if state.closed.is_some() {
+                return;
+            }
+            state.closed = Some(event.clone());
+            let mut wakers = std::mem::take(&mut state.close_wakers);
+            wakers.extend(state.open_waker.take());
+            wakers.extend(state.incoming_waker.take());
+            (wakers, state.callbacks.clone())
+        };
+        wakers.into_iter().for_each(Waker::wake);
+        if let Some(callbacks) = callbacks {
+            callbacks.close(&self.handle(), event);
+            // Nothing more will be called: release the callbacks, and with them
+            // any handle they captured, so such a cycle ends with the connection.
+            self.state.borrow_mut().callbacks = None;
+        }
+    }
+
+    fn handle(self: &Rc<Self>) -> Handle {
+        Handle::from_shared(Rc::clone(self))
+    }
+
+    /// Ready once the socket is open (`Ok`) or failed before opening (`Err`).
+    pub(crate) fn poll_open(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut state = self.state.borrow_mut();
+        if state.opened {
+            Poll::Ready(Ok(()))
+        } else if let Some(event) = &state.closed {
+            Poll::Ready(Err(Error::ConnectionFailed(event.clone())))
+        } else {
+            state.open_waker = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    /// The next received message; after a clean close `None`, after an abnormal
+    /// one a single `Err` carrying the close event, then `None`.
+    pub(crate) fn poll_next_message(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        let mut state = self.state.borrow_mut();
+        if let Some(message) = state.incoming.pop_front() {
+            return Poll::Ready(Some(message));
+        }
+        match state.closed.clone() {
+            Some(event) if !event.was_clean && !state.stream_finished => {
+                state.stream_finished = true;
+                Poll::Ready(Some(Err(Error::ConnectionClosed(event))))
+            }
+            Some(_) => Poll::Ready(None),
+            None => {
+                state.incoming_waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Ready with the close event once the socket has closed.
+    pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
+        let mut state = self.state.borrow_mut();
+        if let Some(event) = &state.closed {
+            return Poll::Ready(event.clone());
+        }
+        if !state.close_wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
+            state.close_wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    pub(crate) fn close_event(&self) -> Option<CloseEvent> {
+        self.state.borrow().closed.clone()
+    }
+
+    /// The receiving half is gone: drop what is queued and queue nothing more.
+    pub(crate) fn stop_receiving(&self) {
+        let mut state = self.state.borrow_mut();
+        state.discard_incoming = true;
+        state.incoming = VecDeque::new();
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if matches!(self.ready_state(), ReadyState::Connecting | ReadyState::Open) {
+            // Cannot throw: 1000 with no reason is always valid.
+            let _ = self.socket.close_with_code(1000);
+        }
+        drop(self.listeners.borrow_mut().take());
+        LIVE_SOCKETS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}

@@ -1,0 +1,436 @@
+//! [`WebSocket`]: connecting, and the async `Stream` + `Sink` API with its halves.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use futures_sink::Sink;
+
+use crate::callback::Callbacks;
+use crate::events::error_from_js;
+use crate::shared::Shared;
+use crate::{global, url, BinaryType, Error, Handle, Message, ReadyState, Result};
+
+/// A connected WebSocket: a `Stream` of received messages and a `Sink` of
+/// messages to send, with every getter of the browser's socket (through
+/// [`Handle`], which it dereferences to).
+///
+/// Dropping it (with every half and handle) closes the socket with code 1000 and
+/// removes its listeners.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> websocket_web::Result<()> {
+/// use futures_util::{SinkExt, StreamExt};
+/// use websocket_web::{Message, WebSocket};
+///
+/// let mut socket = WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+/// socket.send(Message::from("an example message")).await?;
+/// if let Some(echo) = socket.next().await {
+///     assert_eq!(echo?.as_text(), Some("an example message"));
+/// }
+/// # Ok(()) }
+/// ```
+pub struct WebSocket {
+    sender: Sender,
+    receiver: Receiver,
+}
+
+impl WebSocket {
+    /// Connects to `url` and resolves once the socket is open.
+    ///
+    /// `url` may be `ws:`, `wss:`, `http:` or `https:` (mapped to `ws:`/`wss:`), or
+    /// relative to the page's (or worker's) base URL. Dropping the future before it
+    /// resolves closes the socket and removes its listeners.
+    ///
+    /// # Errors
+    ///
+    /// The URL errors of [`Error`] (checked before the browser is asked),
+    /// [`Error::Security`] for a port the browser blocks, and
+    /// [`Error::ConnectionFailed`] (code 1006) when the connection cannot be opened.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::connect("/echo").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect(url: &str) -> Connecting {
+        Self::builder(url).connect()
+    }
+
+    /// A builder to choose subprotocols and the binary type before connecting.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::{BinaryType, WebSocket};
+    /// let socket = WebSocket::builder("wss://example.com/chat")
+    ///     .protocols(["chat.v2", "chat.v1"])
+    ///     .binary_type(BinaryType::Blob)
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(url: &str) -> WebSocketBuilder {
+        WebSocketBuilder {
+            url: url.to_owned(),
+            protocols: Vec::new(),
+            binary_type: BinaryType::ArrayBuffer,
+        }
+    }
+
+    /// Splits into a sending and a receiving half, for use in different tasks.
+    /// Either half can still close the socket; the socket closes when both (and
+    /// every handle) are dropped. Dropping the receiver alone makes the socket
+    /// discard incoming messages instead of buffering them.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use futures_util::{SinkExt, StreamExt};
+    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// let (mut sender, mut receiver) = socket.split();
+    /// wasm_bindgen_futures::spawn_local(async move {
+    ///     let _ = sender.send("ping".into()).await;
+    /// });
+    /// let echo = receiver.next().await;
+    /// receiver.close()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn split(self) -> (Sender, Receiver) {
+        (self.sender, self.receiver)
+    }
+
+    fn from_shared(shared: Rc<Shared>) -> Self {
+        let handle = Handle::from_shared(shared);
+        Self {
+            sender: Sender {
+                handle: handle.clone(),
+                close_started: false,
+            },
+            receiver: Receiver { handle },
+        }
+    }
+}
+
+impl Deref for WebSocket {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.sender.handle
+    }
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("WebSocket").field(&self.sender.handle).finish()
+    }
+}
+
+impl Stream for WebSocket {
+    type Item = Result<Message>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.receiver).poll_next(cx)
+    }
+}
+
+impl Sink<Message> for WebSocket {
+    type Error = Error;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.sender).poll_ready(cx)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<()> {
+        Pin::new(&mut self.sender).start_send(message)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.sender).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.sender).poll_close(cx)
+    }
+}
+
+/// Configures a socket before it connects; made by [`WebSocket::builder`].
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> websocket_web::Result<()> {
+/// use websocket_web::{BinaryType, WebSocket};
+/// let builder = WebSocket::builder("ws://127.0.0.1:8080/echo").binary_type(BinaryType::ArrayBuffer);
+/// let socket = builder.connect().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until connected"]
+pub struct WebSocketBuilder {
+    url: String,
+    protocols: Vec<String>,
+    binary_type: BinaryType,
+}
+
+impl WebSocketBuilder {
+    /// The subprotocols to offer, in order of preference. Each must be an HTTP
+    /// token and appear once; this is checked when connecting. They are passed to
+    /// the browser as a list, never joined into one string.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = websocket_web::WebSocket::builder("/chat").protocols(["chat.v2", "chat.v1"]);
+    /// ```
+    pub fn protocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How binary messages arrive: as bytes ([`BinaryType::ArrayBuffer`], the
+    /// default) or as [`web_sys::Blob`]s ([`BinaryType::Blob`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use websocket_web::{BinaryType, WebSocket};
+    /// let builder = WebSocket::builder("/echo").binary_type(BinaryType::Blob);
+    /// ```
+    pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
+        self.binary_type = binary_type;
+        self
+    }
+
+    /// Connects, resolving once the socket is open; see [`WebSocket::connect`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let socket = websocket_web::WebSocket::builder("/echo").connect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connect(self) -> Connecting {
+        match self.open(None) {
+            Ok(shared) => Connecting {
+                state: ConnectingState::Waiting(shared),
+            },
+            Err(error) => Connecting {
+                state: ConnectingState::Failed(error),
+            },
+        }
+    }
+
+    /// Opens the socket with browser-style callbacks instead of async; see
+    /// [`Callbacks`]. Returns at once, while the socket connects.
+    ///
+    /// # Errors
+    ///
+    /// The URL and protocol errors of [`Error`], and [`Error::Security`]; a
+    /// connection that fails later is reported to the `on_error` and `on_close`
+    /// callbacks.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::{Callbacks, WebSocket};
+    /// let socket = WebSocket::builder("ws://127.0.0.1:8080/echo").open_with_callbacks(
+    ///     Callbacks::new()
+    ///         .on_open(|socket| { let _ = socket.send_text("an example message"); })
+    ///         .on_message(|_, message| web_sys::console::log_1(&format!("{message:?}").into())),
+    /// )?;
+    /// # Ok(()) }
+    /// ```
+    pub fn open_with_callbacks(self, callbacks: Callbacks) -> Result<Handle> {
+        self.open(Some(callbacks)).map(Handle::from_shared)
+    }
+
+    fn open(self, callbacks: Option<Callbacks>) -> Result<Rc<Shared>> {
+        let url = global::resolve_url(&self.url)?;
+        url::check_protocols(&self.protocols)?;
+        let socket = if self.protocols.is_empty() {
+            web_sys::WebSocket::new(&url)
+        } else {
+            let protocols: js_sys::Array = self.protocols.iter().map(|p| js_sys::JsString::from(p.as_str())).collect();
+            web_sys::WebSocket::new_with_str_sequence(&url, &protocols)
+        }
+        .map_err(error_from_js)?;
+        socket.set_binary_type(match self.binary_type {
+            BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
+            BinaryType::Blob => web_sys::BinaryType::Blob,
+        });
+        Ok(Shared::new(socket, callbacks))
+    }
+}
+
+/// The future of [`WebSocket::connect`]: resolves once the socket is open.
+/// Dropping it first closes the socket and removes its listeners.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> websocket_web::Result<()> {
+/// let connecting: websocket_web::Connecting = websocket_web::WebSocket::connect("/echo");
+/// let socket = connecting.await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Connecting {
+    state: ConnectingState,
+}
+
+enum ConnectingState {
+    Waiting(Rc<Shared>),
+    Failed(Error),
+    Done,
+}
+
+impl Future for Connecting {
+    type Output = Result<WebSocket>;
+
+    /// After it has resolved, polling again stays pending.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let outcome = match &self.state {
+            ConnectingState::Waiting(shared) => match shared.poll_open(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(outcome) => outcome,
+            },
+            ConnectingState::Failed(_) => Ok(()),
+            ConnectingState::Done => return Poll::Pending,
+        };
+        match std::mem::replace(&mut self.state, ConnectingState::Done) {
+            ConnectingState::Waiting(shared) => Poll::Ready(outcome.map(|()| WebSocket::from_shared(shared))),
+            ConnectingState::Failed(error) => Poll::Ready(Err(error)),
+            ConnectingState::Done => Poll::Pending,
+        }
+    }
+}
+
+/// The sending half of a [`WebSocket`]: a `Sink<Message>`, and a [`Handle`].
+///
+/// `poll_ready` is where flow control waits; `poll_flush` is immediate;
+/// `poll_close` closes with 1000 and waits for the close to complete.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> websocket_web::Result<()> {
+/// use futures_util::SinkExt;
+/// let (mut sender, _receiver) = websocket_web::WebSocket::connect("/echo").await?.split();
+/// sender.send("hello".into()).await?;
+/// sender.close().await?;
+/// # Ok(()) }
+/// ```
+pub struct Sender {
+    handle: Handle,
+    close_started: bool,
+}
+
+impl Deref for Sender {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl std::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Sender").field(&self.handle).finish()
+    }
+}
+
+impl Sink<Message> for Sender {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(match self.handle.ready_state() {
+            ReadyState::Open => Ok(()),
+            state => Err(Error::NotOpen { state }),
+        })
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<()> {
+        self.handle.send(&message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if !self.close_started {
+            self.close_started = true;
+            match self.handle.close() {
+                // Already closing or closed: just wait for the end.
+                Ok(()) | Err(Error::NotOpen { .. }) => {}
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+        self.handle.shared().poll_closed(cx).map(|_| Ok(()))
+    }
+}
+
+/// The receiving half of a [`WebSocket`]: a `Stream` of `Result<Message>`, and a
+/// [`Handle`].
+///
+/// Messages arrive in order. A clean close ends the stream; an abnormal close
+/// yields one [`Error::ConnectionClosed`] and then ends.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn demo() -> websocket_web::Result<()> {
+/// use futures_util::StreamExt;
+/// let (_sender, mut receiver) = websocket_web::WebSocket::connect("/burst?n=10").await?.split();
+/// while let Some(message) = receiver.next().await {
+///     println!("{:?}", message?);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Receiver {
+    handle: Handle,
+}
+
+impl Deref for Receiver {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Receiver").field(&self.handle).finish()
+    }
+}
+
+impl Stream for Receiver {
+    type Item = Result<Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.handle.shared().poll_next_message(cx)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.handle.shared().stop_receiving();
+    }
+}

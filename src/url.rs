@@ -1,0 +1,149 @@
+//! The WebSocket URL and subprotocol rules of the WHATWG standard, as pure Rust.
+//!
+//! Parsing and resolving a URL against a base is left to the browser's own URL
+//! parser (the one the standard names, and free in wasm size); what the
+//! `WebSocket` constructor then checks is done here, before the browser is asked.
+
+use crate::{Error, Result};
+
+/// Applies the constructor's scheme and fragment rules to a parsed, absolute URL
+/// (as serialized by a WHATWG URL parser): `http:` becomes `ws:`, `https:` becomes
+/// `wss:`, other schemes and any fragment are errors. `original` is the URL as the
+/// caller wrote it, for the error.
+pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<String> {
+    let Some((scheme, rest)) = parsed.split_once(':') else {
+        return Err(Error::InvalidUrl {
+            url: original.to_owned(),
+            reason: "no scheme".to_owned(),
+        });
+    };
+    let mapped = match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
+        _ => {
+            return Err(Error::InvalidScheme {
+                url: original.to_owned(),
+                scheme: scheme.to_owned(),
+            })
+        }
+    };
+    // In a serialized URL, `#` is escaped everywhere but at the start of the
+    // fragment, so any `#` (even a trailing one: an empty fragment) is a fragment.
+    if rest.contains('#') {
+        return Err(Error::UrlHasFragment {
+            url: original.to_owned(),
+        });
+    }
+    Ok(format!("{mapped}:{rest}"))
+}
+
+/// Checks the subprotocols offered: each an HTTP token (RFC 7230), none twice.
+pub(crate) fn check_protocols<S: AsRef<str>>(protocols: &[S]) -> Result<()> {
+    for (index, protocol) in protocols.iter().enumerate() {
+        let protocol = protocol.as_ref();
+        if !is_token(protocol) {
+            return Err(Error::InvalidProtocol {
+                protocol: protocol.to_owned(),
+            });
+        }
+        if protocols[..index].iter().any(|seen| seen.as_ref() == protocol) {
+            return Err(Error::DuplicateProtocol {
+                protocol: protocol.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `token = 1*tchar` from RFC 7230 §3.2.6.
+fn is_token(candidate: &str) -> bool {
+    !candidate.is_empty() && candidate.bytes().all(is_tchar)
+}
+
+fn is_tchar(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn map(url: &str) -> Result<String> {
+        websocket_url_from_parsed(url, url)
+    }
+
+    #[test]
+    fn http_schemes_map_to_websocket_schemes() {
+        assert_eq!(map("http://example.com/chat").as_deref(), Ok("ws://example.com/chat"));
+        assert_eq!(map("https://example.com:8443/").as_deref(), Ok("wss://example.com:8443/"));
+        assert_eq!(map("ws://127.0.0.1:9001/echo?x=1").as_deref(), Ok("ws://127.0.0.1:9001/echo?x=1"));
+        assert_eq!(map("wss://example.com/").as_deref(), Ok("wss://example.com/"));
+    }
+
+    #[test]
+    fn other_schemes_are_rejected_with_the_scheme() {
+        assert_eq!(
+            map("ftp://example.com/"),
+            Err(Error::InvalidScheme { url: "ftp://example.com/".into(), scheme: "ftp".into() })
+        );
+        assert!(matches!(map("file:///tmp/x"), Err(Error::InvalidScheme { .. })));
+        assert!(matches!(map("data:text/plain,hi"), Err(Error::InvalidScheme { .. })));
+    }
+
+    #[test]
+    fn any_fragment_is_rejected_even_empty() {
+        for url in ["ws://example.com/#a", "ws://example.com/#", "http://example.com/?q#"] {
+            assert_eq!(map(url), Err(Error::UrlHasFragment { url: url.into() }), "{url}");
+        }
+    }
+
+    #[test]
+    fn protocols_must_be_distinct_tokens() {
+        assert_eq!(check_protocols(&["chat.v1", "chat.v2"]), Ok(()));
+        assert_eq!(check_protocols::<&str>(&[]), Ok(()));
+        for bad in ["", "a b", "a,b", "chât", "a/b", "{x}", "a\"b"] {
+            assert_eq!(
+                check_protocols(&[bad]),
+                Err(Error::InvalidProtocol { protocol: bad.into() }),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            check_protocols(&["a", "b", "a"]),
+            Err(Error::DuplicateProtocol { protocol: "a".into() })
+        );
+        // Protocol names compare case-sensitively, as the standard says.
+        assert_eq!(check_protocols(&["a", "A"]), Ok(()));
+    }
+
+    proptest! {
+        #[test]
+        fn mapping_keeps_everything_after_the_scheme(
+            scheme in prop::sample::select(vec!["ws", "wss", "http", "https"]),
+            rest in "//[a-z0-9.]{1,20}(:[0-9]{1,5})?/[a-zA-Z0-9/?=&%._-]{0,40}",
+        ) {
+            let url = format!("{scheme}:{rest}");
+            let mapped = map(&url).unwrap();
+            let expected = if scheme.ends_with('s') { "wss" } else { "ws" };
+            prop_assert_eq!(mapped, format!("{expected}:{rest}"));
+        }
+
+        #[test]
+        fn tokens_are_accepted_once(tokens in prop::collection::hash_set("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}", 0..8)) {
+            let tokens: Vec<String> = tokens.into_iter().collect();
+            prop_assert_eq!(check_protocols(&tokens), Ok(()));
+            if let Some(first) = tokens.first() {
+                let mut doubled = tokens.clone();
+                doubled.push(first.clone());
+                prop_assert_eq!(check_protocols(&doubled), Err(Error::DuplicateProtocol { protocol: first.clone() }));
+            }
+        }
+
+        #[test]
+        fn any_separator_makes_a_protocol_invalid(prefix in "[a-z]{0,5}", sep in "[ ,;:/\\\\\"(){}\\[\\]<>=?@\t]", suffix in "[a-z]{0,5}") {
+            let protocol = format!("{prefix}{sep}{suffix}");
+            prop_assert_eq!(check_protocols(&[protocol.clone()]), Err(Error::InvalidProtocol { protocol }));
+        }
+    }
+}
