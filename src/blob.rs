@@ -28,7 +28,9 @@ use crate::{Error, Message, Result};
 /// # Ok(()) }
 /// ```
 pub async fn read_blob(blob: &web_sys::Blob) -> Result<Vec<u8>> {
-    let buffer = JsFuture::from(blob.array_buffer()).await.map_err(blob_error)?;
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(blob_error)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
@@ -110,11 +112,11 @@ impl<S: Stream<Item = Result<Message>> + Unpin> Stream for ReadBlobs<S> {
                 ));
             }
             match std::task::ready!(Pin::new(&mut self.messages).poll_next(cx)) {
-                Some(Ok(Message::Blob(blob))) => self.reading = Some(JsFuture::from(blob.array_buffer())),
+                Some(Ok(Message::Blob(blob))) => {
+                    self.reading = Some(JsFuture::from(blob.array_buffer()))
+                }
                 other => return Poll::Ready(other),
             }
         }
     }
 }
-
-

@@ -8,7 +8,9 @@ use std::task::{Context, Poll};
 
 use crate::events::error_from_js;
 use crate::shared::Shared;
-use crate::{check_close_reason, BinaryType, CloseCode, CloseEvent, Error, Message, ReadyState, Result};
+use crate::{
+    check_close_reason, BinaryType, CloseCode, CloseEvent, Error, Message, ReadyState, Result,
+};
 
 /// A cloneable handle on one socket: state getters, immediate sends, close.
 ///
@@ -177,7 +179,10 @@ impl Handle {
     /// ```
     pub fn send_text(&self, text: &str) -> Result<()> {
         self.check_open()?;
-        self.shared.socket.send_with_str(text).map_err(error_from_js)
+        self.shared
+            .socket
+            .send_with_str(text)
+            .map_err(error_from_js)
     }
 
     /// Sends a binary message now (as an `ArrayBuffer` view, never a slow `Blob`).
@@ -219,7 +224,10 @@ impl Handle {
     /// ```
     pub fn send_blob(&self, blob: &web_sys::Blob) -> Result<()> {
         self.check_open()?;
-        self.shared.socket.send_with_blob(blob).map_err(error_from_js)
+        self.shared
+            .socket
+            .send_with_blob(blob)
+            .map_err(error_from_js)
     }
 
     /// Sends any [`Message`] now.
@@ -370,7 +378,10 @@ impl std::fmt::Debug for Handle {
 
 /// Browsers refuse to send a view of shared (threaded) wasm memory, so with
 /// atomics the bytes are first copied into a fresh buffer.
-fn send_bytes_to(socket: &web_sys::WebSocket, bytes: &[u8]) -> std::result::Result<(), wasm_bindgen::JsValue> {
+fn send_bytes_to(
+    socket: &web_sys::WebSocket,
+    bytes: &[u8],
+) -> std::result::Result<(), wasm_bindgen::JsValue> {
     if cfg!(target_feature = "atomics") {
         socket.send_with_array_buffer_view(&js_sys::Uint8Array::from(bytes))
     } else {

@@ -189,7 +189,10 @@ impl Shared {
 
     /// The next received message; after a clean close `None`, after an abnormal
     /// one a single `Err` carrying the close event, then `None`.
-    pub(crate) fn poll_next_message(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+    pub(crate) fn poll_next_message(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Message, Error>>> {
         let mut state = self.state.borrow_mut();
         if let Some(message) = state.incoming.pop_front() {
             return Poll::Ready(Some(message));
@@ -213,7 +216,11 @@ impl Shared {
         if let Some(event) = &state.closed {
             return Poll::Ready(event.clone());
         }
-        if !state.close_wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
+        if !state
+            .close_wakers
+            .iter()
+            .any(|waker| waker.will_wake(cx.waker()))
+        {
             state.close_wakers.push(cx.waker().clone());
         }
         Poll::Pending
@@ -233,7 +240,10 @@ impl Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        if matches!(self.ready_state(), ReadyState::Connecting | ReadyState::Open) {
+        if matches!(
+            self.ready_state(),
+            ReadyState::Connecting | ReadyState::Open
+        ) {
             // Cannot throw: 1000 with no reason is always valid.
             let _ = self.socket.close_with_code(1000);
         }

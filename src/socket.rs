@@ -131,7 +131,9 @@ impl Deref for WebSocket {
 
 impl std::fmt::Debug for WebSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("WebSocket").field(&self.sender.handle).finish()
+        f.debug_tuple("WebSocket")
+            .field(&self.sender.handle)
+            .finish()
     }
 }
 
@@ -266,7 +268,11 @@ impl WebSocketBuilder {
         let socket = if self.protocols.is_empty() {
             web_sys::WebSocket::new(&url)
         } else {
-            let protocols: js_sys::Array = self.protocols.iter().map(|p| js_sys::JsString::from(p.as_str())).collect();
+            let protocols: js_sys::Array = self
+                .protocols
+                .iter()
+                .map(|p| js_sys::JsString::from(p.as_str()))
+                .collect();
             web_sys::WebSocket::new_with_str_sequence(&url, &protocols)
         }
         .map_err(error_from_js)?;
@@ -314,7 +320,9 @@ impl Future for Connecting {
             ConnectingState::Done => return Poll::Pending,
         };
         match std::mem::replace(&mut self.state, ConnectingState::Done) {
-            ConnectingState::Waiting(shared) => Poll::Ready(outcome.map(|()| WebSocket::from_shared(shared))),
+            ConnectingState::Waiting(shared) => {
+                Poll::Ready(outcome.map(|()| WebSocket::from_shared(shared)))
+            }
             ConnectingState::Failed(error) => Poll::Ready(Err(error)),
             ConnectingState::Done => Poll::Pending,
         }

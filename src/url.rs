@@ -46,7 +46,10 @@ pub(crate) fn check_protocols<S: AsRef<str>>(protocols: &[S]) -> Result<()> {
                 protocol: protocol.to_owned(),
             });
         }
-        if protocols[..index].iter().any(|seen| seen.as_ref() == protocol) {
+        if protocols[..index]
+            .iter()
+            .any(|seen| seen.as_ref() == protocol)
+        {
             return Err(Error::DuplicateProtocol {
                 protocol: protocol.to_owned(),
             });
@@ -75,26 +78,55 @@ mod tests {
 
     #[test]
     fn http_schemes_map_to_websocket_schemes() {
-        assert_eq!(map("http://example.com/chat").as_deref(), Ok("ws://example.com/chat"));
-        assert_eq!(map("https://example.com:8443/").as_deref(), Ok("wss://example.com:8443/"));
-        assert_eq!(map("ws://127.0.0.1:9001/echo?x=1").as_deref(), Ok("ws://127.0.0.1:9001/echo?x=1"));
-        assert_eq!(map("wss://example.com/").as_deref(), Ok("wss://example.com/"));
+        assert_eq!(
+            map("http://example.com/chat").as_deref(),
+            Ok("ws://example.com/chat")
+        );
+        assert_eq!(
+            map("https://example.com:8443/").as_deref(),
+            Ok("wss://example.com:8443/")
+        );
+        assert_eq!(
+            map("ws://127.0.0.1:9001/echo?x=1").as_deref(),
+            Ok("ws://127.0.0.1:9001/echo?x=1")
+        );
+        assert_eq!(
+            map("wss://example.com/").as_deref(),
+            Ok("wss://example.com/")
+        );
     }
 
     #[test]
     fn other_schemes_are_rejected_with_the_scheme() {
         assert_eq!(
             map("ftp://example.com/"),
-            Err(Error::InvalidScheme { url: "ftp://example.com/".into(), scheme: "ftp".into() })
+            Err(Error::InvalidScheme {
+                url: "ftp://example.com/".into(),
+                scheme: "ftp".into()
+            })
         );
-        assert!(matches!(map("file:///tmp/x"), Err(Error::InvalidScheme { .. })));
-        assert!(matches!(map("data:text/plain,hi"), Err(Error::InvalidScheme { .. })));
+        assert!(matches!(
+            map("file:///tmp/x"),
+            Err(Error::InvalidScheme { .. })
+        ));
+        assert!(matches!(
+            map("data:text/plain,hi"),
+            Err(Error::InvalidScheme { .. })
+        ));
     }
 
     #[test]
     fn any_fragment_is_rejected_even_empty() {
-        for url in ["ws://example.com/#a", "ws://example.com/#", "http://example.com/?q#"] {
-            assert_eq!(map(url), Err(Error::UrlHasFragment { url: url.into() }), "{url}");
+        for url in [
+            "ws://example.com/#a",
+            "ws://example.com/#",
+            "http://example.com/?q#",
+        ] {
+            assert_eq!(
+                map(url),
+                Err(Error::UrlHasFragment { url: url.into() }),
+                "{url}"
+            );
         }
     }
 
@@ -105,13 +137,17 @@ mod tests {
         for bad in ["", "a b", "a,b", "chât", "a/b", "{x}", "a\"b"] {
             assert_eq!(
                 check_protocols(&[bad]),
-                Err(Error::InvalidProtocol { protocol: bad.into() }),
+                Err(Error::InvalidProtocol {
+                    protocol: bad.into()
+                }),
                 "{bad:?}"
             );
         }
         assert_eq!(
             check_protocols(&["a", "b", "a"]),
-            Err(Error::DuplicateProtocol { protocol: "a".into() })
+            Err(Error::DuplicateProtocol {
+                protocol: "a".into()
+            })
         );
         // Protocol names compare case-sensitively, as the standard says.
         assert_eq!(check_protocols(&["a", "A"]), Ok(()));
@@ -125,7 +161,7 @@ mod tests {
         ) {
             let url = format!("{scheme}:{rest}");
             let mapped = map(&url).unwrap();
-            let expected = if scheme.ends_with('s') { "wss" } else { "ws" };
+            let expected = if matches!(scheme, "wss" | "https") { "wss" } else { "ws" };
             prop_assert_eq!(mapped, format!("{expected}:{rest}"));
         }
 

@@ -49,8 +49,14 @@ pub fn router(www: Option<PathBuf>) -> Router {
         .route("/flood", get(flood))
         .route("/large", get(large))
         .route("/abrupt", get(abrupt))
-        .route("/reject", get(|| async { (StatusCode::FORBIDDEN, "forbidden") }))
-        .route("/plain", get(|| async { "a plain HTTP page, not a WebSocket server" }))
+        .route(
+            "/reject",
+            get(|| async { (StatusCode::FORBIDDEN, "forbidden") }),
+        )
+        .route(
+            "/plain",
+            get(|| async { "a plain HTTP page, not a WebSocket server" }),
+        )
         .route("/protocols", get(protocols))
         .with_state(AppState::default());
     match www {
@@ -68,7 +74,11 @@ struct IdQuery {
     id: Option<String>,
 }
 
-async fn echo(ws: WebSocketUpgrade, Query(query): Query<IdQuery>, State(state): State<AppState>) -> Response {
+async fn echo(
+    ws: WebSocketUpgrade,
+    Query(query): Query<IdQuery>,
+    State(state): State<AppState>,
+) -> Response {
     upgrade(ws).on_upgrade(move |socket| async move {
         let close = echo_until_close(socket).await;
         if let Some(id) = query.id {
@@ -80,18 +90,27 @@ async fn echo(ws: WebSocketUpgrade, Query(query): Query<IdQuery>, State(state): 
 /// Echoes until the client closes; returns the close it sent (1006 if none).
 async fn echo_until_close(mut socket: WebSocket) -> (u16, String) {
     while let Some(Ok(message)) = socket.recv().await {
-        match message {
+        let close = match message {
             Message::Text(_) | Message::Binary(_) => {
                 if socket.send(message).await.is_err() {
                     break;
                 }
+                continue;
             }
-            Message::Close(Some(frame)) => return (frame.code, frame.reason.to_string()),
-            Message::Close(None) => return (1005, String::new()),
-            Message::Ping(_) | Message::Pong(_) => {}
-        }
+            Message::Close(Some(frame)) => (frame.code, frame.reason.to_string()),
+            Message::Close(None) => (1005, String::new()),
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        finish_close(socket).await;
+        return close;
     }
     (1006, String::new())
+}
+
+/// After a close frame was received, reading on lets tungstenite send its reply
+/// close frame, which makes the close clean for the browser.
+async fn finish_close(mut socket: WebSocket) {
+    while let Some(Ok(_)) = socket.recv().await {}
 }
 
 fn record_close(state: &AppState, id: String, close: (u16, String)) {
@@ -101,7 +120,11 @@ fn record_close(state: &AppState, id: String, close: (u16, String)) {
     state.recorded.notify_waiters();
 }
 
-async fn closes(ws: WebSocketUpgrade, Query(query): Query<IdQuery>, State(state): State<AppState>) -> Response {
+async fn closes(
+    ws: WebSocketUpgrade,
+    Query(query): Query<IdQuery>,
+    State(state): State<AppState>,
+) -> Response {
     ws.on_upgrade(move |mut socket| async move {
         let id = query.id.unwrap_or_default();
         let report = tokio::time::timeout(Duration::from_secs(10), wait_for_close(&state, &id))
@@ -115,7 +138,12 @@ async fn closes(ws: WebSocketUpgrade, Query(query): Query<IdQuery>, State(state)
 async fn wait_for_close(state: &AppState, id: &str) -> String {
     loop {
         let notified = state.recorded.notified();
-        if let Some((code, reason)) = state.closes.lock().ok().and_then(|closes| closes.get(id).cloned()) {
+        if let Some((code, reason)) = state
+            .closes
+            .lock()
+            .ok()
+            .and_then(|closes| closes.get(id).cloned())
+        {
             return format!("{code} {reason}");
         }
         notified.await;
@@ -129,7 +157,7 @@ async fn close_and_drain(mut socket: WebSocket, code: u16, reason: &str) {
         reason: reason.into(),
     };
     if socket.send(Message::Close(Some(frame))).await.is_ok() {
-        while let Some(Ok(_)) = socket.recv().await {}
+        finish_close(socket).await;
     }
 }
 
@@ -183,7 +211,9 @@ async fn flood(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Respons
 
 async fn large(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
     upgrade(ws).on_upgrade(move |mut socket| async move {
-        let payload: Vec<u8> = (0..query.size.unwrap_or(1 << 20)).map(|i| (i % 251) as u8).collect();
+        let payload: Vec<u8> = (0..query.size.unwrap_or(1 << 20))
+            .map(|i| (i % 251) as u8)
+            .collect();
         if socket.send(Message::Binary(payload.into())).await.is_ok() {
             echo_until_close(socket).await;
         }

@@ -1,0 +1,102 @@
+//! Shared by the browser test suites: where the test server is, and timeouts so
+//! that a broken behaviour fails a test instead of hanging the run.
+#![allow(dead_code)]
+
+use std::future::Future;
+
+use futures_util::future::{select, Either};
+use futures_util::StreamExt;
+use wasm_bindgen::{JsCast, JsValue};
+use websocket_web::{Message, WebSocket};
+
+/// The test server's origin, given at compile time by the test command
+/// (`WS_TEST_SERVER=ws://127.0.0.1:PORT`); 9001 when run by hand.
+pub const SERVER: &str = match option_env!("WS_TEST_SERVER") {
+    Some(server) => server,
+    None => "ws://127.0.0.1:9001",
+};
+
+/// A port on which nothing listens, found by the test command.
+pub const REFUSED_PORT: &str = match option_env!("WS_TEST_REFUSED_PORT") {
+    Some(port) => port,
+    None => "9002",
+};
+
+/// `SERVER` + `path`.
+pub fn url(path: &str) -> String {
+    format!("{SERVER}{path}")
+}
+
+/// A name unique within this page, for server routes that record by id.
+pub fn unique_id(label: &str) -> String {
+    format!("{label}-{}", js_sys::Math::random().to_bits())
+}
+
+/// Resolves after `ms` milliseconds, on a page or in a worker.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        if let Ok(set_timeout) = js_sys::Reflect::get(&global, &JsValue::from_str("setTimeout")) {
+            if let Some(set_timeout) = set_timeout.dyn_ref::<js_sys::Function>() {
+                let _ = set_timeout.call2(&global, &resolve, &JsValue::from(ms));
+            }
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// `future`'s output, or a panic naming `what` after `ms` milliseconds.
+pub async fn within<T>(ms: i32, what: &str, future: impl Future<Output = T>) -> T {
+    let future = std::pin::pin!(future);
+    let timer = std::pin::pin!(sleep(ms));
+    match select(future, timer).await {
+        Either::Left((output, _)) => output,
+        Either::Right(_) => panic!("timed out after {ms} ms waiting for {what}"),
+    }
+}
+
+/// The next message, which must arrive within 10 s and be `Ok`.
+pub async fn next_message<S>(stream: &mut S) -> Message
+where
+    S: futures_util::Stream<Item = websocket_web::Result<Message>> + Unpin,
+{
+    match within(10_000, "a message", stream.next()).await {
+        Some(Ok(message)) => message,
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+/// Connects to a server path, failing the test if it cannot.
+pub async fn connect(path: &str) -> WebSocket {
+    match within(10_000, "connect", WebSocket::connect(&url(path))).await {
+        Ok(socket) => socket,
+        Err(error) => panic!("connect {path}: {error}"),
+    }
+}
+
+/// The close code and reason the server recorded for the `/echo?id=` socket `id`.
+pub async fn close_seen_by_server(id: &str) -> String {
+    let mut report = connect(&format!("/closes?id={id}")).await;
+    match next_message(&mut report).await {
+        Message::Text(text) => text,
+        other => panic!("expected a text report, got {other:?}"),
+    }
+}
+
+/// The 5-byte buffer of the classic binary example: `setFloat32(0, Math.PI)`
+/// (big-endian) then `setUint8(4, 127)`.
+pub fn pi_and_127() -> Vec<u8> {
+    let mut buffer = std::f32::consts::PI.to_be_bytes().to_vec();
+    buffer.push(127);
+    buffer
+}
+
+/// Reads the example buffer back as the JS example does (`getUint8(4)`,
+/// `getFloat32(0)` on a `DataView`), the float printed at f32 precision.
+pub fn describe_pi_and_127(bytes: &[u8]) -> String {
+    let array = js_sys::Uint8Array::from(bytes);
+    let view = js_sys::DataView::new(&array.buffer(), 0, bytes.len());
+    // getFloat32 widens to f64; narrowing back is exact.
+    let float32 = view.get_float32(0) as f32;
+    format!("Uint8: {} Float32: {float32}", view.get_uint8(4))
+}
