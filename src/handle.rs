@@ -242,11 +242,11 @@ impl Handle {
     /// # async fn demo() -> websocket_web::Result<()> {
     /// use websocket_web::Message;
     /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
-    /// socket.send(&Message::from("hi"))?;
-    /// socket.send(&Message::from(vec![1, 2, 3]))?;
+    /// socket.send_message(&Message::from("hi"))?;
+    /// socket.send_message(&Message::from(vec![1, 2, 3]))?;
     /// # Ok(()) }
     /// ```
-    pub fn send(&self, message: &Message) -> Result<()> {
+    pub fn send_message(&self, message: &Message) -> Result<()> {
         match message {
             Message::Text(text) => self.send_text(text),
             Message::Binary(bytes) => self.send_bytes(bytes),

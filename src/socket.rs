@@ -109,6 +109,29 @@ impl WebSocket {
         (self.sender, self.receiver)
     }
 
+    /// Starts the closing handshake with code 1000; see [`Handle::close`].
+    ///
+    /// This inherent method takes precedence over `SinkExt::close` (which also
+    /// closes with 1000, then waits for the close to complete): call that one as
+    /// `SinkExt::close(&mut socket).await`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`] if the socket is already closing or closed.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use futures_util::SinkExt; // `socket.close()` is still this method
+    /// let socket = websocket_web::WebSocket::connect("/echo").await?;
+    /// socket.close()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn close(&self) -> Result<()> {
+        self.sender.handle.close()
+    }
+
     fn from_shared(shared: Rc<Shared>) -> Self {
         let handle = Handle::from_shared(shared);
         Self {
@@ -341,12 +364,34 @@ impl Future for Connecting {
 /// use futures_util::SinkExt;
 /// let (mut sender, _receiver) = websocket_web::WebSocket::connect("/echo").await?.split();
 /// sender.send("hello".into()).await?;
-/// sender.close().await?;
+/// // Close with 1000 and wait until closed.
+/// SinkExt::close(&mut sender).await?;
 /// # Ok(()) }
 /// ```
 pub struct Sender {
     handle: Handle,
     close_started: bool,
+}
+
+impl Sender {
+    /// Starts the closing handshake with code 1000; see [`Handle::close`]. Takes
+    /// precedence over `SinkExt::close`, which is `SinkExt::close(&mut sender)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`] if the socket is already closing or closed.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// let (sender, _receiver) = websocket_web::WebSocket::connect("/echo").await?.split();
+    /// sender.close()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn close(&self) -> Result<()> {
+        self.handle.close()
+    }
 }
 
 impl Deref for Sender {
@@ -374,7 +419,7 @@ impl Sink<Message> for Sender {
     }
 
     fn start_send(self: Pin<&mut Self>, message: Message) -> Result<()> {
-        self.handle.send(&message)
+        self.handle.send_message(&message)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
