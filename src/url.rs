@@ -67,7 +67,7 @@ fn is_tchar(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -179,7 +179,7 @@ mod tests {
         #[test]
         fn any_separator_makes_a_protocol_invalid(prefix in "[a-z]{0,5}", sep in "[ ,;:/\\\\\"(){}\\[\\]<>=?@\t]", suffix in "[a-z]{0,5}") {
             let protocol = format!("{prefix}{sep}{suffix}");
-            prop_assert_eq!(check_protocols(&[protocol.clone()]), Err(Error::InvalidProtocol { protocol }));
+            prop_assert_eq!(check_protocols(std::slice::from_ref(&protocol)), Err(Error::InvalidProtocol { protocol }));
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - 1,000 connect/drop cycles leave no socket, listener or closure alive, and
 //!   the wasm memory does not grow with them.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

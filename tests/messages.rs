@@ -8,6 +8,7 @@
 //! - a 16 MiB message makes the round trip byte for byte;
 //! - the Sink and the split halves work from different tasks.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -142,7 +143,9 @@ async fn sink_and_stream_halves_work_in_separate_tasks() {
     let (sent, mut sender) = within(10_000, "sender task", done_rx).await.unwrap();
     sent.unwrap();
     // Closing through the Sink completes the handshake and ends the stream.
-    within(10_000, "sink close", sender.close()).await.unwrap();
+    within(10_000, "sink close", SinkExt::close(&mut sender))
+        .await
+        .unwrap();
     assert!(within(10_000, "end of stream", receiver.next())
         .await
         .is_none());

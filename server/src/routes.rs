@@ -9,7 +9,7 @@
 //! | `/burst?n=N` | sends N messages, even ones text `"i"`, odd ones binary `i` as u32 big-endian, then closes 1000 |
 //! | `/flood?n=N&size=S` | sends N binary messages of S bytes, then closes 1000 |
 //! | `/large?size=S` | sends one binary message of S bytes (byte i = i mod 251), then echoes |
-//! | `/abrupt` | sends `"bye"`, then drops the TCP connection with no close frame |
+//! | `/abrupt` | sends `"bye"`, waits for one message, then drops the TCP connection with no close frame |
 //! | `/reject` | answers the upgrade with HTTP 403 |
 //! | `/plain` | a plain HTTP page, not a WebSocket server |
 //! | `/protocols` | selects the first of `chat.v1`, `chat.v2` the client offered, sends it as text, then echoes |
@@ -222,8 +222,11 @@ async fn large(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Respons
 
 async fn abrupt(ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(|mut socket| async move {
-        let _ = socket.send(Message::Text("bye".into())).await;
-        // Dropping the socket closes the TCP connection without a close frame.
+        // Wait for the client's first message, so the connection is surely open
+        // on its side, then drop the TCP connection without a close frame.
+        if socket.send(Message::Text("bye".into())).await.is_ok() {
+            let _ = socket.recv().await;
+        }
         drop(socket);
     })
 }

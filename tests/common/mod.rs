@@ -96,7 +96,6 @@ pub fn pi_and_127() -> Vec<u8> {
 pub fn describe_pi_and_127(bytes: &[u8]) -> String {
     let array = js_sys::Uint8Array::from(bytes);
     let view = js_sys::DataView::new(&array.buffer(), 0, bytes.len());
-    // getFloat32 widens to f64; narrowing back is exact.
-    let float32 = view.get_float32(0) as f32;
+    let float32: f32 = view.get_float32(0);
     format!("Uint8: {} Float32: {float32}", view.get_uint8(4))
 }

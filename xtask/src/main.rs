@@ -1,1 +1,69 @@
-fn main() {}
+//! `cargo xtask`: the project's commands.
+//!
+//! - `cargo xtask test`: installs what is missing, then runs every check and test:
+//!   formatting, clippy (native and wasm32), native tests, and the browser suites
+//!   in Chrome, Firefox and WebKit against a test server it starts and stops.
+//! - `cargo xtask demo [--port N]`: builds the demo page and serves it.
+//! - `cargo xtask setup`: only installs what is missing.
+
+mod setup;
+mod shell;
+mod test;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(&args[1..]),
+        Some("demo") => demo(&args[1..]),
+        Some("setup") => setup::everything(),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test [--browsers chrome,firefox,webkit]   every check and test (installs what is missing)
+  demo [--port N]                           build the demo page and serve it (default port 8080)
+  setup                                     install what is missing, and nothing else";
+
+fn demo(args: &[String]) -> Result<(), String> {
+    let port = match args {
+        [] => "8080".to_owned(),
+        [flag, port] if flag == "--port" => port.clone(),
+        _ => return Err(USAGE.to_owned()),
+    };
+    setup::for_demo()?;
+    shell::run(shell::cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;
+    shell::run(
+        shell::command("wasm-pack")
+            .args([
+                "build",
+                "--target",
+                "web",
+                "--dev",
+                "--out-dir",
+                "pkg",
+                "--no-typescript",
+                "--no-pack",
+            ])
+            .current_dir(shell::root().join("www")),
+    )?;
+    let server = shell::root().join("target/release/websocket-web-server");
+    let www = shell::root().join("www");
+    println!("\nThe demo is at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n");
+    shell::run(
+        std::process::Command::new(server)
+            .args(["--port", &port, "--www"])
+            .arg(www),
+    )
+}

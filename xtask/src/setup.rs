@@ -1,0 +1,126 @@
+//! Installs what the tests and the demo need, skipping what is already there.
+//! Everything comes from the package registries: rustup's wasm32 target,
+//! crates.io (`cargo install`) and Debian's packages (`apt-get`).
+
+use crate::shell::{self, command, on_path, output, run};
+
+/// The system packages: browsers, their WebDriver servers, and a virtual display
+/// for WebKit.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[
+    ("/usr/bin/chromium", "chromium"),
+    ("/usr/bin/chromedriver", "chromium-driver"),
+    ("/usr/bin/firefox-esr", "firefox-esr"),
+    ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+    ("/usr/bin/xvfb-run", "xvfb"),
+    ("/usr/bin/xauth", "xauth"),
+];
+
+pub fn everything() -> Result<(), String> {
+    wasm_target()?;
+    wasm_bindgen_cli()?;
+    cargo_install("wasm-pack", "wasm-pack", None)?;
+    cargo_install("geckodriver", "geckodriver", None)?;
+    system_packages()
+}
+
+pub fn for_demo() -> Result<(), String> {
+    wasm_target()?;
+    wasm_bindgen_cli()?;
+    cargo_install("wasm-pack", "wasm-pack", None)
+}
+
+fn wasm_target() -> Result<(), String> {
+    let installed =
+        output(command("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|line| line.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    run(command("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The `wasm-bindgen` version pinned in the library's `Cargo.toml` (`=X.Y.Z`).
+pub fn pinned_wasm_bindgen_version() -> Result<String, String> {
+    let manifest = std::fs::read_to_string(shell::root().join("Cargo.toml"))
+        .map_err(|error| error.to_string())?;
+    manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("wasm-bindgen = \"="))
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .ok_or_else(|| "Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".to_owned())
+}
+
+/// The test runner must be exactly the version of the `wasm-bindgen` crate.
+fn wasm_bindgen_cli() -> Result<(), String> {
+    let version = pinned_wasm_bindgen_version()?;
+    cargo_install(
+        "wasm-bindgen-test-runner",
+        "wasm-bindgen-cli",
+        Some(&version),
+    )
+}
+
+fn cargo_install(binary: &str, krate: &str, version: Option<&str>) -> Result<(), String> {
+    if let Some(path) = on_path(binary) {
+        let wanted = match version {
+            None => return Ok(()),
+            Some(version) => version,
+        };
+        let reported =
+            output(std::process::Command::new(&path).arg("--version")).unwrap_or_default();
+        if reported.split_whitespace().any(|word| word == wanted) {
+            return Ok(());
+        }
+        println!("{binary} is {}, need {wanted}", reported.trim());
+    }
+    let mut install = shell::cargo();
+    install.args(["install", krate]);
+    if let Some(version) = version {
+        install.args(["--version", version, "--force"]);
+    }
+    run(&mut install)
+}
+
+fn system_packages() -> Result<(), String> {
+    let missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(path, _)| !std::path::Path::new(path).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root =
+        output(std::process::Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    let sudo: &[&str] = if is_root {
+        &[]
+    } else if on_path("sudo").is_some() {
+        &["sudo"]
+    } else {
+        return Err(format!(
+            "missing system packages: {}. Install them as root: apt-get update && apt-get install -y {}",
+            missing.join(" "),
+            missing.join(" ")
+        ));
+    };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut apt = command(all[0]);
+        apt.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut apt)
+    };
+    apt(&["update"])?;
+    let mut install = vec!["install", "-y"];
+    install.extend(missing.iter().copied());
+    apt(&install).map_err(|error| {
+        format!(
+            "{error}\nThe browser tests need these Debian packages: {}",
+            missing.join(" ")
+        )
+    })
+}

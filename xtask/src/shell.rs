@@ -1,0 +1,79 @@
+//! Running commands, with the cargo-installed tools on `PATH`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Where `cargo install` puts binaries.
+pub fn cargo_bin_dir() -> PathBuf {
+    match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home).join("bin"),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin"),
+    }
+}
+
+/// `PATH` with the cargo bin directory first.
+pub fn path_with_cargo_bin() -> std::ffi::OsString {
+    let mut dirs = vec![cargo_bin_dir()];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
+}
+
+/// A command run from the workspace root with the cargo bin directory on `PATH`.
+pub fn command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command
+        .current_dir(root())
+        .env("PATH", path_with_cargo_bin());
+    command
+}
+
+/// `cargo`, the same one that runs this xtask.
+pub fn cargo() -> Command {
+    command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+/// Runs a command, echoing it, and fails on a non-zero exit.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    println!("$ {}", describe(command));
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot run {}: {error}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(command)))
+    }
+}
+
+/// A command's standard output, if it runs and succeeds.
+pub fn output(command: &mut Command) -> Option<String> {
+    let output = command.output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Whether `program` is found on `PATH` (with the cargo bin directory).
+pub fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&path_with_cargo_bin())
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}

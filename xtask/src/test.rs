@@ -1,0 +1,223 @@
+//! `cargo xtask test`: every check and test, in order, failing fast on the
+//! static checks and running every browser even when one fails.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::setup;
+use crate::shell::{self, cargo};
+
+const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
+
+fn run_all(browsers: &[String]) -> Result<(), String> {
+    setup::everything()?;
+    static_checks()?;
+    let native = run_counted(cargo().args(["test", "--workspace"]), "native")?;
+    let server = TestServer::start()?;
+    let refused_port = free_port()?;
+    let mut results = vec![native];
+    for browser in browsers {
+        results.push(browser_suite(browser, &server.origin, refused_port)?);
+    }
+    drop(server);
+    report(&results)
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let browsers: Vec<String> = match args {
+        [] => BROWSERS.iter().map(|b| (*b).to_owned()).collect(),
+        [flag, list] if flag == "--browsers" => list.split(',').map(str::to_owned).collect(),
+        _ => return Err("usage: cargo xtask test [--browsers chrome,firefox,webkit]".to_owned()),
+    };
+    if let Some(unknown) = browsers.iter().find(|b| !BROWSERS.contains(&b.as_str())) {
+        return Err(format!(
+            "unknown browser {unknown:?}: use chrome, firefox or webkit"
+        ));
+    }
+    run_all(&browsers)
+}
+
+fn static_checks() -> Result<(), String> {
+    shell::run(cargo().args(["fmt", "--all", "--check"]))?;
+    shell::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    shell::run(cargo().args([
+        "clippy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "websocket-web",
+        "-p",
+        "websocket-web-demo",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+/// One suite's outcome, summed over its test binaries.
+struct Outcome {
+    name: String,
+    passed: u32,
+    failed: u32,
+    succeeded: bool,
+}
+
+fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outcome, String> {
+    let mut command = match browser {
+        // WebKitWebDriver opens a real (MiniBrowser) window: give it a display.
+        "webkit" => {
+            let mut command = shell::command("xvfb-run");
+            command
+                .args(["-a", "--server-args=-screen 0 1280x1024x24"])
+                .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+            command
+        }
+        _ => cargo(),
+    };
+    command
+        .args([
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "websocket-web",
+            "--tests",
+            "--no-fail-fast",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "90")
+        .env("WS_TEST_SERVER", origin)
+        .env("WS_TEST_REFUSED_PORT", refused_port.to_string())
+        .env_remove("CHROMEDRIVER")
+        .env_remove("GECKODRIVER")
+        .env_remove("SAFARIDRIVER");
+    match browser {
+        "chrome" => command.env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+        "firefox" => command.env("GECKODRIVER", shell::cargo_bin_dir().join("geckodriver")),
+        _ => command.env("SAFARIDRIVER", "/usr/bin/WebKitWebDriver"),
+    };
+    run_counted(&mut command, browser)
+}
+
+/// Runs a `cargo test`, passing its output through and adding up its
+/// `test result:` lines.
+fn run_counted(command: &mut Command, name: &str) -> Result<Outcome, String> {
+    println!("\n==> {name} tests\n$ {command:?}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start {name} tests: {error}"))?;
+    let mut outcome = Outcome {
+        name: name.to_owned(),
+        passed: 0,
+        failed: 0,
+        succeeded: false,
+    };
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some((passed, failed)) = parse_result_line(&line) {
+                outcome.passed += passed;
+                outcome.failed += failed;
+            }
+        }
+    }
+    let status = child.wait().map_err(|error| error.to_string())?;
+    outcome.succeeded = status.success();
+    Ok(outcome)
+}
+
+/// `test result: ok. 7 passed; 0 failed; ...` -> (7, 0)
+fn parse_result_line(line: &str) -> Option<(u32, u32)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let number_before = |word: &str| -> Option<u32> {
+        let index = rest.find(word)?;
+        rest[..index]
+            .trim_end()
+            .rsplit([' ', '.'])
+            .next()?
+            .parse()
+            .ok()
+    };
+    Some((number_before(" passed")?, number_before(" failed")?))
+}
+
+fn report(results: &[Outcome]) -> Result<(), String> {
+    println!("\n| suite | passed | failed |\n|---|---|---|");
+    for outcome in results {
+        let note = if outcome.succeeded {
+            ""
+        } else {
+            " (suite failed)"
+        };
+        println!(
+            "| {} | {} | {}{note} |",
+            outcome.name, outcome.passed, outcome.failed
+        );
+    }
+    let passed: u32 = results.iter().map(|o| o.passed).sum();
+    let failed: u32 = results.iter().map(|o| o.failed).sum();
+    println!("\n{passed} passed, {failed} failed");
+    match results.iter().find(|o| !o.succeeded) {
+        Some(outcome) => Err(format!("the {} suite failed", outcome.name)),
+        None if failed > 0 => Err(format!("{failed} tests failed")),
+        None => Ok(()),
+    }
+}
+
+/// A port with nothing listening on it: bound, then released.
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|error| error.to_string())?;
+    listener
+        .local_addr()
+        .map(|address| address.port())
+        .map_err(|error| error.to_string())
+}
+
+/// The test server, stopped when dropped.
+struct TestServer {
+    child: Child,
+    origin: String,
+}
+
+impl TestServer {
+    fn start() -> Result<Self, String> {
+        shell::run(cargo().args(["build", "-p", "websocket-web-server"]))?;
+        let binary = shell::root().join("target/debug/websocket-web-server");
+        let mut child = Command::new(&binary)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
+        let mut first_line = String::new();
+        if let Some(stdout) = child.stdout.as_mut() {
+            let _ = BufReader::new(stdout).read_line(&mut first_line);
+        }
+        let Some(address) = first_line.trim().strip_prefix("listening on http://") else {
+            let _ = child.kill();
+            return Err(format!("the test server did not start: {first_line:?}"));
+        };
+        let origin = format!("ws://{}", address.trim_end_matches('/'));
+        println!("test server at {origin}");
+        Ok(Self { child, origin })
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
