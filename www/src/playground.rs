@@ -151,17 +151,22 @@ impl Playground {
     }
 
     fn show_status(&self) {
-        let socket = self.socket.borrow();
-        let (state, buffered) = match socket.as_ref() {
-            Some(socket) => (
-                describe_state(socket.ready_state()),
-                socket.buffered_amount().to_string(),
-            ),
-            None => ("not connected".to_owned(), "0".to_owned()),
-        };
-        dom::set_text("ready-state", &state);
-        dom::set_text("buffered-amount", &buffered);
+        show_status_of(self.socket.borrow().as_ref());
     }
+}
+
+/// Shows `readyState` and `bufferedAmount`; called by the timer and, so that no
+/// change waits for it, on every event.
+fn show_status_of(socket: Option<&Handle>) {
+    let (state, buffered) = match socket {
+        Some(socket) => (
+            describe_state(socket.ready_state()),
+            socket.buffered_amount().to_string(),
+        ),
+        None => ("not connected".to_owned(), "0".to_owned()),
+    };
+    dom::set_text("ready-state", &state);
+    dom::set_text("buffered-amount", &buffered);
 }
 
 fn describe_state(state: ReadyState) -> String {
@@ -183,10 +188,14 @@ fn callbacks() -> Callbacks {
                 socket.extensions()
             );
             log_event("open", &detail);
+            show_status_of(Some(socket));
         })
         .on_message(|_, message| log_message("←", &message))
         .on_error(|_, error| log_error(error))
-        .on_close(|_, event| log_close(&event))
+        .on_close(|socket, event| {
+            log_close(&event);
+            show_status_of(Some(socket));
+        })
 }
 
 fn log_message(direction: &str, message: &Message) {

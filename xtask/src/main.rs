@@ -36,14 +36,8 @@ commands:
   demo [--port N]                           build the demo page and serve it (default port 8080)
   setup                                     install what is missing, and nothing else";
 
-fn demo(args: &[String]) -> Result<(), String> {
-    let port = match args {
-        [] => "8080".to_owned(),
-        [flag, port] if flag == "--port" => port.clone(),
-        _ => return Err(USAGE.to_owned()),
-    };
-    setup::for_demo()?;
-    shell::run(shell::cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;
+/// Builds the demo page's wasm and JS glue into `www/pkg`.
+pub fn build_demo() -> Result<(), String> {
     shell::run(
         shell::command("wasm-pack")
             .args([
@@ -57,7 +51,18 @@ fn demo(args: &[String]) -> Result<(), String> {
                 "--no-pack",
             ])
             .current_dir(shell::root().join("www")),
-    )?;
+    )
+}
+
+fn demo(args: &[String]) -> Result<(), String> {
+    let port = match args {
+        [] => "8080".to_owned(),
+        [flag, port] if flag == "--port" => port.clone(),
+        _ => return Err(USAGE.to_owned()),
+    };
+    setup::for_demo()?;
+    shell::run(shell::cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;
+    build_demo()?;
     let server = shell::root().join("target/release/websocket-web-server");
     let www = shell::root().join("www");
     println!("\nThe demo is at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n");

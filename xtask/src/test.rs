@@ -13,11 +13,16 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
     setup::everything()?;
     static_checks()?;
     let native = run_counted(cargo().args(["test", "--workspace"]), "native")?;
+    crate::build_demo()?;
+    shell::run(cargo().args(["build", "-p", "websocket-web-e2e"]))?;
     let server = TestServer::start()?;
     let refused_port = free_port()?;
     let mut results = vec![native];
     for browser in browsers {
         results.push(browser_suite(browser, &server.origin, refused_port)?);
+    }
+    for browser in browsers {
+        results.push(demo_end_to_end(browser, &server.origin)?);
     }
     drop(server);
     report(&results)
@@ -111,6 +116,23 @@ fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outco
     run_counted(&mut command, browser)
 }
 
+/// Drives the demo page, served by the test server, in `browser`.
+fn demo_end_to_end(browser: &str, origin: &str) -> Result<Outcome, String> {
+    let page = format!("{}/", origin.replacen("ws:", "http:", 1));
+    let e2e = shell::root().join("target/debug/websocket-web-e2e");
+    let mut command = if browser == "webkit" {
+        let mut command = shell::command("xvfb-run");
+        command
+            .args(["-a", "--server-args=-screen 0 1280x1024x24"])
+            .arg(e2e);
+        command
+    } else {
+        shell::command(&e2e.to_string_lossy())
+    };
+    command.args(["--browser", browser, "--page", &page, "--out", "target/e2e"]);
+    run_counted(&mut command, &format!("{browser} demo e2e"))
+}
+
 /// Runs a `cargo test`, passing its output through and adding up its
 /// `test result:` lines.
 fn run_counted(command: &mut Command, name: &str) -> Result<Outcome, String> {
@@ -197,7 +219,8 @@ impl TestServer {
         shell::run(cargo().args(["build", "-p", "websocket-web-server"]))?;
         let binary = shell::root().join("target/debug/websocket-web-server");
         let mut child = Command::new(&binary)
-            .args(["--port", "0"])
+            .args(["--port", "0", "--www"])
+            .arg(shell::root().join("www"))
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;

@@ -1,0 +1,317 @@
+//! Drives the real demo page in a real browser over WebDriver, as a user would:
+//! waits for the three example results, then uses the playground (connect, send
+//! text with the keyboard and see the echo, try an invalid close code and a bad
+//! URL and see the library's errors, close with 4001 "bye" and see the
+//! CloseEvent), and saves a screenshot.
+//!
+//! `websocket-web-e2e --browser chrome|firefox|webkit --page URL --out DIR`
+//! starts the browser's WebDriver server itself, on a free port. WebKit needs a
+//! display (run it under `xvfb-run`).
+
+mod driver;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+
+struct Options {
+    browser: String,
+    page: String,
+    out: PathBuf,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut browser = None;
+    let mut page = None;
+    let mut out = PathBuf::from("target/e2e");
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--browser" => browser = Some(value()?),
+            "--page" => page = Some(value()?),
+            "--out" => out = PathBuf::from(value()?),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Options {
+        browser: browser.ok_or("--browser chrome|firefox|webkit is required")?,
+        page: page.ok_or("--page URL is required")?,
+        out,
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let options = match parse_options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let driver = match driver::start(&options.browser).await {
+        Ok(driver) => driver,
+        Err(message) => {
+            eprintln!("cannot start the {} WebDriver: {message}", options.browser);
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut run = Run::default();
+    run.all(&driver.client, &options).await;
+    let _ = driver.client.clone().close().await;
+    drop(driver);
+    let verdict = if run.failed == 0 { "ok" } else { "FAILED" };
+    println!(
+        "test result: {verdict}. {} passed; {} failed; ({})",
+        run.passed, run.failed, options.browser
+    );
+    if run.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[derive(Default)]
+struct Run {
+    passed: u32,
+    failed: u32,
+}
+
+impl Run {
+    async fn all(&mut self, client: &Client, options: &Options) {
+        let browser = options.browser.as_str();
+        let steps_ok = self.steps(client, browser, &options.page).await;
+        // The screenshot is taken whatever happened: it shows the failure too.
+        let screenshot = options.out.join(format!("demo-{browser}.png"));
+        let saved = save_screenshot(client, &screenshot).await;
+        self.record(
+            "screenshot saved",
+            saved.map(|size| format!("{}, {size}", screenshot.display())),
+        );
+        if !steps_ok {
+            eprintln!("(later steps skipped after the first failure)");
+        }
+    }
+
+    /// The checks in order, each one or more steps; stops at the first failure,
+    /// since each check builds on the ones before.
+    async fn steps(&mut self, client: &Client, browser: &str, page: &str) -> bool {
+        let text = format!("hello from {browser}");
+        let pi = "Uint8: 127 Float32: 3.1415927";
+        let checks: Vec<(&str, Vec<Step>)> = vec![
+            ("page loads", vec![Step::Goto(page.to_owned())]),
+            (
+                "string example prints the echoed message",
+                vec![Step::WaitText("#result-string", "The echo host sent the correct message: \"an example message\"")],
+            ),
+            ("arraybuffer example prints 127 and pi", vec![Step::WaitText("#result-arraybuffer", pi)]),
+            ("blob example prints 127 and pi", vec![Step::WaitText("#result-blob", pi)]),
+            (
+                "a bad URL shows the library's error",
+                vec![
+                    Step::Connect("ftp://127.0.0.1/"),
+                    Step::WaitLog(
+                        "invalid WebSocket URL \"ftp://127.0.0.1/\": scheme \"ftp\" is not ws, wss, http or https".to_owned(),
+                    ),
+                ],
+            ),
+            ("playground connects to /echo", vec![Step::Connect("/echo"), Step::WaitText("#ready-state", "OPEN (1)")]),
+            (
+                "text sent with the Enter key comes back",
+                vec![Step::SendTextWithEnter(text.clone()), Step::WaitLog(format!("←text{}{text}", text.len()))],
+            ),
+            (
+                "close code 1001 is refused with the library's error",
+                vec![
+                    Step::Close("1001", String::new()),
+                    Step::WaitLog("close code 1001 cannot be sent by a browser: use 1000 or 3000-4999".to_owned()),
+                    Step::WaitText("#ready-state", "OPEN (1)"),
+                ],
+            ),
+            (
+                "a 124-byte reason is refused",
+                vec![
+                    Step::Close("4001", "r".repeat(124)),
+                    Step::WaitLog("close reason is 124 bytes of UTF-8, the limit is 123".to_owned()),
+                ],
+            ),
+            (
+                "close with 4001 \"bye\" shows the CloseEvent",
+                vec![
+                    Step::Close("4001", "bye".to_owned()),
+                    Step::WaitLog("CloseEvent code 4001 reason \"bye\" wasClean true".to_owned()),
+                    Step::WaitText("#ready-state", "CLOSED (3)"),
+                ],
+            ),
+        ];
+        for (name, steps) in checks {
+            let mut outcome = Ok(String::new());
+            for step in &steps {
+                if let Err(problem) = step.run(client).await {
+                    outcome = Err(problem);
+                    break;
+                }
+            }
+            let ok = outcome.is_ok();
+            self.record(name, outcome);
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn record(&mut self, name: &str, outcome: Result<String, String>) {
+        match outcome {
+            Ok(detail) => {
+                self.passed += 1;
+                let detail = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({detail})")
+                };
+                println!("test {name} ... ok{detail}");
+            }
+            Err(problem) => {
+                self.failed += 1;
+                println!("test {name} ... FAILED: {problem}");
+            }
+        }
+    }
+}
+
+enum Step {
+    Goto(String),
+    /// Waits until the element's text is exactly this.
+    WaitText(&'static str, &'static str),
+    /// Waits until a row of the playground log, its cells joined, contains this.
+    WaitLog(String),
+    Connect(&'static str),
+    SendTextWithEnter(String),
+    Close(&'static str, String),
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+impl Step {
+    async fn run(&self, client: &Client) -> Result<(), String> {
+        match self {
+            Step::Goto(page) => client.goto(page).await.map_err(|e| e.to_string()),
+            Step::WaitText(selector, expected) => wait_for(|| async {
+                text_of(client, selector)
+                    .await
+                    .is_some_and(|text| text == *expected)
+            })
+            .await
+            .map_err(|()| format!("{selector} never read {expected:?}")),
+            Step::WaitLog(expected) => wait_for(|| async {
+                log_rows(client)
+                    .await
+                    .iter()
+                    .any(|row| row.contains(expected.as_str()))
+            })
+            .await
+            .map_err(|()| format!("no log row contains {expected:?}")),
+            Step::Connect(url) => {
+                fill(client, "#url", url).await?;
+                click(client, "#connect").await
+            }
+            Step::SendTextWithEnter(text) => {
+                fill(client, "#text-message", &format!("{text}\u{E007}")).await
+            }
+            Step::Close(code, reason) => {
+                fill(client, "#close-code", code).await?;
+                fill(client, "#close-reason", reason).await?;
+                click(client, "#close").await
+            }
+        }
+    }
+}
+
+async fn wait_for<F, Fut>(mut check: F) -> Result<(), ()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(())
+}
+
+async fn text_of(client: &Client, selector: &str) -> Option<String> {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()
+}
+
+/// Each log row's cells joined without separators (e.g. "←text5hello").
+async fn log_rows(client: &Client) -> Vec<String> {
+    let mut rows = Vec::new();
+    let Ok(found) = client.find_all(Locator::Css("#log-body tr")).await else {
+        return rows;
+    };
+    for row in found {
+        let mut joined = String::new();
+        if let Ok(cells) = row.find_all(Locator::Css("td")).await {
+            for (index, cell) in cells.into_iter().enumerate() {
+                // Skip the time column.
+                if index > 0 {
+                    joined.push_str(&cell.text().await.unwrap_or_default());
+                }
+            }
+        }
+        rows.push(joined);
+    }
+    rows
+}
+
+async fn fill(client: &Client, selector: &str, value: &str) -> Result<(), String> {
+    let input = client
+        .find(Locator::Css(selector))
+        .await
+        .map_err(|e| format!("{selector}: {e}"))?;
+    input
+        .clear()
+        .await
+        .map_err(|e| format!("clear {selector}: {e}"))?;
+    if !value.is_empty() {
+        input
+            .send_keys(value)
+            .await
+            .map_err(|e| format!("type into {selector}: {e}"))?;
+    }
+    Ok(())
+}
+
+async fn click(client: &Client, selector: &str) -> Result<(), String> {
+    let button = client
+        .find(Locator::Css(selector))
+        .await
+        .map_err(|e| format!("{selector}: {e}"))?;
+    button
+        .click()
+        .await
+        .map_err(|e| format!("click {selector}: {e}"))
+}
+
+async fn save_screenshot(client: &Client, path: &std::path::Path) -> Result<String, String> {
+    let png = client.screenshot().await.map_err(|e| e.to_string())?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(path, &png).map_err(|e| e.to_string())?;
+    Ok(format!("{} bytes", png.len()))
+}
