@@ -60,6 +60,14 @@ fn blob_error(thrown: wasm_bindgen::JsValue) -> Error {
 pub trait ReadBlobsExt: Stream<Item = Result<Message>> + Sized {
     /// Turns every [`Message::Blob`] into [`Message::Binary`] by reading its bytes,
     /// one at a time, keeping the order of the stream.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::{BinaryType, ReadBlobsExt, WebSocket};
+    /// let socket = WebSocket::builder("/echo").binary_type(BinaryType::Blob).connect().await?;
+    /// let messages = socket.read_blobs();
+    /// # Ok(()) }
+    /// ```
     fn read_blobs(self) -> ReadBlobs<Self> {
         ReadBlobs {
             messages: self,
@@ -88,11 +96,28 @@ pub struct ReadBlobs<S> {
 
 impl<S> ReadBlobs<S> {
     /// The underlying stream.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::{ReadBlobsExt, WebSocket};
+    /// let messages = WebSocket::connect("/echo").await?.read_blobs();
+    /// messages.get_ref().send_text("hi")?;
+    /// # Ok(()) }
+    /// ```
     pub fn get_ref(&self) -> &S {
         &self.messages
     }
 
     /// The underlying stream, mutably.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use futures_util::SinkExt;
+    /// use websocket_web::{ReadBlobsExt, WebSocket};
+    /// let mut messages = WebSocket::connect("/echo").await?.read_blobs();
+    /// messages.get_mut().send("hi".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.messages
     }

@@ -6,6 +6,10 @@ use std::fmt;
 use crate::{Error, Result};
 
 /// The longest close reason a browser accepts, in bytes of UTF-8.
+///
+/// ```
+/// assert!(websocket_web::check_close_reason(&"x".repeat(websocket_web::MAX_REASON_BYTES)).is_ok());
+/// ```
 pub const MAX_REASON_BYTES: usize = 123;
 
 /// A WebSocket close code (RFC 6455 §7.4), with a lossless `u16` round trip.

@@ -34,16 +34,30 @@ pub enum Message {
 
 impl Message {
     /// Whether this is [`Message::Text`].
+    ///
+    /// ```
+    /// assert!(websocket_web::Message::from("hi").is_text());
+    /// ```
     pub fn is_text(&self) -> bool {
         matches!(self, Self::Text(_))
     }
 
     /// Whether this is [`Message::Binary`] or [`Message::Blob`].
+    ///
+    /// ```
+    /// assert!(websocket_web::Message::from(vec![1, 2]).is_binary());
+    /// ```
     pub fn is_binary(&self) -> bool {
         !self.is_text()
     }
 
     /// The text, if this is a text message.
+    ///
+    /// ```
+    /// use websocket_web::Message;
+    /// assert_eq!(Message::from("hi").as_text(), Some("hi"));
+    /// assert_eq!(Message::from(vec![1]).as_text(), None);
+    /// ```
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Self::Text(text) => Some(text),
@@ -52,6 +66,12 @@ impl Message {
     }
 
     /// The bytes, if this is a [`Message::Binary`].
+    ///
+    /// ```
+    /// use websocket_web::Message;
+    /// assert_eq!(Message::from(vec![1, 2]).as_bytes(), Some(&[1, 2][..]));
+    /// assert_eq!(Message::from("hi").as_bytes(), None);
+    /// ```
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
             Self::Binary(bytes) => Some(bytes),
@@ -61,6 +81,11 @@ impl Message {
 
     /// The size in bytes (UTF-8 bytes for text), if known without reading a Blob
     /// (a Blob's size is known too, but only in the browser).
+    ///
+    /// ```
+    /// use websocket_web::Message;
+    /// assert_eq!(Message::from("é").len(), Some(2));
+    /// ```
     pub fn len(&self) -> Option<usize> {
         match self {
             Self::Text(text) => Some(text.len()),
@@ -70,6 +95,12 @@ impl Message {
     }
 
     /// Whether the message is known to be empty.
+    ///
+    /// ```
+    /// use websocket_web::Message;
+    /// assert!(Message::from("").is_empty());
+    /// assert!(!Message::from("x").is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
     }

@@ -103,6 +103,16 @@ impl Run {
         let text = format!("hello from {browser}");
         let pi = "Uint8: 127 Float32: 3.1415927";
         let checks: Vec<(&str, Vec<Step>)> = vec![
+            (
+                "?url= with a bad URL shows the library's error in the examples",
+                vec![
+                    Step::Goto(format!("{page}?url=ftp://127.0.0.1/")),
+                    Step::WaitText(
+                        "#result-string",
+                        "error: invalid WebSocket URL \"ftp://127.0.0.1/\": scheme \"ftp\" is not ws, wss, http or https",
+                    ),
+                ],
+            ),
             ("page loads", vec![Step::Goto(page.to_owned())]),
             (
                 "string example prints the echoed message",

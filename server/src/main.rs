@@ -66,5 +66,6 @@ async fn main() -> ExitCode {
         eprintln!("server error: {error}");
         return ExitCode::FAILURE;
     }
+    println!("stopped");
     ExitCode::SUCCESS
 }
