@@ -91,6 +91,15 @@ pub enum Error {
         bytes: usize,
     },
 
+    /// Flow-control watermarks with `low` above `high`.
+    #[error("invalid flow control: low watermark {low} is above high watermark {high}")]
+    InvalidWatermarks {
+        /// The high watermark given.
+        high: u32,
+        /// The low watermark given.
+        low: u32,
+    },
+
     /// The connection could not be opened: refused, rejected during the HTTP
     /// upgrade (e.g. 403), not a WebSocket server, or a protocol mismatch. Browsers
     /// hide which: the event carries code 1006. Retry later or report it.

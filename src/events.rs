@@ -11,15 +11,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::{CloseCode, CloseEvent, Error, Message};
 
 static LIVE_LISTENERS: AtomicUsize = AtomicUsize::new(0);
 
-/// How many event listeners this crate has attached to sockets and not yet
-/// removed, across all sockets of this thread or worker. With every socket
-/// dropped, it is 0: tests and apps can check that nothing leaks.
+/// How many JS callbacks this crate has registered with the browser and not yet
+/// released (event listeners on sockets, and flow-control timers), across all
+/// sockets of this thread or worker. With every socket dropped, it is 0: tests
+/// and apps can check that nothing leaks.
 ///
 /// # Example
 ///
@@ -29,6 +31,46 @@ static LIVE_LISTENERS: AtomicUsize = AtomicUsize::new(0);
 /// ```
 pub fn live_listeners() -> usize {
     LIVE_LISTENERS.load(Ordering::Relaxed)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // The global functions, present on pages and in workers alike.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, milliseconds: i32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// A one-shot timer, cancelled and released when dropped.
+#[must_use = "the timer is cancelled when dropped"]
+pub(crate) struct Timer {
+    handle: JsValue,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    pub(crate) fn once(milliseconds: i32, callback: impl FnOnce() + 'static) -> Self {
+        let mut callback = Some(callback);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(callback) = callback.take() {
+                callback();
+            }
+        });
+        let handle = set_timeout(callback.as_ref().unchecked_ref(), milliseconds);
+        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
+        Self {
+            handle,
+            _callback: callback,
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.handle);
+        LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A browser event on a socket, translated.

@@ -9,7 +9,8 @@ use std::task::{Context, Poll};
 use crate::events::error_from_js;
 use crate::shared::Shared;
 use crate::{
-    check_close_reason, BinaryType, CloseCode, CloseEvent, Error, Message, ReadyState, Result,
+    check_close_reason, BinaryType, CloseCode, CloseEvent, Error, FlowControl, Message, ReadyState,
+    Result,
 };
 
 /// A cloneable handle on one socket: state getters, immediate sends, close.
@@ -162,6 +163,21 @@ impl Handle {
         }
     }
 
+    /// The `Sink`'s flow control, as set on the builder.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::{FlowControl, WebSocket};
+    /// let socket = WebSocket::connect("/echo").await?;
+    /// assert_eq!(socket.flow_control(), FlowControl::default());
+    /// # Ok(()) }
+    /// ```
+    pub fn flow_control(&self) -> FlowControl {
+        self.shared.flow_control()
+    }
+
     /// Sends a text message now, without waiting for buffer space.
     ///
     /// # Errors
@@ -204,7 +220,9 @@ impl Handle {
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
         self.check_open()?;
-        send_bytes_to(&self.shared.socket, bytes).map_err(error_from_js)
+        send_bytes_to(&self.shared.socket, bytes).map_err(error_from_js)?;
+        self.shared.note_sent(bytes.len() as u64);
+        Ok(())
     }
 
     /// Sends a `Blob` now.

@@ -15,8 +15,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use crate::callback::Callbacks;
-use crate::events::{SocketEvent, SocketListeners};
-use crate::{CloseEvent, Error, Handle, Message, ReadyState};
+use crate::events::{SocketEvent, SocketListeners, Timer};
+use crate::flow::Gate;
+use crate::{CloseEvent, Error, FlowControl, Handle, Message, ReadyState};
+
+/// How often a waiting `Sink` looks at `bufferedAmount` (browsers fire no drain
+/// event). 4 ms is the shortest delay browsers honour for repeated timers.
+const DRAIN_POLL_MS: i32 = 4;
 
 static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 
@@ -34,6 +39,7 @@ pub fn live_sockets() -> usize {
 
 pub(crate) struct Shared {
     pub(crate) socket: web_sys::WebSocket,
+    flow: FlowControl,
     state: RefCell<State>,
     listeners: RefCell<Option<SocketListeners>>,
 }
@@ -53,13 +59,23 @@ struct State {
     incoming_waker: Option<Waker>,
     close_wakers: Vec<Waker>,
     callbacks: Option<Rc<Callbacks>>,
+    /// Flow control of the `Sink`: its gate, its waiting task, and the timer
+    /// that polls `bufferedAmount` while it waits.
+    gate: Gate,
+    sink_waker: Option<Waker>,
+    drain_timer: Option<Timer>,
 }
 
 impl Shared {
     /// Wraps a freshly constructed browser socket and attaches its listeners.
-    pub(crate) fn new(socket: web_sys::WebSocket, callbacks: Option<Callbacks>) -> Rc<Self> {
+    pub(crate) fn new(
+        socket: web_sys::WebSocket,
+        flow: FlowControl,
+        callbacks: Option<Callbacks>,
+    ) -> Rc<Self> {
         let shared = Rc::new(Self {
             socket,
+            flow,
             state: RefCell::new(State {
                 callbacks: callbacks.map(Rc::new),
                 ..State::default()
@@ -159,6 +175,8 @@ impl Shared {
             let mut wakers = std::mem::take(&mut state.close_wakers);
             wakers.extend(state.open_waker.take());
             wakers.extend(state.incoming_waker.take());
+            wakers.extend(state.sink_waker.take());
+            state.drain_timer = None;
             (wakers, state.callbacks.clone())
         };
         wakers.into_iter().for_each(Waker::wake);
@@ -224,6 +242,56 @@ impl Shared {
             state.close_wakers.push(cx.waker().clone());
         }
         Poll::Pending
+    }
+
+    /// Ready when the `Sink` may send: the socket is open and, by the
+    /// watermarks, the browser's buffer has room. While it has not, a timer polls
+    /// `bufferedAmount`.
+    pub(crate) fn poll_send_ready(
+        self: &Rc<Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), Error>> {
+        match self.ready_state() {
+            ReadyState::Open => {}
+            state => return Poll::Ready(Err(Error::NotOpen { state })),
+        }
+        let mut state = self.state.borrow_mut();
+        if state
+            .gate
+            .ready(self.flow, || self.socket.buffered_amount())
+        {
+            state.sink_waker = None;
+            return Poll::Ready(Ok(()));
+        }
+        state.sink_waker = Some(cx.waker().clone());
+        if state.drain_timer.is_none() {
+            let weak = Rc::downgrade(self);
+            state.drain_timer = Some(Timer::once(DRAIN_POLL_MS, move || {
+                if let Some(shared) = weak.upgrade() {
+                    shared.on_drain_tick();
+                }
+            }));
+        }
+        Poll::Pending
+    }
+
+    fn on_drain_tick(&self) {
+        let waker = {
+            let mut state = self.state.borrow_mut();
+            // The timer has fired; dropping it here releases it once this call returns.
+            state.drain_timer = None;
+            state.sink_waker.take()
+        };
+        wake(waker);
+    }
+
+    /// Counts bytes handed to the browser, for the flow-control bound.
+    pub(crate) fn note_sent(&self, bytes: u64) {
+        self.state.borrow_mut().gate.sent(bytes);
+    }
+
+    pub(crate) fn flow_control(&self) -> FlowControl {
+        self.flow
     }
 
     pub(crate) fn close_event(&self) -> Option<CloseEvent> {

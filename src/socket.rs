@@ -12,7 +12,7 @@ use futures_sink::Sink;
 use crate::callback::Callbacks;
 use crate::events::error_from_js;
 use crate::shared::Shared;
-use crate::{global, url, BinaryType, Error, Handle, Message, ReadyState, Result};
+use crate::{global, url, BinaryType, Error, FlowControl, Handle, Message, Result};
 
 /// A connected WebSocket: a `Stream` of received messages and a `Sink` of
 /// messages to send, with every getter of the browser's socket (through
@@ -83,6 +83,7 @@ impl WebSocket {
             url: url.to_owned(),
             protocols: Vec::new(),
             binary_type: BinaryType::ArrayBuffer,
+            flow: FlowControl::default(),
         }
     }
 
@@ -205,6 +206,7 @@ pub struct WebSocketBuilder {
     url: String,
     protocols: Vec<String>,
     binary_type: BinaryType,
+    flow: FlowControl,
 }
 
 impl WebSocketBuilder {
@@ -237,6 +239,22 @@ impl WebSocketBuilder {
     /// ```
     pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
         self.binary_type = binary_type;
+        self
+    }
+
+    /// The `Sink`'s watermarks on `bufferedAmount` (default 1 MiB / 256 KiB):
+    /// above `high` it waits until the browser has drained to `low`, so a fast
+    /// producer cannot fill the tab's memory. The `send_*` methods ignore it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use websocket_web::{FlowControl, WebSocket};
+    /// let builder = WebSocket::builder("/upload").flow_control(FlowControl::new(4 << 20, 1 << 20)?);
+    /// # Ok::<(), websocket_web::Error>(())
+    /// ```
+    pub fn flow_control(mut self, flow: FlowControl) -> Self {
+        self.flow = flow;
         self
     }
 
@@ -303,7 +321,7 @@ impl WebSocketBuilder {
             BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
             BinaryType::Blob => web_sys::BinaryType::Blob,
         });
-        Ok(Shared::new(socket, callbacks))
+        Ok(Shared::new(socket, self.flow, callbacks))
     }
 }
 
@@ -354,8 +372,12 @@ impl Future for Connecting {
 
 /// The sending half of a [`WebSocket`]: a `Sink<Message>`, and a [`Handle`].
 ///
-/// `poll_ready` is where flow control waits; `poll_flush` is immediate;
-/// `poll_close` closes with 1000 and waits for the close to complete.
+/// `poll_ready` waits while the browser's `bufferedAmount` is above the high
+/// watermark, until it is at or below the low one (see
+/// [`FlowControl`](crate::FlowControl)); `start_send` hands the message to the
+/// browser; `poll_flush` is immediate (waiting for the network there would stall
+/// every `SinkExt::send`); `poll_close` closes with 1000 and waits for the close
+/// to complete.
 ///
 /// # Example
 ///
@@ -411,11 +433,8 @@ impl std::fmt::Debug for Sender {
 impl Sink<Message> for Sender {
     type Error = Error;
 
-    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(match self.handle.ready_state() {
-            ReadyState::Open => Ok(()),
-            state => Err(Error::NotOpen { state }),
-        })
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.handle.shared().poll_send_ready(cx)
     }
 
     fn start_send(self: Pin<&mut Self>, message: Message) -> Result<()> {

@@ -12,13 +12,14 @@
 //! | `/abrupt` | sends `"bye"`, waits for one message, then drops the TCP connection with no close frame |
 //! | `/reject` | answers the upgrade with HTTP 403 |
 //! | `/plain` | a plain HTTP page, not a WebSocket server |
+//! | `/slow?rate=R` | reads at most R bytes/s (default 64 MiB/s); binary message i must be i as u64 big-endian then bytes of value i mod 251; on text `done` replies `messages=N bytes=B in_order=true|false` |
 //! | `/protocols` | selects the first of `chat.v1`, `chat.v2` the client offered, sends it as text, then echoes |
 //! | anything else | the demo page's files, with `--www` |
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -58,6 +59,7 @@ pub fn router(www: Option<PathBuf>) -> Router {
             get(|| async { "a plain HTTP page, not a WebSocket server" }),
         )
         .route("/protocols", get(protocols))
+        .route("/slow", get(slow_reader))
         .with_state(AppState::default());
     match www {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
@@ -244,4 +246,75 @@ async fn protocols(ws: WebSocketUpgrade) -> Response {
         }
     })
     .into_response()
+}
+
+#[derive(Deserialize)]
+struct RateQuery {
+    rate: Option<u64>,
+}
+
+/// What the slow reader has checked so far.
+#[derive(Default)]
+struct Received {
+    messages: u64,
+    bytes: u64,
+    in_order: bool,
+}
+
+impl Received {
+    /// Message i must be i (u64 big-endian) followed by bytes of value i mod 251.
+    fn check(&mut self, data: &[u8]) {
+        let expected = self.messages;
+        let sequence = data
+            .get(..8)
+            .and_then(|head| head.try_into().ok())
+            .map(u64::from_be_bytes);
+        let fill = (expected % 251) as u8;
+        let intact = sequence == Some(expected) && data[8..].iter().all(|&byte| byte == fill);
+        if self.messages == 0 {
+            self.in_order = true;
+        }
+        self.in_order &= intact;
+        self.messages += 1;
+        self.bytes += data.len() as u64;
+    }
+
+    fn report(&self) -> String {
+        format!(
+            "messages={} bytes={} in_order={}",
+            self.messages, self.bytes, self.in_order
+        )
+    }
+}
+
+async fn slow_reader(ws: WebSocketUpgrade, Query(query): Query<RateQuery>) -> Response {
+    let rate = query.rate.unwrap_or(64 << 20).max(1);
+    upgrade(ws).on_upgrade(move |mut socket| async move {
+        let start = Instant::now();
+        let mut received = Received::default();
+        while let Some(Ok(message)) = socket.recv().await {
+            match message {
+                Message::Binary(data) => {
+                    received.check(&data);
+                    // Read no faster than `rate`: the unread bytes back up into
+                    // TCP and then into the browser's bufferedAmount.
+                    let due = Duration::from_secs_f64(received.bytes as f64 / rate as f64);
+                    if let Some(ahead) = due.checked_sub(start.elapsed()) {
+                        tokio::time::sleep(ahead).await;
+                    }
+                }
+                Message::Text(text) if text.as_str() == "done" => {
+                    if socket
+                        .send(Message::Text(received.report().into()))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Message::Close(_) => return finish_close(socket).await,
+                _ => {}
+            }
+        }
+    })
 }

@@ -216,8 +216,10 @@ struct TestServer {
 
 impl TestServer {
     fn start() -> Result<Self, String> {
-        shell::run(cargo().args(["build", "-p", "websocket-web-server"]))?;
-        let binary = shell::root().join("target/debug/websocket-web-server");
+        // Release: the same build the demo uses, and fast enough to carry the
+        // 256 MiB flow-control test.
+        shell::run(cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;
+        let binary = shell::root().join("target/release/websocket-web-server");
         let mut child = Command::new(&binary)
             .args(["--port", "0", "--www"])
             .arg(shell::root().join("www"))

@@ -1,0 +1,144 @@
+//! Verifies the Sink's flow control against a server that reads slowly:
+//! - 256 MiB through the Sink keeps `bufferedAmount` at most twice the high
+//!   watermark (the peak is printed), and every byte arrives, in order (WebKit
+//!   moves sent data out of `bufferedAmount` into its network process at once,
+//!   so there the bound holds but says little about memory);
+//! - smaller watermarks are honoured the same way;
+//! - the plain `send_*` methods stay immediate (the buffer grows past `high`);
+//! - a Sink waiting for the buffer to drain is released with an error when the
+//!   socket closes;
+//! - watermarks with `low` above `high` are a typed error.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use wasm_bindgen_test::*;
+use websocket_web::{Error, FlowControl, Message, WebSocket};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CHUNK: usize = 64 * 1024;
+
+/// Message `sequence` of the slow reader's protocol.
+fn chunk(message: &mut Vec<u8>, sequence: u64) {
+    message.resize(CHUNK, 0);
+    message[..8].copy_from_slice(&sequence.to_be_bytes());
+    message[8..].fill((sequence % 251) as u8);
+}
+
+/// Sends `total` bytes through the Sink to `/slow?rate=...`; returns the peak
+/// `bufferedAmount` seen after each send, and the server's report.
+async fn pump(flow: FlowControl, total: usize, rate: u32) -> (u32, String) {
+    let mut socket = WebSocket::builder(&url(&format!("/slow?rate={rate}")))
+        .flow_control(flow)
+        .connect()
+        .await
+        .unwrap();
+    let mut message = Vec::with_capacity(CHUNK);
+    let mut peak = 0;
+    for sequence in 0..(total / CHUNK) as u64 {
+        chunk(&mut message, sequence);
+        socket.feed(Message::Binary(message.clone())).await.unwrap();
+        peak = peak.max(socket.buffered_amount());
+    }
+    socket.send_text("done").unwrap();
+    let report = match within(120_000, "the slow reader's report", socket.next()).await {
+        Some(Ok(Message::Text(report))) => report,
+        other => panic!("expected the report, got {other:?}"),
+    };
+    (peak, report)
+}
+
+#[wasm_bindgen_test]
+async fn sink_keeps_256_mib_bounded_and_delivers_every_byte_in_order() {
+    let flow = FlowControl::default();
+    let total = 256 << 20;
+    let (peak, report) = pump(flow, total, 64 << 20).await;
+    web_sys::console::log_1(
+        &format!("256 MiB through the Sink: peak bufferedAmount {peak} bytes").into(),
+    );
+    assert_eq!(
+        report,
+        format!("messages={} bytes={total} in_order=true", total / CHUNK)
+    );
+    assert!(
+        peak <= 2 * flow.high(),
+        "peak bufferedAmount {peak} > 2 x {}",
+        flow.high()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn smaller_watermarks_are_honoured() {
+    let flow = FlowControl::new(128 * 1024, 32 * 1024).unwrap();
+    let total = 16 << 20;
+    let (peak, report) = pump(flow, total, 16 << 20).await;
+    assert_eq!(
+        report,
+        format!("messages={} bytes={total} in_order=true", total / CHUNK)
+    );
+    assert!(
+        peak <= 2 * flow.high(),
+        "peak bufferedAmount {peak} > 2 x {}",
+        flow.high()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn plain_sends_stay_immediate() {
+    let socket = WebSocket::builder(&url("/slow?rate=1048576"))
+        .connect()
+        .await
+        .unwrap();
+    let mut message = Vec::new();
+    for sequence in 0..64 {
+        chunk(&mut message, sequence);
+        socket.send_bytes(&message).unwrap();
+    }
+    // 4 MiB handed over at once: far more than the 1 MiB the Sink would allow.
+    assert!(
+        socket.buffered_amount() > FlowControl::default().high(),
+        "{}",
+        socket.buffered_amount()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_sink_is_released_when_the_socket_closes() {
+    // With both watermarks at 0, the Sink waits as long as anything is buffered,
+    // and right after a send something always is (in every engine).
+    let flow = FlowControl::new(0, 0).unwrap();
+    let socket = WebSocket::builder(&url("/slow?rate=1048576"))
+        .flow_control(flow)
+        .connect()
+        .await
+        .unwrap();
+    let (mut sender, _receiver) = socket.split();
+    let handle = sender.handle();
+    let mut message = Vec::new();
+    chunk(&mut message, 0);
+    sender.feed(Message::Binary(message.clone())).await.unwrap();
+    chunk(&mut message, 1);
+    let mut waiting = sender.feed(Message::Binary(message));
+    assert!(
+        futures_util::poll!(&mut waiting).is_pending(),
+        "the Sink did not wait"
+    );
+    handle.close().unwrap();
+    let result = within(10_000, "the waiting Sink", waiting).await;
+    assert!(matches!(result, Err(Error::NotOpen { .. })), "{result:?}");
+}
+
+#[wasm_bindgen_test]
+async fn low_above_high_is_a_typed_error() {
+    assert_eq!(
+        FlowControl::new(1024, 2048),
+        Err(Error::InvalidWatermarks {
+            high: 1024,
+            low: 2048
+        })
+    );
+}
