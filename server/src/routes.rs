@@ -304,11 +304,8 @@ async fn slow_reader(ws: WebSocketUpgrade, Query(query): Query<RateQuery>) -> Re
                     }
                 }
                 Message::Text(text) if text.as_str() == "done" => {
-                    if socket
-                        .send(Message::Text(received.report().into()))
-                        .await
-                        .is_err()
-                    {
+                    let report = Message::Text(received.report().into());
+                    if socket.send(report).await.is_err() {
                         return;
                     }
                 }
