@@ -7,6 +7,9 @@
 //! `websocket-web-e2e --browser chrome|firefox|webkit --page URL --out DIR`
 //! starts the browser's WebDriver server itself, on a free port. WebKit needs a
 //! display (run it under `xvfb-run`).
+//!
+//! `websocket-web-e2e bench --browser B --page URL --out FILE` instead opens the
+//! `/bench` page at `URL`, waits for its results and writes their JSON to `FILE`.
 
 mod driver;
 
@@ -17,6 +20,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 
 struct Options {
+    bench: bool,
     browser: String,
     page: String,
     out: PathBuf,
@@ -26,7 +30,8 @@ fn parse_options() -> Result<Options, String> {
     let mut browser = None;
     let mut page = None;
     let mut out = PathBuf::from("target/e2e");
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let bench = args.next_if(|first| first == "bench").is_some();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -37,6 +42,7 @@ fn parse_options() -> Result<Options, String> {
         }
     }
     Ok(Options {
+        bench,
         browser: browser.ok_or("--browser chrome|firefox|webkit is required")?,
         page: page.ok_or("--page URL is required")?,
         out,
@@ -59,6 +65,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if options.bench {
+        let outcome = bench(&driver.client, &options).await;
+        let _ = driver.client.clone().close().await;
+        return match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(problem) => {
+                eprintln!("bench in {}: {problem}", options.browser);
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut run = Run::default();
     run.all(&driver.client, &options).await;
     let _ = driver.client.clone().close().await;
@@ -240,6 +257,41 @@ impl Step {
             }
         }
     }
+}
+
+/// Runs the `/bench` page and writes its results JSON to `options.out`.
+async fn bench(client: &Client, options: &Options) -> Result<(), String> {
+    client
+        .goto(&options.page)
+        .await
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(1500);
+    let mut last_status = String::new();
+    while Instant::now() < deadline {
+        // `results-json` is hidden, so read its text content, not its visible text.
+        let json = client
+            .execute(
+                "return document.getElementById('results-json').textContent",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if !json.is_empty() {
+            if json.starts_with("{\"error\"") {
+                return Err(json);
+            }
+            return std::fs::write(&options.out, json).map_err(|e| e.to_string());
+        }
+        let status = text_of(client, "#status").await.unwrap_or_default();
+        if status != last_status {
+            println!("[{}] {status}", options.browser);
+            last_status = status;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err("the benchmarks did not finish within 25 minutes".to_owned())
 }
 
 async fn wait_for<F, Fut>(mut check: F) -> Result<(), ()>

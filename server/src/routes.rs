@@ -7,13 +7,14 @@
 //! | `/closes?id=ID` | sends `"CODE REASON"` of the close recorded for `ID` (waits up to 10 s), then closes |
 //! | `/close?code=C&reason=R` | the server closes at once with `C` and `R` |
 //! | `/burst?n=N` | sends N messages, even ones text `"i"`, odd ones binary `i` as u32 big-endian, then closes 1000 |
-//! | `/flood?n=N&size=S` | sends N binary messages of S bytes, then closes 1000 |
+//! | `/flood?n=N&size=S` | on the client's first message, sends N binary messages of S bytes, then closes 1000 |
 //! | `/large?size=S` | sends one binary message of S bytes (byte i = i mod 251), then echoes |
 //! | `/abrupt` | sends `"bye"`, waits for one message, then drops the TCP connection with no close frame |
 //! | `/reject` | answers the upgrade with HTTP 403 |
 //! | `/plain` | a plain HTTP page, not a WebSocket server |
 //! | `/slow?rate=R` | reads at most R bytes/s (default 64 MiB/s); binary message i must be i as u64 big-endian then bytes of value i mod 251; on text `done` replies `messages=N bytes=B in_order=true|false` |
 //! | `/protocols` | selects the first of `chat.v1`, `chat.v2` the client offered, sends it as text, then echoes |
+//! | `/bench` | the benchmark page (`bench.html`), with `--www` |
 //! | anything else | the demo page's files, with `--www` |
 
 use std::collections::HashMap;
@@ -62,7 +63,12 @@ pub fn router(www: Option<PathBuf>) -> Router {
         .route("/slow", get(slow_reader))
         .with_state(AppState::default());
     match www {
-        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        Some(dir) => router
+            .route_service(
+                "/bench",
+                tower_http::services::ServeFile::new(dir.join("bench.html")),
+            )
+            .fallback_service(tower_http::services::ServeDir::new(dir)),
         None => router,
     }
 }
@@ -200,6 +206,13 @@ async fn burst(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Respons
 
 async fn flood(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
     ws.on_upgrade(move |mut socket| async move {
+        // Start on the client's word, so a benchmark can time from it.
+        if !matches!(
+            socket.recv().await,
+            Some(Ok(Message::Text(_) | Message::Binary(_)))
+        ) {
+            return;
+        }
         let payload = axum::body::Bytes::from(vec![0xab; query.size.unwrap_or(64)]);
         for _ in 0..query.n.unwrap_or(1000) {
             // `feed` queues without a flush per message; the close flushes.
