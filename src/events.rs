@@ -9,7 +9,6 @@
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -31,6 +30,31 @@ static LIVE_LISTENERS: AtomicUsize = AtomicUsize::new(0);
 /// ```
 pub fn live_listeners() -> usize {
     LIVE_LISTENERS.load(Ordering::Relaxed)
+}
+
+// The message listener does in JS what would otherwise be several calls across
+// the JS/wasm boundary per message (read `data`, test its type, make a view, ask
+// its length, copy): the wasm closure is called once, with the text or the bytes.
+#[wasm_bindgen(inline_js = r#"
+export function listenForMessages(socket, onText, onBytes, onOther) {
+  const listener = (event) => {
+    const data = event.data;
+    if (typeof data === "string") onText(data);
+    else if (data instanceof ArrayBuffer) onBytes(new Uint8Array(data));
+    else onOther(data);
+  };
+  socket.addEventListener("message", listener);
+  return listener;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = listenForMessages)]
+    fn listen_for_messages(
+        socket: &web_sys::WebSocket,
+        on_text: &Closure<dyn FnMut(String)>,
+        on_bytes: &Closure<dyn FnMut(Vec<u8>)>,
+        on_other: &Closure<dyn FnMut(JsValue)>,
+    ) -> js_sys::Function;
 }
 
 #[wasm_bindgen]
@@ -118,10 +142,62 @@ impl Drop for EventListener {
     }
 }
 
+/// The `message` listener: a JS function that sorts each message's data and
+/// hands it to one of three closures; removed and released when dropped.
+#[must_use = "the listener is removed when dropped"]
+struct MessageListener {
+    socket: web_sys::WebSocket,
+    listener: js_sys::Function,
+    _on_text: Closure<dyn FnMut(String)>,
+    _on_bytes: Closure<dyn FnMut(Vec<u8>)>,
+    _on_other: Closure<dyn FnMut(JsValue)>,
+}
+
+impl MessageListener {
+    fn new(socket: &web_sys::WebSocket, on_event: Rc<dyn Fn(SocketEvent)>) -> Self {
+        let on_text = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut(String)>::new(move |text| {
+                on_event(SocketEvent::Message(Ok(Message::Text(text))))
+            })
+        };
+        let on_bytes = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut(Vec<u8>)>::new(move |bytes| {
+                on_event(SocketEvent::Message(Ok(Message::Binary(bytes))))
+            })
+        };
+        let on_other = Closure::<dyn FnMut(JsValue)>::new(move |data| {
+            on_event(SocketEvent::Message(blob_or_error(data)));
+        });
+        let listener = listen_for_messages(socket, &on_text, &on_bytes, &on_other);
+        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
+        Self {
+            socket: socket.clone(),
+            listener,
+            _on_text: on_text,
+            _on_bytes: on_bytes,
+            _on_other: on_other,
+        }
+    }
+}
+
+impl Drop for MessageListener {
+    fn drop(&mut self) {
+        let _ = self
+            .socket
+            .remove_event_listener_with_callback("message", &self.listener);
+        LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The four listeners of one socket; dropping this detaches them all.
 #[must_use = "the listeners are removed when dropped"]
 pub(crate) struct SocketListeners {
-    _listeners: [EventListener; 4],
+    _open: EventListener,
+    _message: MessageListener,
+    _error: EventListener,
+    _close: EventListener,
 }
 
 impl SocketListeners {
@@ -133,14 +209,7 @@ impl SocketListeners {
             let on_event = Rc::clone(&on_event);
             EventListener::new(target, "open", move |_| on_event(SocketEvent::Open))
         };
-        let message = {
-            let on_event = Rc::clone(&on_event);
-            EventListener::new(target, "message", move |event| {
-                // The event name guarantees the type; no runtime check needed.
-                let event: web_sys::MessageEvent = event.unchecked_into();
-                on_event(SocketEvent::Message(message_from_data(event.data())));
-            })
-        };
+        let message = MessageListener::new(socket, Rc::clone(&on_event));
         let error = {
             let on_event = Rc::clone(&on_event);
             EventListener::new(target, "error", move |_| on_event(SocketEvent::Error))
@@ -154,20 +223,17 @@ impl SocketListeners {
             }));
         });
         Self {
-            _listeners: [open, message, error, close],
+            _open: open,
+            _message: message,
+            _error: error,
+            _close: close,
         }
     }
 }
 
-/// A `MessageEvent.data` as a message: a string, an `ArrayBuffer` (copied once)
-/// or a `Blob` (kept as is).
-fn message_from_data(data: JsValue) -> Result<Message, Error> {
-    if let Some(text) = data.as_string() {
-        return Ok(Message::Text(text));
-    }
-    if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-        return Ok(Message::Binary(Uint8Array::new(buffer).to_vec()));
-    }
+/// Message data that is neither text nor an `ArrayBuffer`: a `Blob` (kept as
+/// is), or something no browser sends, reported rather than assumed away.
+fn blob_or_error(data: JsValue) -> Result<Message, Error> {
     match data.dyn_into::<web_sys::Blob>() {
         Ok(blob) => Ok(Message::Blob(blob)),
         Err(other) => Err(Error::UnexpectedMessageType {

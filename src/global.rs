@@ -14,9 +14,10 @@ pub(crate) fn resolve_url(input: &str) -> Result<String> {
     }
     .map_err(|thrown| Error::InvalidUrl {
         url: input.to_owned(),
+        // The parser throws a TypeError; its message is the reason.
         reason: match error_from_js(thrown) {
-            Error::Js { message, .. } => message,
-            other => other.to_string(),
+            Error::Js { message, .. } | Error::Security { message } => message,
+            _ => String::new(),
         },
     })?;
     url::websocket_url_from_parsed(&parsed.href(), input)

@@ -34,7 +34,11 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
             url: original.to_owned(),
         });
     }
-    Ok(format!("{mapped}:{rest}"))
+    let mut url = String::with_capacity(mapped.len() + 1 + rest.len());
+    url.push_str(mapped);
+    url.push(':');
+    url.push_str(rest);
+    Ok(url)
 }
 
 /// Checks the subprotocols offered: each an HTTP token (RFC 7230), none twice.

@@ -3,9 +3,12 @@
 //! - `cargo xtask test`: installs what is missing, then runs every check and test:
 //!   formatting, clippy (native and wasm32), native tests, and the browser suites
 //!   in Chrome, Firefox and WebKit against a test server it starts and stops.
-//! - `cargo xtask demo [--port N]`: builds the demo page and serves it.
+//! - `cargo xtask demo [--port N]`: builds the demo page (and `/bench`) and serves it.
+//! - `cargo xtask bench`: the benchmarks in Chrome, Firefox and WebKit, and the
+//!   wasm size of a minimal app, into `target/bench/`.
 //! - `cargo xtask setup`: only installs what is missing.
 
+mod bench;
 mod setup;
 mod shell;
 mod test;
@@ -17,6 +20,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
     };
@@ -34,6 +38,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test [--browsers chrome,firefox,webkit]   every check and test (installs what is missing)
   demo [--port N]                           build the demo page and serve it (default port 8080)
+  bench [--browsers ...] [--samples N]      benchmarks in each browser, and the wasm sizes
   setup                                     install what is missing, and nothing else";
 
 /// Builds the demo page's wasm and JS glue into `www/pkg`.
@@ -63,6 +68,7 @@ fn demo(args: &[String]) -> Result<(), String> {
     setup::for_demo()?;
     shell::run(shell::cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;
     build_demo()?;
+    bench::build_bench_page()?;
     let server = shell::root().join("target/release/websocket-web-server");
     let www = shell::root().join("www");
     println!("\nThe demo is at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n");

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use crate::setup;
 use crate::shell::{self, cargo};
 
-const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
+pub const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
 
 fn run_all(browsers: &[String]) -> Result<(), String> {
     setup::everything()?;
@@ -60,6 +60,12 @@ fn static_checks() -> Result<(), String> {
         "websocket-web",
         "-p",
         "websocket-web-demo",
+        "-p",
+        "websocket-web-bench",
+        "-p",
+        "size-this-crate",
+        "-p",
+        "size-gloo-net",
         "--all-targets",
         "--",
         "-D",
@@ -120,17 +126,23 @@ fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outco
 fn demo_end_to_end(browser: &str, origin: &str) -> Result<Outcome, String> {
     let page = format!("{}/", origin.replacen("ws:", "http:", 1));
     let e2e = shell::root().join("target/debug/websocket-web-e2e");
-    let mut command = if browser == "webkit" {
+    let mut command = browser_command(browser, &e2e);
+    command.args(["--browser", browser, "--page", &page, "--out", "target/e2e"]);
+    run_counted(&mut command, &format!("{browser} demo e2e"))
+}
+
+/// A command that runs `program` for `browser`: WebKitWebDriver opens a real
+/// (MiniBrowser) window, so WebKit gets a virtual display.
+pub fn browser_command(browser: &str, program: &std::path::Path) -> Command {
+    if browser == "webkit" {
         let mut command = shell::command("xvfb-run");
         command
             .args(["-a", "--server-args=-screen 0 1280x1024x24"])
-            .arg(e2e);
+            .arg(program);
         command
     } else {
-        shell::command(&e2e.to_string_lossy())
-    };
-    command.args(["--browser", browser, "--page", &page, "--out", "target/e2e"]);
-    run_counted(&mut command, &format!("{browser} demo e2e"))
+        shell::command(&program.to_string_lossy())
+    }
 }
 
 /// Runs a `cargo test`, passing its output through and adding up its
@@ -209,13 +221,13 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// The test server, stopped when dropped.
-struct TestServer {
+pub struct TestServer {
     child: Child,
-    origin: String,
+    pub origin: String,
 }
 
 impl TestServer {
-    fn start() -> Result<Self, String> {
+    pub fn start() -> Result<Self, String> {
         // Release: the same build the demo uses, and fast enough to carry the
         // 256 MiB flow-control test.
         shell::run(cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;

@@ -1,0 +1,175 @@
+//! `cargo xtask bench`: the benchmark suite in Chrome, Firefox and WebKit, and
+//! the wasm size of a minimal app with this crate and with gloo-net. Writes
+//! `target/bench/results.json`, `results.md` and `chart.svg`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use websocket_web_bench_report::{markdown_table, svg_chart, Measurement, Record, WasmSize};
+
+use crate::shell::{self, cargo};
+use crate::{setup, test};
+
+/// binaryen's `wasm-opt`, from npm (Debian's is too old for this wasm-bindgen).
+const BINARYEN: &str = "binaryen@132.0.0";
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let mut browsers: Vec<String> = test::BROWSERS.iter().map(|b| (*b).to_owned()).collect();
+    let mut samples = "5".to_owned();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match (arg.as_str(), rest.next()) {
+            ("--browsers", Some(list)) => browsers = list.split(',').map(str::to_owned).collect(),
+            ("--samples", Some(n)) => samples = n.clone(),
+            _ => {
+                return Err(
+                    "usage: cargo xtask bench [--browsers chrome,firefox,webkit] [--samples N]"
+                        .to_owned(),
+                )
+            }
+        }
+    }
+    setup::everything()?;
+    let out = shell::root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    build_bench_page()?;
+    shell::run(cargo().args(["build", "-p", "websocket-web-e2e"]))?;
+    let server = test::TestServer::start()?;
+    let page_origin = server.origin.replacen("ws:", "http:", 1);
+    let mut measurements: Vec<Measurement> = Vec::new();
+    for browser in &browsers {
+        let file = out.join(format!("{browser}.json"));
+        let page = format!("{page_origin}/bench?auto=1&samples={samples}&browser={browser}");
+        let mut command = test::browser_command(
+            browser,
+            &shell::root().join("target/debug/websocket-web-e2e"),
+        );
+        command
+            .arg("bench")
+            .args(["--browser", browser, "--page", &page, "--out"])
+            .arg(&file);
+        shell::run(&mut command)?;
+        let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+        let mut results: Vec<Measurement> =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        measurements.append(&mut results);
+    }
+    drop(server);
+    let sizes = wasm_sizes()?;
+    let mut records: Vec<Record> = measurements
+        .iter()
+        .cloned()
+        .map(Record::Measurement)
+        .collect();
+    records.extend(sizes.iter().cloned().map(Record::WasmSize));
+    let json = serde_json::to_string_pretty(&records).map_err(|e| e.to_string())?;
+    write(&out.join("results.json"), &json)?;
+    let table = markdown_table(&measurements, &sizes);
+    write(&out.join("results.md"), &table)?;
+    write(&out.join("chart.svg"), &svg_chart(&measurements))?;
+    println!(
+        "\n{table}\nwrote {}/results.json, results.md and chart.svg",
+        out.display()
+    );
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The bench page's wasm, optimized for speed, into `www/bench-pkg`.
+pub fn build_bench_page() -> Result<(), String> {
+    shell::run(cargo().args([
+        "build",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "bench-wasm",
+        "-p",
+        "websocket-web-bench",
+    ]))?;
+    shell::run(
+        shell::command("wasm-bindgen")
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-dir",
+                "www/bench-pkg",
+            ])
+            .arg("target/wasm32-unknown-unknown/bench-wasm/websocket_web_bench.wasm"),
+    )
+}
+
+/// Builds the minimal app with each crate (size profile), runs wasm-bindgen,
+/// `wasm-opt -Oz` and `gzip -9`, and measures the result.
+fn wasm_sizes() -> Result<Vec<WasmSize>, String> {
+    let wasm_opt = binaryen_wasm_opt()?;
+    let mut sizes = Vec::new();
+    for (implementation, package, file) in [
+        ("this_crate", "size-this-crate", "size_this_crate"),
+        ("gloo_net", "size-gloo-net", "size_gloo_net"),
+    ] {
+        shell::run(cargo().args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            package,
+        ]))?;
+        let dir = shell::root().join("target/bench/size").join(package);
+        shell::run(
+            shell::command("wasm-bindgen")
+                .args(["--target", "web", "--no-typescript", "--out-dir"])
+                .arg(&dir)
+                .arg(format!("target/wasm32-unknown-unknown/release/{file}.wasm")),
+        )?;
+        let bindgen_output = dir.join(format!("{file}_bg.wasm"));
+        let optimized = dir.join(format!("{file}.opt.wasm"));
+        shell::run(
+            Command::new(&wasm_opt)
+                .arg("-Oz")
+                .arg(&bindgen_output)
+                .arg("-o")
+                .arg(&optimized),
+        )?;
+        let bytes = gzipped_len(&optimized)?;
+        println!("{implementation}: {bytes} bytes (wasm-opt -Oz, gzip -9)");
+        sizes.push(WasmSize {
+            implementation: implementation.to_owned(),
+            wasm_gz_bytes: bytes,
+        });
+    }
+    Ok(sizes)
+}
+
+/// The size of `gzip -9 -c FILE`, counted in bytes (not as text).
+fn gzipped_len(path: &Path) -> Result<u64, String> {
+    let output = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
+    if output.status.success() {
+        Ok(output.stdout.len() as u64)
+    } else {
+        Err(format!("gzip -9 {} failed", path.display()))
+    }
+}
+
+/// `wasm-opt` from the npm package, installed under `target/tools` once.
+fn binaryen_wasm_opt() -> Result<PathBuf, String> {
+    let prefix = shell::root().join("target/tools/binaryen");
+    let wasm_opt = prefix.join("node_modules/.bin/wasm-opt");
+    if !wasm_opt.exists() {
+        shell::run(
+            shell::command("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&prefix)
+                .arg(BINARYEN),
+        )?;
+    }
+    Ok(wasm_opt)
+}
