@@ -1,10 +1,14 @@
 //! The JS boundary: the only module that owns JS closures and listeners, and
 //! turns browser events and exceptions into Rust values.
 //!
-//! Every listener is an [`EventListener`] that removes itself when dropped, so the
-//! lifetime of each closure is that of the Rust value holding it. A closure dropped
-//! while the browser is running it (a socket dropped from inside its own message
-//! handler) is freed by wasm-bindgen only after that call returns.
+//! A socket's four listeners are attached by one small JS function, which also
+//! does per message what would otherwise take several calls across the JS/wasm
+//! boundary (read `data`, test its type, make a view, ask its length, copy): each
+//! event reaches wasm in one call, with plain values. [`SocketListeners`] owns the
+//! closures and detaches the listeners when dropped, so each closure lives exactly
+//! as long as the Rust value holding it. A closure dropped while the browser is
+//! running it (a socket dropped from inside its own message handler) is freed by
+//! wasm-bindgen only after that call returns.
 
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,10 +21,13 @@ use crate::{CloseCode, CloseEvent, Error, Message};
 
 static LIVE_LISTENERS: AtomicUsize = AtomicUsize::new(0);
 
+/// Listeners per socket: open, message, error, close.
+const LISTENERS_PER_SOCKET: usize = 4;
+
 /// How many JS callbacks this crate has registered with the browser and not yet
-/// released (event listeners on sockets, and flow-control timers), across all
-/// sockets of this thread or worker. With every socket dropped, it is 0: tests
-/// and apps can check that nothing leaks.
+/// released (event listeners on sockets, four each, and flow-control timers),
+/// across all sockets of this thread or worker. With every socket dropped, it is
+/// 0: tests and apps can check that nothing leaks.
 ///
 /// # Example
 ///
@@ -32,28 +39,41 @@ pub fn live_listeners() -> usize {
     LIVE_LISTENERS.load(Ordering::Relaxed)
 }
 
-// The message listener does in JS what would otherwise be several calls across
-// the JS/wasm boundary per message (read `data`, test its type, make a view, ask
-// its length, copy): the wasm closure is called once, with the text or the bytes.
 #[wasm_bindgen(inline_js = r#"
-export function listenForMessages(socket, onText, onBytes, onOther) {
-  const listener = (event) => {
+export function listen(socket, onOpen, onText, onBytes, onBlob, onOther, onError, onClose) {
+  const open = () => onOpen();
+  const message = (event) => {
     const data = event.data;
     if (typeof data === "string") onText(data);
     else if (data instanceof ArrayBuffer) onBytes(new Uint8Array(data));
-    else onOther(data);
+    else if (data instanceof Blob) onBlob(data);
+    else onOther(typeof data);
   };
-  socket.addEventListener("message", listener);
-  return listener;
+  const error = () => onError();
+  const close = (event) => onClose(event.code, event.reason, event.wasClean);
+  socket.addEventListener("open", open);
+  socket.addEventListener("message", message);
+  socket.addEventListener("error", error);
+  socket.addEventListener("close", close);
+  return () => {
+    socket.removeEventListener("open", open);
+    socket.removeEventListener("message", message);
+    socket.removeEventListener("error", error);
+    socket.removeEventListener("close", close);
+  };
 }
 "#)]
 extern "C" {
-    #[wasm_bindgen(js_name = listenForMessages)]
-    fn listen_for_messages(
+    /// Attaches the four listeners; returns the function that detaches them.
+    fn listen(
         socket: &web_sys::WebSocket,
+        on_open: &Closure<dyn FnMut()>,
         on_text: &Closure<dyn FnMut(String)>,
         on_bytes: &Closure<dyn FnMut(Vec<u8>)>,
-        on_other: &Closure<dyn FnMut(JsValue)>,
+        on_blob: &Closure<dyn FnMut(JsValue)>,
+        on_other: &Closure<dyn FnMut(String)>,
+        on_error: &Closure<dyn FnMut()>,
+        on_close: &Closure<dyn FnMut(u16, String, bool)>,
     ) -> js_sys::Function;
 }
 
@@ -106,55 +126,28 @@ pub(crate) enum SocketEvent {
     Close(CloseEvent),
 }
 
-/// A listener that is removed, and its closure released, when dropped.
-#[must_use = "the listener is removed when dropped"]
-struct EventListener {
-    target: web_sys::EventTarget,
-    kind: &'static str,
-    callback: Closure<dyn FnMut(web_sys::Event)>,
-}
-
-impl EventListener {
-    fn new(
-        target: &web_sys::EventTarget,
-        kind: &'static str,
-        callback: impl FnMut(web_sys::Event) + 'static,
-    ) -> Self {
-        let callback = Closure::<dyn FnMut(web_sys::Event)>::new(callback);
-        // Cannot throw for a function listener; were it to, the listener is simply
-        // not attached and removing it later is a no-op.
-        let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
-        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
-        Self {
-            target: target.clone(),
-            kind,
-            callback,
-        }
-    }
-}
-
-impl Drop for EventListener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
-        LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The `message` listener: a JS function that sorts each message's data and
-/// hands it to one of three closures; removed and released when dropped.
-#[must_use = "the listener is removed when dropped"]
-struct MessageListener {
-    socket: web_sys::WebSocket,
-    listener: js_sys::Function,
+/// The four listeners of one socket; dropping this detaches them all and
+/// releases their closures.
+#[must_use = "the listeners are removed when dropped"]
+pub(crate) struct SocketListeners {
+    detach: js_sys::Function,
+    _on_open: Closure<dyn FnMut()>,
     _on_text: Closure<dyn FnMut(String)>,
     _on_bytes: Closure<dyn FnMut(Vec<u8>)>,
-    _on_other: Closure<dyn FnMut(JsValue)>,
+    _on_blob: Closure<dyn FnMut(JsValue)>,
+    _on_other: Closure<dyn FnMut(String)>,
+    _on_error: Closure<dyn FnMut()>,
+    _on_close: Closure<dyn FnMut(u16, String, bool)>,
 }
 
-impl MessageListener {
-    fn new(socket: &web_sys::WebSocket, on_event: Rc<dyn Fn(SocketEvent)>) -> Self {
+impl SocketListeners {
+    /// Attaches `open`, `message`, `error` and `close` listeners that hand each
+    /// event, translated, to `on_event`.
+    pub(crate) fn attach(socket: &web_sys::WebSocket, on_event: Rc<dyn Fn(SocketEvent)>) -> Self {
+        let on_open = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut()>::new(move || on_event(SocketEvent::Open))
+        };
         let on_text = {
             let on_event = Rc::clone(&on_event);
             Closure::<dyn FnMut(String)>::new(move |text| {
@@ -167,95 +160,73 @@ impl MessageListener {
                 on_event(SocketEvent::Message(Ok(Message::Binary(bytes))))
             })
         };
-        let on_other = Closure::<dyn FnMut(JsValue)>::new(move |data| {
-            on_event(SocketEvent::Message(blob_or_error(data)));
-        });
-        let listener = listen_for_messages(socket, &on_text, &on_bytes, &on_other);
-        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
+        let on_blob = {
+            let on_event = Rc::clone(&on_event);
+            // The listener has checked `instanceof Blob`.
+            Closure::<dyn FnMut(JsValue)>::new(move |blob: JsValue| {
+                on_event(SocketEvent::Message(Ok(Message::Blob(
+                    blob.unchecked_into(),
+                ))))
+            })
+        };
+        // Data of another type is something no browser sends; it is reported
+        // rather than assumed away.
+        let on_other = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut(String)>::new(move |type_name| {
+                on_event(SocketEvent::Message(Err(Error::UnexpectedMessageType {
+                    type_name,
+                })))
+            })
+        };
+        let on_error = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut()>::new(move || on_event(SocketEvent::Error))
+        };
+        let on_close =
+            Closure::<dyn FnMut(u16, String, bool)>::new(move |code, reason, was_clean| {
+                on_event(SocketEvent::Close(CloseEvent {
+                    code: CloseCode::from(code),
+                    reason,
+                    was_clean,
+                }))
+            });
+        let detach = listen(
+            socket, &on_open, &on_text, &on_bytes, &on_blob, &on_other, &on_error, &on_close,
+        );
+        LIVE_LISTENERS.fetch_add(LISTENERS_PER_SOCKET, Ordering::Relaxed);
         Self {
-            socket: socket.clone(),
-            listener,
+            detach,
+            _on_open: on_open,
             _on_text: on_text,
             _on_bytes: on_bytes,
+            _on_blob: on_blob,
             _on_other: on_other,
+            _on_error: on_error,
+            _on_close: on_close,
         }
     }
 }
 
-impl Drop for MessageListener {
+impl Drop for SocketListeners {
     fn drop(&mut self) {
-        let _ = self
-            .socket
-            .remove_event_listener_with_callback("message", &self.listener);
-        LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The four listeners of one socket; dropping this detaches them all.
-#[must_use = "the listeners are removed when dropped"]
-pub(crate) struct SocketListeners {
-    _open: EventListener,
-    _message: MessageListener,
-    _error: EventListener,
-    _close: EventListener,
-}
-
-impl SocketListeners {
-    /// Attaches `open`, `message`, `error` and `close` listeners that hand each
-    /// event, translated, to `on_event`.
-    pub(crate) fn attach(socket: &web_sys::WebSocket, on_event: Rc<dyn Fn(SocketEvent)>) -> Self {
-        let target: &web_sys::EventTarget = socket.as_ref();
-        let open = {
-            let on_event = Rc::clone(&on_event);
-            EventListener::new(target, "open", move |_| on_event(SocketEvent::Open))
-        };
-        let message = MessageListener::new(socket, Rc::clone(&on_event));
-        let error = {
-            let on_event = Rc::clone(&on_event);
-            EventListener::new(target, "error", move |_| on_event(SocketEvent::Error))
-        };
-        let close = EventListener::new(target, "close", move |event| {
-            let event: web_sys::CloseEvent = event.unchecked_into();
-            on_event(SocketEvent::Close(CloseEvent {
-                code: CloseCode::from(event.code()),
-                reason: event.reason(),
-                was_clean: event.was_clean(),
-            }));
-        });
-        Self {
-            _open: open,
-            _message: message,
-            _error: error,
-            _close: close,
-        }
-    }
-}
-
-/// Message data that is neither text nor an `ArrayBuffer`: a `Blob` (kept as
-/// is), or something no browser sends, reported rather than assumed away.
-fn blob_or_error(data: JsValue) -> Result<Message, Error> {
-    match data.dyn_into::<web_sys::Blob>() {
-        Ok(blob) => Ok(Message::Blob(blob)),
-        Err(other) => Err(Error::UnexpectedMessageType {
-            type_name: other.js_typeof().as_string().unwrap_or_default(),
-        }),
+        // Cannot throw: it only removes listeners.
+        let _ = self.detach.call0(&JsValue::UNDEFINED);
+        LIVE_LISTENERS.fetch_sub(LISTENERS_PER_SOCKET, Ordering::Relaxed);
     }
 }
 
 /// A thrown JS value as an [`Error`], keyed on the `DOMException` name, which
 /// (unlike the message) is the same in every browser.
 pub(crate) fn error_from_js(thrown: JsValue) -> Error {
-    match gloo_utils::errors::JsError::try_from(thrown) {
-        Ok(error) if error.name == "SecurityError" => Error::Security {
-            message: error.message,
-        },
-        Ok(error) => Error::Js {
-            name: error.name,
-            message: error.message,
-        },
-        Err(not_an_error) => Error::Js {
-            name: "Error".to_owned(),
-            message: not_an_error.to_string(),
-        },
+    // DOMExceptions and TypeErrors are both `Error`s in JS.
+    let (name, message) = match thrown.dyn_ref::<js_sys::Error>() {
+        Some(error) => (String::from(error.name()), String::from(error.message())),
+        None => ("Error".to_owned(), thrown.as_string().unwrap_or_default()),
+    };
+    if name == "SecurityError" {
+        Error::Security { message }
+    } else {
+        Error::Js { name, message }
     }
 }

@@ -1,18 +1,29 @@
-//! The global scope: the base URL of the page or worker, and URL parsing by the
-//! browser's own WHATWG URL parser. No `window` is assumed.
+//! The global scope: resolving a URL against the base URL of the page
+//! (`document.baseURI`) or worker (`location.href`) with the browser's own
+//! WHATWG URL parser. No `window` is assumed.
 
-use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 
 use crate::events::error_from_js;
 use crate::{url, Error, Result};
 
+// One call instead of one per step (global type checks, document, baseURI,
+// location, URL, href): smaller and faster.
+#[wasm_bindgen(inline_js = r#"
+export function resolveAgainstBase(input) {
+  const base = globalThis.document?.baseURI ?? globalThis.location?.href;
+  return new URL(input, base).href;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = resolveAgainstBase, catch)]
+    fn resolve_against_base(input: &str) -> std::result::Result<String, JsValue>;
+}
+
 /// Parses `input` against the scope's base URL and applies the WebSocket rules.
 pub(crate) fn resolve_url(input: &str) -> Result<String> {
-    let parsed = match base_url() {
-        Some(base) => web_sys::Url::new_with_base(input, &base),
-        None => web_sys::Url::new(input),
-    }
-    .map_err(|thrown| Error::InvalidUrl {
+    let parsed = resolve_against_base(input).map_err(|thrown| Error::InvalidUrl {
         url: input.to_owned(),
         // The parser throws a TypeError; its message is the reason.
         reason: match error_from_js(thrown) {
@@ -20,17 +31,5 @@ pub(crate) fn resolve_url(input: &str) -> Result<String> {
             _ => String::new(),
         },
     })?;
-    url::websocket_url_from_parsed(&parsed.href(), input)
-}
-
-/// `document.baseURI` on a page, `location.href` in a worker.
-fn base_url() -> Option<String> {
-    let global = js_sys::global();
-    if let Some(window) = global.dyn_ref::<web_sys::Window>() {
-        return window.document()?.base_uri().ok().flatten();
-    }
-    if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
-        return Some(worker.location().href());
-    }
-    None
+    url::websocket_url_from_parsed(&parsed, input)
 }

@@ -41,7 +41,8 @@ pub(crate) struct Shared {
     pub(crate) socket: web_sys::WebSocket,
     flow: FlowControl,
     state: RefCell<State>,
-    listeners: RefCell<Option<SocketListeners>>,
+    /// Declared last: dropped after `Drop::drop` has closed the socket.
+    _listeners: SocketListeners,
 }
 
 #[derive(Default)]
@@ -73,27 +74,34 @@ impl Shared {
         flow: FlowControl,
         callbacks: Option<Callbacks>,
     ) -> Rc<Self> {
-        let shared = Rc::new(Self {
-            socket,
-            flow,
-            state: RefCell::new(State {
-                callbacks: callbacks.map(Rc::new),
-                ..State::default()
-            }),
-            listeners: RefCell::new(None),
-        });
         LIVE_SOCKETS.fetch_add(1, Ordering::Relaxed);
-        let weak: Weak<Self> = Rc::downgrade(&shared);
-        let listeners = SocketListeners::attach(
-            &shared.socket,
-            Rc::new(move |event| {
-                if let Some(shared) = weak.upgrade() {
-                    Shared::handle_event(&shared, event);
-                }
-            }),
-        );
-        *shared.listeners.borrow_mut() = Some(listeners);
-        shared
+        Rc::new_cyclic(|weak: &Weak<Self>| {
+            let weak = weak.clone();
+            let listeners = SocketListeners::attach(
+                &socket,
+                Rc::new(move |event| {
+                    if let Some(shared) = weak.upgrade() {
+                        Shared::handle_event(&shared, event);
+                    }
+                }),
+            );
+            Self {
+                socket,
+                flow,
+                state: RefCell::new(State {
+                    callbacks: callbacks.map(Rc::new),
+                    ..State::default()
+                }),
+                _listeners: listeners,
+            }
+        })
+    }
+
+    /// The state, borrowed for a moment; never held while calling out, so the
+    /// borrow cannot fail. One out-of-line place keeps its check small.
+    #[inline(never)]
+    fn state(&self) -> std::cell::RefMut<'_, State> {
+        self.state.borrow_mut()
     }
 
     pub(crate) fn ready_state(&self) -> ReadyState {
@@ -111,7 +119,7 @@ impl Shared {
 
     fn on_open(self: &Rc<Self>) {
         let (waker, callbacks) = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             state.opened = true;
             (state.open_waker.take(), state.callbacks.clone())
         };
@@ -123,7 +131,7 @@ impl Shared {
 
     fn on_message(self: &Rc<Self>, message: Result<Message, Error>) {
         let callbacks = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             match state.callbacks.clone() {
                 Some(callbacks) => Some(callbacks),
                 None => {
@@ -147,7 +155,7 @@ impl Shared {
 
     fn on_error(self: &Rc<Self>) {
         let (opened, callbacks) = {
-            let state = self.state.borrow();
+            let state = self.state();
             if state.closed.is_some() {
                 return;
             }
@@ -167,7 +175,7 @@ impl Shared {
 
     fn on_close(self: &Rc<Self>, event: CloseEvent) {
         let (wakers, callbacks) = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             if state.closed.is_some() {
                 return;
             }
@@ -184,7 +192,7 @@ impl Shared {
             callbacks.close(&self.handle(), event);
             // Nothing more will be called: release the callbacks, and with them
             // any handle they captured, so such a cycle ends with the connection.
-            self.state.borrow_mut().callbacks = None;
+            self.state().callbacks = None;
         }
     }
 
@@ -194,7 +202,7 @@ impl Shared {
 
     /// Ready once the socket is open (`Ok`) or failed before opening (`Err`).
     pub(crate) fn poll_open(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut state = self.state.borrow_mut();
+        let mut state = self.state();
         if state.opened {
             Poll::Ready(Ok(()))
         } else if let Some(event) = &state.closed {
@@ -211,7 +219,7 @@ impl Shared {
         &self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Message, Error>>> {
-        let mut state = self.state.borrow_mut();
+        let mut state = self.state();
         if let Some(message) = state.incoming.pop_front() {
             return Poll::Ready(Some(message));
         }
@@ -230,7 +238,7 @@ impl Shared {
 
     /// Ready with the close event once the socket has closed.
     pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
-        let mut state = self.state.borrow_mut();
+        let mut state = self.state();
         if let Some(event) = &state.closed {
             return Poll::Ready(event.clone());
         }
@@ -255,7 +263,7 @@ impl Shared {
             ReadyState::Open => {}
             state => return Poll::Ready(Err(Error::NotOpen { state })),
         }
-        let mut state = self.state.borrow_mut();
+        let mut state = self.state();
         if state
             .gate
             .ready(self.flow, || self.socket.buffered_amount())
@@ -277,7 +285,7 @@ impl Shared {
 
     fn on_drain_tick(&self) {
         let waker = {
-            let mut state = self.state.borrow_mut();
+            let mut state = self.state();
             // The timer has fired; dropping it here releases it once this call returns.
             state.drain_timer = None;
             state.sink_waker.take()
@@ -287,7 +295,7 @@ impl Shared {
 
     /// Counts bytes handed to the browser, for the flow-control bound.
     pub(crate) fn note_sent(&self, bytes: u64) {
-        self.state.borrow_mut().gate.sent(bytes);
+        self.state().gate.sent(bytes);
     }
 
     pub(crate) fn flow_control(&self) -> FlowControl {
@@ -295,12 +303,12 @@ impl Shared {
     }
 
     pub(crate) fn close_event(&self) -> Option<CloseEvent> {
-        self.state.borrow().closed.clone()
+        self.state().closed.clone()
     }
 
     /// The receiving half is gone: drop what is queued and queue nothing more.
     pub(crate) fn stop_receiving(&self) {
-        let mut state = self.state.borrow_mut();
+        let mut state = self.state();
         state.discard_incoming = true;
         state.incoming = VecDeque::new();
     }
@@ -315,7 +323,6 @@ impl Drop for Shared {
             // Cannot throw: 1000 with no reason is always valid.
             let _ = self.socket.close_with_code(1000);
         }
-        drop(self.listeners.borrow_mut().take());
         LIVE_SOCKETS.fetch_sub(1, Ordering::Relaxed);
     }
 }
