@@ -10,10 +10,17 @@
 //! - A clean close ends the stream; an abnormal one yields one
 //!   [`Error::ConnectionClosed`] with its [`CloseEvent`]. [`Handle::closed`]
 //!   always gives the `CloseEvent`.
+//! - The `Sink` applies backpressure: it waits while the browser's
+//!   `bufferedAmount` is above a high watermark ([`FlowControl`], default 1 MiB),
+//!   so a fast producer cannot fill the tab's memory.
 //! - [`Callbacks`] mirror `onopen`/`onmessage`/`onerror`/`onclose` for code that
 //!   does not use async.
 //! - Dropping the socket (every half and handle) closes it with 1000 and removes
 //!   every listener; [`live_listeners`] and [`live_sockets`] let you check.
+//!
+//! Each message reaches wasm in a single call from a small inline JS listener,
+//! so the crate needs a wasm-bindgen target with JS module support (`web`,
+//! `bundler`, `nodejs`: what Trunk, Leptos and Dioxus use), not `no-modules`.
 //!
 //! # Example
 //!

@@ -52,39 +52,32 @@ async fn pump(flow: FlowControl, total: usize, rate: u32) -> (u32, String) {
     (peak, report)
 }
 
-#[wasm_bindgen_test]
-async fn sink_keeps_256_mib_bounded_and_delivers_every_byte_in_order() {
-    let flow = FlowControl::default();
-    let total = 256 << 20;
-    let (peak, report) = pump(flow, total, 64 << 20).await;
-    web_sys::console::log_1(
-        &format!("256 MiB through the Sink: peak bufferedAmount {peak} bytes").into(),
-    );
-    assert_eq!(
-        report,
-        format!("messages={} bytes={total} in_order=true", total / CHUNK)
-    );
+/// Pumps `total` bytes through a Sink with `flow` to a reader of `rate` bytes/s,
+/// checks that all arrived in order and that `bufferedAmount` stayed within
+/// twice the high watermark; returns the peak.
+async fn assert_bounded_and_complete(flow: FlowControl, total: usize, rate: u32) -> u32 {
+    let (peak, report) = pump(flow, total, rate).await;
+    let expected = format!("messages={} bytes={total} in_order=true", total / CHUNK);
+    assert_eq!(report, expected);
     assert!(
         peak <= 2 * flow.high(),
         "peak bufferedAmount {peak} > 2 x {}",
         flow.high()
     );
+    peak
+}
+
+#[wasm_bindgen_test]
+async fn sink_keeps_256_mib_bounded_and_delivers_every_byte_in_order() {
+    let peak = assert_bounded_and_complete(FlowControl::default(), 256 << 20, 64 << 20).await;
+    let line = format!("256 MiB through the Sink: peak bufferedAmount {peak} bytes");
+    web_sys::console::log_1(&line.into());
 }
 
 #[wasm_bindgen_test]
 async fn smaller_watermarks_are_honoured() {
     let flow = FlowControl::new(128 * 1024, 32 * 1024).unwrap();
-    let total = 16 << 20;
-    let (peak, report) = pump(flow, total, 16 << 20).await;
-    assert_eq!(
-        report,
-        format!("messages={} bytes={total} in_order=true", total / CHUNK)
-    );
-    assert!(
-        peak <= 2 * flow.high(),
-        "peak bufferedAmount {peak} > 2 x {}",
-        flow.high()
-    );
+    assert_bounded_and_complete(flow, 16 << 20, 16 << 20).await;
 }
 
 #[wasm_bindgen_test]

@@ -2,7 +2,9 @@
 //!
 //! Binds 127.0.0.1 only, on `--port N` (default 0: the system picks), and prints
 //! `listening on http://127.0.0.1:PORT` as its first line. With `--www DIR` it also
-//! serves the demo page from `DIR`. Routes: see [`routes`].
+//! serves the demo page from `DIR`. Routes: see [`routes`]. The `/restart` route
+//! makes it drop every WebSocket, stop listening, and listen again on the same
+//! port, as a redeployed server would.
 
 mod routes;
 
@@ -45,27 +47,74 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
-    let listener = match TcpListener::bind(address).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("cannot listen on {address}: {error}");
+    let mut address = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
+    let state = routes::AppState::default();
+    let app = routes::router(options.www, state.clone());
+    let mut first = true;
+    loop {
+        let listener = match bind(address).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("cannot listen on {address}: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if first {
+            // With --port 0, restarts reuse the port the system chose.
+            address = listener.local_addr().unwrap_or(address);
+            println!("listening on http://{address}/");
+            first = false;
+        }
+        let (stop_sender, stop) = tokio::sync::oneshot::channel();
+        let restart_requested = state.restart_requested.clone();
+        let shutdown = async move {
+            let reason = tokio::select! {
+                () = restart_requested.notified() => Stop::Restart,
+                _ = tokio::signal::ctrl_c() => Stop::Quit,
+            };
+            if reason == Stop::Restart {
+                routes::AppState::drop_all_sockets();
+            }
+            let _ = stop_sender.send(reason);
+        };
+        if let Err(error) = axum::serve(listener, app.clone())
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            eprintln!("server error: {error}");
             return ExitCode::FAILURE;
         }
-    };
-    let bound = listener.local_addr().unwrap_or(address);
-    println!("listening on http://{bound}/");
-    let app = routes::router(options.www);
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    if let Err(error) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        eprintln!("server error: {error}");
-        return ExitCode::FAILURE;
+        if stop.await != Ok(Stop::Restart) {
+            println!("stopped");
+            return ExitCode::SUCCESS;
+        }
+        let down = state
+            .restart
+            .lock()
+            .ok()
+            .and_then(|mut down| down.take())
+            .unwrap_or(1000);
+        println!("restarting: down for {down} ms");
+        tokio::time::sleep(std::time::Duration::from_millis(down)).await;
     }
-    println!("stopped");
-    ExitCode::SUCCESS
+}
+
+#[derive(Debug, PartialEq)]
+enum Stop {
+    Restart,
+    Quit,
+}
+
+/// Binds, retrying for a few seconds while the port is still held (after a restart).
+async fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let mut tries = 0;
+    loop {
+        match TcpListener::bind(address).await {
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse && tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            result => return result,
+        }
+    }
 }

@@ -15,11 +15,15 @@
 //! | `/slow?rate=R` | reads at most R bytes/s (default 64 MiB/s); binary message i must be i as u64 big-endian then bytes of value i mod 251; on text `done` replies `messages=N bytes=B in_order=true|false` |
 //! | `/protocols` | selects the first of `chat.v1`, `chat.v2` the client offered, sends it as text, then echoes |
 //! | `/bench` | the benchmark page (`bench.html`), with `--www` |
+//! | `/flaky?id=ID&reject=N&close=C` | attempts 1..=N for `ID` get HTTP 403; the next, if `close` is given, is closed at once with code C; later ones echo |
+//! | `/silent` | accepts, then never sends anything (a server that stopped answering) |
+//! | `/hang` | accepts the TCP connection and never answers the upgrade |
+//! | `/restart?down_ms=D` | sends `"restarting"`, then the server drops every WebSocket (no close frame), stops listening for D ms (default 1000), and listens again on the same port |
 //! | anything else | the demo page's files, with `--www` |
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -30,19 +34,31 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::SinkExt;
 use serde::Deserialize;
-use tokio::sync::Notify;
+use tokio::sync::{broadcast, Notify};
 
 /// Large enough for the 16 MiB (and larger) round trips; tungstenite's default
 /// limit is 16 MiB.
 const MAX_MESSAGE: usize = 256 << 20;
 
 #[derive(Clone, Default)]
-struct AppState {
+pub struct AppState {
     closes: Arc<Mutex<HashMap<String, (u16, String)>>>,
     recorded: Arc<Notify>,
+    /// Connection attempts per `/flaky` id.
+    attempts: Arc<Mutex<HashMap<String, u32>>>,
+    /// A restart asked for by `/restart`, with how long to stay down (ms).
+    pub restart: Arc<Mutex<Option<u64>>>,
+    pub restart_requested: Arc<Notify>,
 }
 
-pub fn router(www: Option<PathBuf>) -> Router {
+impl AppState {
+    /// Drops every open WebSocket connection now.
+    pub fn drop_all_sockets() {
+        let _ = restarts().send(());
+    }
+}
+
+pub fn router(www: Option<PathBuf>, state: AppState) -> Router {
     let router = Router::new()
         .route("/echo", get(echo))
         .route("/closes", get(closes))
@@ -61,7 +77,11 @@ pub fn router(www: Option<PathBuf>) -> Router {
         )
         .route("/protocols", get(protocols))
         .route("/slow", get(slow_reader))
-        .with_state(AppState::default());
+        .route("/flaky", get(flaky))
+        .route("/silent", get(silent))
+        .route("/hang", get(std::future::pending::<()>))
+        .route("/restart", get(restart))
+        .with_state(state);
     match www {
         Some(dir) => router
             .route_service(
@@ -77,6 +97,30 @@ fn upgrade(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE)
 }
 
+/// Server restarts: every open WebSocket hears it and drops its connection at
+/// once, with no close frame, as a crashed or redeployed server would.
+static RESTARTS: OnceLock<broadcast::Sender<()>> = OnceLock::new();
+
+fn restarts() -> &'static broadcast::Sender<()> {
+    RESTARTS.get_or_init(|| broadcast::channel(4).0)
+}
+
+/// Upgrades with the size limits, and runs `handler` until it ends or the
+/// server restarts.
+fn on_socket<F, Fut>(ws: WebSocketUpgrade, handler: F) -> Response
+where
+    F: FnOnce(WebSocket) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut restart = restarts().subscribe();
+    upgrade(ws).on_upgrade(move |socket| async move {
+        tokio::select! {
+            () = handler(socket) => {}
+            _ = restart.recv() => {}
+        }
+    })
+}
+
 #[derive(Deserialize)]
 struct IdQuery {
     id: Option<String>,
@@ -87,7 +131,7 @@ async fn echo(
     Query(query): Query<IdQuery>,
     State(state): State<AppState>,
 ) -> Response {
-    upgrade(ws).on_upgrade(move |socket| async move {
+    on_socket(ws, move |socket| async move {
         let close = echo_until_close(socket).await;
         if let Some(id) = query.id {
             record_close(&state, id, close);
@@ -133,7 +177,7 @@ async fn closes(
     Query(query): Query<IdQuery>,
     State(state): State<AppState>,
 ) -> Response {
-    ws.on_upgrade(move |mut socket| async move {
+    on_socket(ws, move |mut socket| async move {
         let id = query.id.unwrap_or_default();
         let report = tokio::time::timeout(Duration::from_secs(10), wait_for_close(&state, &id))
             .await
@@ -176,7 +220,7 @@ struct CloseQuery {
 }
 
 async fn server_close(ws: WebSocketUpgrade, Query(query): Query<CloseQuery>) -> Response {
-    ws.on_upgrade(move |socket| async move {
+    on_socket(ws, move |socket| async move {
         let reason = query.reason.unwrap_or_default();
         close_and_drain(socket, query.code.unwrap_or(1000), &reason).await;
     })
@@ -189,7 +233,7 @@ struct CountQuery {
 }
 
 async fn burst(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
-    ws.on_upgrade(move |mut socket| async move {
+    on_socket(ws, move |mut socket| async move {
         for i in 0..query.n.unwrap_or(1000) {
             let message = if i % 2 == 0 {
                 Message::Text(i.to_string().into())
@@ -205,7 +249,7 @@ async fn burst(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Respons
 }
 
 async fn flood(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
-    ws.on_upgrade(move |mut socket| async move {
+    on_socket(ws, move |mut socket| async move {
         // Start on the client's word, so a benchmark can time from it.
         if !matches!(
             socket.recv().await,
@@ -225,7 +269,7 @@ async fn flood(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Respons
 }
 
 async fn large(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Response {
-    upgrade(ws).on_upgrade(move |mut socket| async move {
+    on_socket(ws, move |mut socket| async move {
         let payload: Vec<u8> = (0..query.size.unwrap_or(1 << 20))
             .map(|i| (i % 251) as u8)
             .collect();
@@ -236,7 +280,7 @@ async fn large(ws: WebSocketUpgrade, Query(query): Query<CountQuery>) -> Respons
 }
 
 async fn abrupt(ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(|mut socket| async move {
+    on_socket(ws, |mut socket| async move {
         // Wait for the client's first message, so the connection is surely open
         // on its side, then drop the TCP connection without a close frame.
         if socket.send(Message::Text("bye".into())).await.is_ok() {
@@ -253,7 +297,7 @@ async fn protocols(ws: WebSocketUpgrade) -> Response {
         .and_then(|value| value.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    ws.on_upgrade(move |mut socket| async move {
+    on_socket(ws, move |mut socket| async move {
         if socket.send(Message::Text(selected.into())).await.is_ok() {
             echo_until_close(socket).await;
         }
@@ -302,7 +346,7 @@ impl Received {
 
 async fn slow_reader(ws: WebSocketUpgrade, Query(query): Query<RateQuery>) -> Response {
     let rate = query.rate.unwrap_or(64 << 20).max(1);
-    upgrade(ws).on_upgrade(move |mut socket| async move {
+    on_socket(ws, move |mut socket| async move {
         let start = Instant::now();
         let mut received = Received::default();
         while let Some(Ok(message)) = socket.recv().await {
@@ -326,5 +370,68 @@ async fn slow_reader(ws: WebSocketUpgrade, Query(query): Query<RateQuery>) -> Re
                 _ => {}
             }
         }
+    })
+}
+
+#[derive(Deserialize)]
+struct FlakyQuery {
+    id: String,
+    reject: Option<u32>,
+    close: Option<u16>,
+}
+
+async fn flaky(
+    ws: WebSocketUpgrade,
+    Query(query): Query<FlakyQuery>,
+    State(state): State<AppState>,
+) -> Response {
+    let attempt = match state.attempts.lock() {
+        Ok(mut attempts) => {
+            let count = attempts.entry(query.id.clone()).or_insert(0);
+            *count += 1;
+            *count
+        }
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let rejected = query.reject.unwrap_or(0);
+    if attempt <= rejected {
+        return (StatusCode::FORBIDDEN, "not yet").into_response();
+    }
+    let close_now = query.close.filter(|_| attempt == rejected + 1);
+    on_socket(ws, move |socket| async move {
+        match close_now {
+            Some(code) => close_and_drain(socket, code, "closing as asked").await,
+            None => {
+                echo_until_close(socket).await;
+            }
+        }
+    })
+}
+
+async fn silent(ws: WebSocketUpgrade) -> Response {
+    on_socket(ws, |mut socket| async move {
+        // Read (so TCP stays healthy) but never answer.
+        while let Some(Ok(_)) = socket.recv().await {}
+    })
+}
+
+#[derive(Deserialize)]
+struct RestartQuery {
+    down_ms: Option<u64>,
+}
+
+async fn restart(
+    ws: WebSocketUpgrade,
+    Query(query): Query<RestartQuery>,
+    State(state): State<AppState>,
+) -> Response {
+    on_socket(ws, move |mut socket| async move {
+        let _ = socket.send(Message::Text("restarting".into())).await;
+        if let Ok(mut restart) = state.restart.lock() {
+            *restart = Some(query.down_ms.unwrap_or(1000));
+        }
+        state.restart_requested.notify_one();
+        // This socket goes with the others when the server restarts.
+        std::future::pending::<()>().await;
     })
 }
