@@ -100,6 +100,19 @@ pub enum Error {
         low: u32,
     },
 
+    /// A [`ReconnectingWebSocket`](crate::ReconnectingWebSocket) is disconnected
+    /// and its queue of messages to send on reconnect is full. Nothing was
+    /// dropped: this message was not queued, the queued ones are kept.
+    #[error(
+        "the reconnect queue is full ({messages} messages, {bytes} bytes): message not queued"
+    )]
+    QueueFull {
+        /// Messages already queued.
+        messages: usize,
+        /// Bytes already queued.
+        bytes: usize,
+    },
+
     /// The connection could not be opened: refused, rejected during the HTTP
     /// upgrade (e.g. 403), not a WebSocket server, or a protocol mismatch. Browsers
     /// hide which: the event carries code 1006. Retry later or report it.

@@ -117,6 +117,54 @@ impl Drop for Timer {
     }
 }
 
+/// A future that is ready after some milliseconds; its timer is cancelled
+/// when it is dropped first.
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct Sleep {
+    shared: Rc<SleepState>,
+    _timer: Timer,
+}
+
+#[derive(Default)]
+struct SleepState {
+    fired: std::cell::Cell<bool>,
+    waker: std::cell::Cell<Option<std::task::Waker>>,
+}
+
+impl Sleep {
+    pub(crate) fn new(duration: std::time::Duration) -> Self {
+        let shared = Rc::new(SleepState::default());
+        let fired = Rc::clone(&shared);
+        let milliseconds = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+        let timer = Timer::once(milliseconds, move || {
+            fired.fired.set(true);
+            if let Some(waker) = fired.waker.take() {
+                waker.wake();
+            }
+        });
+        Self {
+            shared,
+            _timer: timer,
+        }
+    }
+}
+
+impl std::future::Future for Sleep {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.shared.fired.get() {
+            std::task::Poll::Ready(())
+        } else {
+            self.shared.waker.set(Some(cx.waker().clone()));
+            std::task::Poll::Pending
+        }
+    }
+}
+
 /// A browser event on a socket, translated.
 pub(crate) enum SocketEvent {
     Open,

@@ -72,6 +72,7 @@ mod flow;
 mod global;
 mod handle;
 mod message;
+mod reconnect;
 mod shared;
 mod socket;
 mod url;
@@ -84,5 +85,8 @@ pub use events::live_listeners;
 pub use flow::FlowControl;
 pub use handle::{Closed, Handle};
 pub use message::{BinaryType, Message, ReadyState};
+pub use reconnect::{
+    Heartbeat, ReconnectEvent, ReconnectPolicy, ReconnectingBuilder, ReconnectingWebSocket, Target,
+};
 pub use shared::live_sockets;
 pub use socket::{Connecting, Receiver, Sender, WebSocket, WebSocketBuilder};

@@ -12,6 +12,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::future::IntoFuture;
+
 use tokio::net::TcpListener;
 
 struct Options {
@@ -65,29 +67,26 @@ async fn main() -> ExitCode {
             println!("listening on http://{address}/");
             first = false;
         }
-        let (stop_sender, stop) = tokio::sync::oneshot::channel();
-        let restart_requested = state.restart_requested.clone();
-        let shutdown = async move {
-            let reason = tokio::select! {
-                () = restart_requested.notified() => Stop::Restart,
-                _ = tokio::signal::ctrl_c() => Stop::Quit,
-            };
-            if reason == Stop::Restart {
-                routes::AppState::drop_all_sockets();
-            }
-            let _ = stop_sender.send(reason);
+        // A restart drops the accept loop (and with it the listener) at once,
+        // without waiting for open connections: a request that never ends must
+        // not keep the server down.
+        let serving = axum::serve(listener, app.clone()).into_future();
+        let stop = tokio::select! {
+            result = serving => match result {
+                Ok(()) => Stop::Quit,
+                Err(error) => {
+                    eprintln!("server error: {error}");
+                    return ExitCode::FAILURE;
+                }
+            },
+            () = state.restart_requested.notified() => Stop::Restart,
+            _ = tokio::signal::ctrl_c() => Stop::Quit,
         };
-        if let Err(error) = axum::serve(listener, app.clone())
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            eprintln!("server error: {error}");
-            return ExitCode::FAILURE;
-        }
-        if stop.await != Ok(Stop::Restart) {
+        if stop == Stop::Quit {
             println!("stopped");
             return ExitCode::SUCCESS;
         }
+        routes::AppState::drop_all_sockets();
         let down = state
             .restart
             .lock()

@@ -17,8 +17,8 @@
 //! | `/bench` | the benchmark page (`bench.html`), with `--www` |
 //! | `/flaky?id=ID&reject=N&close=C` | attempts 1..=N for `ID` get HTTP 403; the next, if `close` is given, is closed at once with code C; later ones echo |
 //! | `/silent` | accepts, then never sends anything (a server that stopped answering) |
-//! | `/hang` | accepts the TCP connection and never answers the upgrade |
-//! | `/restart?down_ms=D` | sends `"restarting"`, then the server drops every WebSocket (no close frame), stops listening for D ms (default 1000), and listens again on the same port |
+//! | `/hang` | accepts the TCP connection and does not answer the upgrade (for a minute, then 504) |
+//! | `/restart?down_ms=D` | on the client's first message, sends `"restarting"`, then the server drops every WebSocket (no close frame), stops listening for D ms (default 1000), and listens again on the same port |
 //! | anything else | the demo page's files, with `--www` |
 
 use std::collections::HashMap;
@@ -79,7 +79,7 @@ pub fn router(www: Option<PathBuf>, state: AppState) -> Router {
         .route("/slow", get(slow_reader))
         .route("/flaky", get(flaky))
         .route("/silent", get(silent))
-        .route("/hang", get(std::future::pending::<()>))
+        .route("/hang", get(hang))
         .route("/restart", get(restart))
         .with_state(state);
     match www {
@@ -426,6 +426,14 @@ async fn restart(
     State(state): State<AppState>,
 ) -> Response {
     on_socket(ws, move |mut socket| async move {
+        // Wait for the client's word, so that its side is surely open before
+        // every connection drops (Firefox fails a handshake that is cut at once).
+        if !matches!(
+            socket.recv().await,
+            Some(Ok(Message::Text(_) | Message::Binary(_)))
+        ) {
+            return;
+        }
         let _ = socket.send(Message::Text("restarting".into())).await;
         if let Ok(mut restart) = state.restart.lock() {
             *restart = Some(query.down_ms.unwrap_or(1000));
@@ -434,4 +442,9 @@ async fn restart(
         // This socket goes with the others when the server restarts.
         std::future::pending::<()>().await;
     })
+}
+
+async fn hang() -> StatusCode {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    StatusCode::GATEWAY_TIMEOUT
 }
