@@ -3,7 +3,8 @@
 //! - connect, text and binary echo, and a clean client close;
 //! - URLs resolve against the worker's location;
 //! - the callback API, and a failed connection, work there too;
-//! - dropped sockets leave nothing alive.
+//! - dropped sockets leave nothing alive;
+//! - the reconnecting socket comes back after a drop, and releases everything.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -101,6 +102,31 @@ async fn dropped_sockets_leave_nothing_alive_in_a_worker() {
     for _ in 0..50 {
         drop(connect("/echo").await);
     }
+    assert_eq!(live_sockets(), sockets);
+    assert_eq!(live_listeners(), listeners);
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_socket_comes_back_in_a_worker() {
+    let sockets = live_sockets();
+    let listeners = live_listeners();
+    let policy = websocket_web::ReconnectPolicy::default().delays(
+        std::time::Duration::from_millis(20),
+        std::time::Duration::from_millis(100),
+    );
+    let mut socket = websocket_web::ReconnectingWebSocket::builder(url("/abrupt"))
+        .policy(policy)
+        .start();
+    assert_eq!(next_message(&mut socket).await, Message::Text("bye".into()));
+    socket.send_text("drop now").unwrap();
+    // Dropped by the server, back again: the new connection says bye too.
+    assert_eq!(next_message(&mut socket).await, Message::Text("bye".into()));
+    socket.close().unwrap();
+    assert!(within(10_000, "end of stream", socket.next())
+        .await
+        .is_none());
+    drop(socket);
+    sleep(50).await;
     assert_eq!(live_sockets(), sockets);
     assert_eq!(live_listeners(), listeners);
 }

@@ -156,11 +156,13 @@ impl Driver {
             return self.finish();
         }
         let attempt = self.failures + 1;
-        // Retry n waits as attempt n + 1 of the policy: at least the minimum.
+        // A drop after a stable connection is retry 1 too: it waits at least
+        // the minimum, so that clients dropped together spread out.
+        let retry = self.failures.max(1);
         let delay = self
             .inner
             .policy
-            .delay_before(attempt + 1, js_sys::Math::random());
+            .delay_before_retry(retry, js_sys::Math::random());
         self.inner
             .emit(ReconnectEvent::Connecting { attempt, delay });
         Phase::Waiting(Sleep::new(delay))

@@ -13,10 +13,11 @@ type CloseRule = Rc<dyn Fn(&CloseEvent) -> bool>;
 
 /// How a [`ReconnectingWebSocket`](crate::ReconnectingWebSocket) retries.
 ///
-/// The delay before attempt *n* (after the first) is drawn uniformly between
-/// `min_delay` and `min(max_delay, min_delay × factor^(n-1))` ("full jitter", so
-/// that many clients dropped together do not return together). The attempt
-/// counter resets once a connection has stayed up for `stable_after`.
+/// The first connection is tried at once. Retry *n* after a drop (or after a
+/// failed attempt) waits a delay drawn uniformly between `min_delay` and
+/// `min(max_delay, min_delay × factor^(n-1))` ("full jitter", so that many
+/// clients dropped together do not return together). The retry counter resets
+/// once a connection has stayed up for `stable_after`.
 ///
 /// # Example
 ///
@@ -27,8 +28,8 @@ type CloseRule = Rc<dyn Fn(&CloseEvent) -> bool>;
 /// let policy = ReconnectPolicy::default()
 ///     .delays(Duration::from_millis(250), Duration::from_secs(10))
 ///     .max_attempts(Some(20));
-/// assert_eq!(policy.delay_before(1, 0.0), Duration::ZERO);
-/// assert!(policy.delay_before(5, 1.0) <= Duration::from_secs(10));
+/// assert_eq!(policy.delay_before_retry(1, 0.0), Duration::from_millis(250));
+/// assert!(policy.delay_before_retry(5, 1.0) <= Duration::from_secs(10));
 /// ```
 #[derive(Clone)]
 pub struct ReconnectPolicy {
@@ -156,25 +157,24 @@ impl ReconnectPolicy {
         self
     }
 
-    /// The delay before attempt `attempt` (1 is the first, which waits not at
-    /// all), given a uniform random number in `[0, 1]`.
+    /// The delay before retry `retry` (1 is the first after a drop or a failed
+    /// first connection), given a uniform random number in `[0, 1]`: between
+    /// `min_delay` and `min(max_delay, min_delay × factor^(retry-1))`.
     ///
     /// ```
     /// # use std::time::Duration;
     /// let policy = websocket_web::ReconnectPolicy::default();
-    /// assert_eq!(policy.delay_before(2, 0.0), Duration::from_millis(500));
-    /// assert_eq!(policy.delay_before(2, 1.0), Duration::from_millis(500));
-    /// assert_eq!(policy.delay_before(3, 1.0), Duration::from_millis(1000));
+    /// assert_eq!(policy.delay_before_retry(1, 1.0), Duration::from_millis(500));
+    /// assert_eq!(policy.delay_before_retry(3, 0.0), Duration::from_millis(500));
+    /// assert_eq!(policy.delay_before_retry(3, 1.0), Duration::from_millis(2000));
+    /// assert_eq!(policy.delay_before_retry(30, 1.0), Duration::from_secs(30));
     /// ```
-    pub fn delay_before(&self, attempt: u32, unit_random: f64) -> Duration {
-        if attempt <= 1 {
-            return Duration::ZERO;
-        }
+    pub fn delay_before_retry(&self, retry: u32, unit_random: f64) -> Duration {
         let min = self.min_delay.as_secs_f64();
-        let growth = self
-            .factor
-            .powi(i32::try_from(attempt - 2).unwrap_or(i32::MAX));
-        let ceiling = (min * growth).min(self.max_delay.as_secs_f64()).max(min);
+        let exponent = i32::try_from(retry.max(1) - 1).unwrap_or(i32::MAX);
+        let ceiling = (min * self.factor.powi(exponent))
+            .min(self.max_delay.as_secs_f64())
+            .max(min);
         let random = if unit_random.is_finite() {
             unit_random.clamp(0.0, 1.0)
         } else {
@@ -316,21 +316,18 @@ mod tests {
         #[test]
         fn delays_stay_between_min_and_the_growing_ceiling(
             min_ms in 0u64..5_000, extra_ms in 0u64..60_000, factor in 1.0f64..4.0,
-            attempt in 1u32..200, random in 0.0f64..=1.0,
+            retry in 1u32..200, random in 0.0f64..=1.0,
         ) {
             let min = Duration::from_millis(min_ms);
             let max = Duration::from_millis(min_ms + extra_ms);
             let policy = ReconnectPolicy::default().delays(min, max).factor(factor);
-            let delay = policy.delay_before(attempt, random);
-            if attempt == 1 {
-                prop_assert_eq!(delay, Duration::ZERO);
-            } else {
-                prop_assert!(delay + Duration::from_micros(1) >= min, "{delay:?} < {min:?}");
-                prop_assert!(delay <= max + Duration::from_micros(1), "{delay:?} > {max:?}");
-                // Never more than the ceiling of this attempt.
-                let ceiling = (min.as_secs_f64() * factor.powi((attempt - 2) as i32)).min(max.as_secs_f64());
-                prop_assert!(delay.as_secs_f64() <= ceiling.max(min.as_secs_f64()) + 1e-6);
-            }
+            let delay = policy.delay_before_retry(retry, random).as_secs_f64();
+            let ceiling = (min.as_secs_f64() * factor.powi((retry - 1) as i32)).min(max.as_secs_f64());
+            prop_assert!(delay + 1e-6 >= min.as_secs_f64(), "{delay} < {min:?}");
+            prop_assert!(delay <= ceiling.max(min.as_secs_f64()) + 1e-6, "{delay} > {ceiling}");
+            // Full jitter: the whole range is reachable.
+            let top = policy.delay_before_retry(retry, 1.0).as_secs_f64();
+            prop_assert!((top - ceiling.max(min.as_secs_f64())).abs() < 1e-6);
         }
 
         #[test]

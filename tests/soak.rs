@@ -1,0 +1,92 @@
+//! Verifies that long sessions leak nothing: 10,000 sockets opened and closed,
+//! half as plain sockets and half through the reconnect cycles of one
+//! `ReconnectingWebSocket`, leave no socket, listener or timer alive, and grow
+//! the wasm memory by less than 1 MiB. The figures are printed to the console.
+//! `WS_SOAK_SOCKETS` (at compile time) changes the number of sockets.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::StreamExt;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use websocket_web::{
+    live_listeners, live_sockets, Message, ReconnectPolicy, ReconnectingWebSocket,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SOCKETS: &str = match option_env!("WS_SOAK_SOCKETS") {
+    Some(count) => count,
+    None => "10000",
+};
+
+fn wasm_memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
+
+#[wasm_bindgen_test]
+async fn ten_thousand_sockets_leave_nothing_behind() {
+    let total: u32 = SOCKETS.parse().unwrap();
+    let sockets = live_sockets();
+    let listeners = live_listeners();
+    // Warm up the allocator and the browser before measuring.
+    for _ in 0..20 {
+        drop(connect("/echo").await);
+    }
+    let memory_before = wasm_memory_bytes();
+    let started = js_sys::Date::now();
+
+    for _ in 0..total / 2 {
+        let socket = connect("/echo").await;
+        drop(socket);
+    }
+    assert_eq!(live_sockets(), sockets);
+    assert_eq!(live_listeners(), listeners);
+    let plain_done = js_sys::Date::now();
+
+    // The other half: each cycle, the server drops the connection and the
+    // reconnecting socket opens a new one.
+    let policy = ReconnectPolicy::default().delays(Duration::ZERO, Duration::ZERO);
+    let mut reconnecting = ReconnectingWebSocket::builder(url("/abrupt"))
+        .policy(policy)
+        .start();
+    for _ in 0..total / 2 {
+        match within(10_000, "the next connection", reconnecting.next()).await {
+            Some(Ok(Message::Text(text))) if text == "bye" => {}
+            other => panic!("expected bye, got {other:?}"),
+        }
+        reconnecting.send_text("drop now").unwrap();
+    }
+    reconnecting.close().unwrap();
+    while within(10_000, "the end", reconnecting.next())
+        .await
+        .is_some()
+    {}
+    drop(reconnecting);
+    sleep(100).await;
+
+    let growth = wasm_memory_bytes() - memory_before;
+    let seconds = |from: f64, to: f64| (to - from) / 1000.0;
+    let report = format!(
+        "soak: {total} sockets ({} plain in {:.1} s, {} reconnect cycles in {:.1} s); wasm memory grew {growth} bytes; live sockets {}, live listeners {}",
+        total / 2,
+        seconds(started, plain_done),
+        total / 2,
+        seconds(plain_done, js_sys::Date::now()),
+        live_sockets() - sockets,
+        live_listeners() - listeners,
+    );
+    web_sys::console::log_1(&report.clone().into());
+    assert_eq!(live_sockets(), sockets);
+    assert_eq!(live_listeners(), listeners);
+    assert!(growth < 1024.0 * 1024.0, "{report}");
+}
