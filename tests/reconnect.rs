@@ -11,7 +11,8 @@
 //!   sent while it was down arrive once, in order, after it is back;
 //! - a full queue is a typed error and loses nothing queued;
 //! - closing stops it, and every socket, listener and timer is released;
-//! - 100 sockets at once, each echoing 1,000 messages, lose and reorder nothing.
+//! - 100 sockets at once, each echoing 1,000 messages, lose and reorder nothing;
+//! - messages can go to a callback instead of the stream.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -354,4 +355,31 @@ async fn plain_socket_sees_the_restart_as_an_abnormal_close() {
     .unwrap();
     again.send_text("back").unwrap();
     expect_text(&mut again, "back").await;
+}
+
+#[wasm_bindgen_test]
+async fn messages_can_go_to_a_callback_instead_of_the_stream() {
+    let received: Rc<RefCell<Vec<Message>>> = Rc::default();
+    let sink = received.clone();
+    let (builder, events) = recording("/echo", fast_policy());
+    let mut socket = builder
+        .on_message(move |message| sink.borrow_mut().push(message))
+        .start();
+    socket.send_text("to the callback").unwrap();
+    wait_for_events(&events, "open", |seen| opens(seen) == 1).await;
+    for _ in 0..100 {
+        if !received.borrow().is_empty() {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert_eq!(
+        *received.borrow(),
+        [Message::Text("to the callback".into())]
+    );
+    socket.close().unwrap();
+    // Nothing went to the stream, which ends with the close.
+    assert!(within(10_000, "end of stream", socket.next())
+        .await
+        .is_none());
 }
