@@ -25,7 +25,8 @@ static LIVE_LISTENERS: AtomicUsize = AtomicUsize::new(0);
 const LISTENERS_PER_SOCKET: usize = 4;
 
 /// How many JS callbacks this crate has registered with the browser and not yet
-/// released (event listeners on sockets, four each, and flow-control timers),
+/// released (event listeners on sockets, four each, timers, and the `online`
+/// listener of a reconnecting socket while it waits),
 /// across all sockets of this thread or worker. With every socket dropped, it is
 /// 0: tests and apps can check that nothing leaks.
 ///
@@ -40,6 +41,12 @@ pub fn live_listeners() -> usize {
 }
 
 #[wasm_bindgen(inline_js = r#"
+export function listenForOnline(onOnline) {
+  const online = () => onOnline();
+  globalThis.addEventListener("online", online);
+  return () => globalThis.removeEventListener("online", online);
+}
+
 export function listen(socket, onOpen, onText, onBytes, onBlob, onOther, onError, onClose) {
   const open = () => onOpen();
   const message = (event) => {
@@ -75,6 +82,11 @@ extern "C" {
         on_error: &Closure<dyn FnMut()>,
         on_close: &Closure<dyn FnMut(u16, String, bool)>,
     ) -> js_sys::Function;
+
+    /// Calls `on_online` when the browser reports being back online; returns
+    /// the function that stops listening.
+    #[wasm_bindgen(js_name = listenForOnline)]
+    fn listen_for_online(on_online: &Closure<dyn FnMut()>) -> js_sys::Function;
 }
 
 #[wasm_bindgen]
@@ -149,6 +161,62 @@ impl Sleep {
     }
 }
 
+/// A future that is ready once the browser reports being back online (the
+/// global `online` event); its listener is removed when it is dropped.
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct Online {
+    shared: Rc<SleepState>,
+    detach: js_sys::Function,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Online {
+    pub(crate) fn new() -> Self {
+        let shared = Rc::new(SleepState::default());
+        let fired = Rc::clone(&shared);
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            fired.fired.set(true);
+            if let Some(waker) = fired.waker.take() {
+                waker.wake();
+            }
+        });
+        let detach = listen_for_online(&callback);
+        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared,
+            detach,
+            _callback: callback,
+        }
+    }
+}
+
+impl Drop for Online {
+    fn drop(&mut self) {
+        let _ = self.detach.call0(&JsValue::UNDEFINED);
+        LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl std::future::Future for Online {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        poll_fired(&self.shared, cx)
+    }
+}
+
+fn poll_fired(state: &SleepState, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    if state.fired.get() {
+        std::task::Poll::Ready(())
+    } else {
+        state.waker.set(Some(cx.waker().clone()));
+        std::task::Poll::Pending
+    }
+}
+
 impl std::future::Future for Sleep {
     type Output = ();
 
@@ -156,12 +224,7 @@ impl std::future::Future for Sleep {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<()> {
-        if self.shared.fired.get() {
-            std::task::Poll::Ready(())
-        } else {
-            self.shared.waker.set(Some(cx.waker().clone()));
-            std::task::Poll::Pending
-        }
+        poll_fired(&self.shared, cx)
     }
 }
 

@@ -316,13 +316,9 @@ impl Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        if matches!(
-            self.ready_state(),
-            ReadyState::Connecting | ReadyState::Open
-        ) {
-            // Cannot throw: 1000 with no reason is always valid.
-            let _ = self.socket.close_with_code(1000);
-        }
+        // Cannot throw: 1000 with no reason is always valid, and on a closing or
+        // closed socket the browser does nothing.
+        let _ = self.socket.close_with_code(1000);
         LIVE_SOCKETS.fetch_sub(1, Ordering::Relaxed);
     }
 }

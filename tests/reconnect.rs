@@ -12,7 +12,8 @@
 //! - a full queue is a typed error and loses nothing queued;
 //! - closing stops it, and every socket, listener and timer is released;
 //! - 100 sockets at once, each echoing 1,000 messages, lose and reorder nothing;
-//! - messages can go to a callback instead of the stream.
+//! - messages can go to a callback instead of the stream;
+//! - the browser coming back online cuts a reconnect wait short.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -280,10 +281,24 @@ async fn a_full_queue_is_a_typed_error_and_keeps_what_it_has() {
     socket.close().unwrap();
 }
 
+/// Waits until the sockets of earlier tests (closing in the background) are gone.
+async fn settled() {
+    for _ in 0..100 {
+        if live_sockets() == 0 && live_listeners() == 0 {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!(
+        "{} sockets, {} listeners still alive",
+        live_sockets(),
+        live_listeners()
+    );
+}
+
 #[wasm_bindgen_test]
 async fn closing_stops_reconnecting_and_releases_everything() {
-    let sockets = live_sockets();
-    let listeners = live_listeners();
+    settled().await;
     let (builder, events) = recording(
         "/abrupt",
         fast_policy().delays(Duration::ZERO, Duration::ZERO),
@@ -301,8 +316,8 @@ async fn closing_stops_reconnecting_and_releases_everything() {
     drop(socket);
     sleep(50).await;
     assert_eq!(opens(&events.borrow()), 21);
-    assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_sockets(), 0);
+    assert_eq!(live_listeners(), 0);
 }
 
 #[wasm_bindgen_test]
@@ -382,4 +397,31 @@ async fn messages_can_go_to_a_callback_instead_of_the_stream() {
     assert!(within(10_000, "end of stream", socket.next())
         .await
         .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn coming_back_online_cuts_the_wait_short() {
+    use wasm_bindgen::JsCast;
+    // A 30 s delay before each retry: only the `online` event can bring the
+    // socket back within the test's time.
+    let policy = fast_policy().delays(Duration::from_secs(30), Duration::from_secs(30));
+    let (builder, events) = recording("/abrupt", policy);
+    let mut socket = builder.start();
+    expect_text(&mut socket, "bye").await;
+    socket.send_text("drop now").unwrap();
+    wait_for_events(&events, "the drop", |seen| !closes(seen).is_empty()).await;
+    sleep(100).await;
+    assert_eq!(
+        opens(&events.borrow()),
+        1,
+        "still waiting: {:?}",
+        events.borrow()
+    );
+    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+    global
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    expect_text(&mut socket, "bye").await;
+    assert_eq!(opens(&events.borrow()), 2);
+    socket.close().unwrap();
 }

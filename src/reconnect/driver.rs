@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::{Inner, ReconnectEvent};
-use crate::events::Sleep;
+use crate::events::{Online, Sleep};
 use crate::{CloseCode, CloseEvent, Connecting, Error, WebSocket};
 
 pub(super) struct Driver {
@@ -22,7 +22,8 @@ pub(super) struct Driver {
 }
 
 enum Phase {
-    Waiting(Sleep),
+    /// Waiting before an attempt; coming back online cuts the wait short.
+    Waiting(Sleep, Option<Online>),
     Connecting {
         connecting: Connecting,
         deadline: Sleep,
@@ -60,7 +61,7 @@ impl Driver {
         });
         Self {
             inner,
-            phase: Phase::Waiting(Sleep::new(Duration::ZERO)),
+            phase: Phase::Waiting(Sleep::new(Duration::ZERO), None),
             failures: 0,
         }
     }
@@ -165,7 +166,8 @@ impl Driver {
             .delay_before_retry(retry, js_sys::Math::random());
         self.inner
             .emit(ReconnectEvent::Connecting { attempt, delay });
-        Phase::Waiting(Sleep::new(delay))
+        let online = self.inner.reconnect_when_online.then(Online::new);
+        Phase::Waiting(Sleep::new(delay), online)
     }
 
     fn finish(&mut self) -> Phase {
@@ -186,11 +188,17 @@ impl Driver {
         let app_closed = self.closed_by_app();
         match &mut self.phase {
             Phase::Done => Step::Stay,
-            Phase::Waiting(_) | Phase::Connecting { .. } if app_closed => Step::Go(self.finish()),
-            Phase::Waiting(sleep) => match Pin::new(sleep).poll(cx) {
-                Poll::Ready(()) => Step::Go(self.start_attempt()),
-                Poll::Pending => Step::Stay,
-            },
+            Phase::Waiting(..) | Phase::Connecting { .. } if app_closed => Step::Go(self.finish()),
+            Phase::Waiting(sleep, online) => {
+                let back_online = online
+                    .as_mut()
+                    .is_some_and(|online| Pin::new(online).poll(cx).is_ready());
+                if back_online || Pin::new(sleep).poll(cx).is_ready() {
+                    Step::Go(self.start_attempt())
+                } else {
+                    Step::Stay
+                }
+            }
             Phase::Connecting {
                 connecting,
                 deadline,

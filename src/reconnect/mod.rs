@@ -190,6 +190,7 @@ pub struct ReconnectingBuilder {
     max_queued_bytes: usize,
     on_event: Option<EventFn>,
     on_message: Option<MessageFn>,
+    reconnect_when_online: bool,
 }
 
 impl ReconnectingBuilder {
@@ -252,6 +253,17 @@ impl ReconnectingBuilder {
         self
     }
 
+    /// Whether to stop waiting and reconnect at once when the browser reports
+    /// being back online (the global `online` event). On by default.
+    ///
+    /// ```
+    /// let builder = websocket_web::ReconnectingWebSocket::builder("/live").reconnect_when_online(false);
+    /// ```
+    pub fn reconnect_when_online(mut self, enabled: bool) -> Self {
+        self.reconnect_when_online = enabled;
+        self
+    }
+
     /// Called with every lifecycle event.
     ///
     /// ```
@@ -289,6 +301,7 @@ impl ReconnectingBuilder {
             binary_type: self.binary_type,
             flow: self.flow,
             heartbeat: self.heartbeat,
+            reconnect_when_online: self.reconnect_when_online,
             target: RefCell::new(self.target),
             on_event: RefCell::new(self.on_event),
             on_message: RefCell::new(self.on_message),
@@ -314,6 +327,7 @@ pub(crate) struct Inner {
     binary_type: BinaryType,
     flow: FlowControl,
     heartbeat: Option<Heartbeat>,
+    reconnect_when_online: bool,
     target: RefCell<TargetFn>,
     on_event: RefCell<Option<EventFn>>,
     on_message: RefCell<Option<MessageFn>>,
@@ -433,6 +447,7 @@ impl ReconnectingWebSocket {
             max_queued_bytes: 1 << 20,
             on_event: None,
             on_message: None,
+            reconnect_when_online: true,
         }
     }
 
