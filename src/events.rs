@@ -129,102 +129,97 @@ impl Drop for Timer {
     }
 }
 
-/// A future that is ready after some milliseconds; its timer is cancelled
-/// when it is dropped first.
+/// A future that becomes ready when its source fires: a timer, or the
+/// browser reporting it is back online. Dropping it first cancels the timer or
+/// removes the listener.
 #[must_use = "futures do nothing unless polled"]
-pub(crate) struct Sleep {
-    shared: Rc<SleepState>,
-    _timer: Timer,
+pub(crate) struct Signal {
+    fired: Rc<Fired>,
+    _source: Source,
 }
 
+/// Set by a signal's source; read by its future.
 #[derive(Default)]
-struct SleepState {
-    fired: std::cell::Cell<bool>,
+struct Fired {
+    done: std::cell::Cell<bool>,
     waker: std::cell::Cell<Option<std::task::Waker>>,
 }
 
-impl Sleep {
-    pub(crate) fn new(duration: std::time::Duration) -> Self {
-        let shared = Rc::new(SleepState::default());
-        let fired = Rc::clone(&shared);
-        let milliseconds = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
-        let timer = Timer::once(milliseconds, move || {
-            fired.fired.set(true);
-            if let Some(waker) = fired.waker.take() {
-                waker.wake();
-            }
-        });
-        Self {
-            shared,
-            _timer: timer,
+impl Fired {
+    fn fire(&self) {
+        self.done.set(true);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
         }
     }
 }
 
-/// A future that is ready once the browser reports being back online (the
-/// global `online` event); its listener is removed when it is dropped.
-#[must_use = "futures do nothing unless polled"]
-pub(crate) struct Online {
-    shared: Rc<SleepState>,
+/// What fires a signal; held only so that dropping the signal releases it.
+enum Source {
+    Timer { _timer: Timer },
+    Online { _listener: OnlineListener },
+}
+
+/// The global `online` listener, removed when dropped.
+struct OnlineListener {
     detach: js_sys::Function,
     _callback: Closure<dyn FnMut()>,
 }
 
-impl Online {
-    pub(crate) fn new() -> Self {
-        let shared = Rc::new(SleepState::default());
-        let fired = Rc::clone(&shared);
-        let callback = Closure::<dyn FnMut()>::new(move || {
-            fired.fired.set(true);
-            if let Some(waker) = fired.waker.take() {
-                waker.wake();
-            }
-        });
-        let detach = listen_for_online(&callback);
-        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
-        Self {
-            shared,
-            detach,
-            _callback: callback,
-        }
-    }
-}
-
-impl Drop for Online {
+impl Drop for OnlineListener {
     fn drop(&mut self) {
         let _ = self.detach.call0(&JsValue::UNDEFINED);
         LIVE_LISTENERS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-impl std::future::Future for Online {
+impl Signal {
+    /// Ready after `duration`.
+    pub(crate) fn after(duration: std::time::Duration) -> Self {
+        let fired = Rc::new(Fired::default());
+        let source = Rc::clone(&fired);
+        let milliseconds = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+        Self {
+            fired,
+            _source: Source::Timer {
+                _timer: Timer::once(milliseconds, move || source.fire()),
+            },
+        }
+    }
+
+    /// Ready once the browser reports being back online (the global `online`
+    /// event).
+    pub(crate) fn online() -> Self {
+        let fired = Rc::new(Fired::default());
+        let source = Rc::clone(&fired);
+        let callback = Closure::<dyn FnMut()>::new(move || source.fire());
+        let detach = listen_for_online(&callback);
+        LIVE_LISTENERS.fetch_add(1, Ordering::Relaxed);
+        Self {
+            fired,
+            _source: Source::Online {
+                _listener: OnlineListener {
+                    detach,
+                    _callback: callback,
+                },
+            },
+        }
+    }
+}
+
+impl std::future::Future for Signal {
     type Output = ();
 
     fn poll(
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<()> {
-        poll_fired(&self.shared, cx)
-    }
-}
-
-fn poll_fired(state: &SleepState, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-    if state.fired.get() {
-        std::task::Poll::Ready(())
-    } else {
-        state.waker.set(Some(cx.waker().clone()));
-        std::task::Poll::Pending
-    }
-}
-
-impl std::future::Future for Sleep {
-    type Output = ();
-
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        poll_fired(&self.shared, cx)
+        if self.fired.done.get() {
+            std::task::Poll::Ready(())
+        } else {
+            self.fired.waker.set(Some(cx.waker().clone()));
+            std::task::Poll::Pending
+        }
     }
 }
 

@@ -163,15 +163,6 @@ async fn dropping_a_socket_closes_it_with_1000() {
     assert_eq!(close_seen_by_server(&id).await, "1000 ");
 }
 
-fn wasm_memory_bytes() -> f64 {
-    use wasm_bindgen::JsCast;
-    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory
-        .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length() as f64
-}
-
 #[wasm_bindgen_test]
 async fn thousand_connect_drop_cycles_leave_nothing_alive() {
     let sockets = live_sockets();

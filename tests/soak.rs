@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::StreamExt;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use websocket_web::{
     live_listeners, live_sockets, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
@@ -26,14 +25,6 @@ const SOCKETS: &str = match option_env!("WS_SOAK_SOCKETS") {
     Some(count) => count,
     None => "10000",
 };
-
-fn wasm_memory_bytes() -> f64 {
-    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory
-        .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length() as f64
-}
 
 #[wasm_bindgen_test]
 async fn ten_thousand_sockets_leave_nothing_behind() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::{Inner, ReconnectEvent};
-use crate::events::{Online, Sleep};
+use crate::events::Signal;
 use crate::{CloseCode, CloseEvent, Connecting, Error, WebSocket};
 
 pub(super) struct Driver {
@@ -23,10 +23,10 @@ pub(super) struct Driver {
 
 enum Phase {
     /// Waiting before an attempt; coming back online cuts the wait short.
-    Waiting(Sleep, Option<Online>),
+    Waiting(Signal, Option<Signal>),
     Connecting {
         connecting: Connecting,
-        deadline: Sleep,
+        deadline: Signal,
     },
     Open(Box<OpenConnection>),
     Done,
@@ -35,8 +35,8 @@ enum Phase {
 struct OpenConnection {
     socket: WebSocket,
     opened_at: f64,
-    next_ping: Option<Sleep>,
-    pong_deadline: Option<Sleep>,
+    next_ping: Option<Signal>,
+    pong_deadline: Option<Signal>,
 }
 
 /// What a phase decided.
@@ -61,7 +61,7 @@ impl Driver {
         });
         Self {
             inner,
-            phase: Phase::Waiting(Sleep::new(Duration::ZERO), None),
+            phase: Phase::Waiting(Signal::after(Duration::ZERO), None),
             failures: 0,
         }
     }
@@ -79,7 +79,7 @@ impl Driver {
             .connect();
         Phase::Connecting {
             connecting,
-            deadline: Sleep::new(self.inner.policy.connect_timeout),
+            deadline: Signal::after(self.inner.policy.connect_timeout),
         }
     }
 
@@ -98,7 +98,7 @@ impl Driver {
                 .inner
                 .heartbeat
                 .as_ref()
-                .map(|beat| Sleep::new(beat.interval)),
+                .map(|beat| Signal::after(beat.interval)),
             pong_deadline: None,
         }))
     }
@@ -166,8 +166,8 @@ impl Driver {
             .delay_before_retry(retry, js_sys::Math::random());
         self.inner
             .emit(ReconnectEvent::Connecting { attempt, delay });
-        let online = self.inner.reconnect_when_online.then(Online::new);
-        Phase::Waiting(Sleep::new(delay), online)
+        let online = self.inner.reconnect_when_online.then(Signal::online);
+        Phase::Waiting(Signal::after(delay), online)
     }
 
     fn finish(&mut self) -> Phase {
@@ -276,12 +276,12 @@ fn poll_open(
             if Pin::new(next_ping).poll(cx).is_ready() {
                 let _ = connection.socket.send_message(&heartbeat.ping);
                 if connection.pong_deadline.is_none() {
-                    let mut deadline = Sleep::new(heartbeat.timeout);
+                    let mut deadline = Signal::after(heartbeat.timeout);
                     // Register this task with the new timers.
                     let _ = Pin::new(&mut deadline).poll(cx);
                     connection.pong_deadline = Some(deadline);
                 }
-                let mut next = Sleep::new(heartbeat.interval);
+                let mut next = Signal::after(heartbeat.interval);
                 let _ = Pin::new(&mut next).poll(cx);
                 connection.next_ping = Some(next);
             }

@@ -99,3 +99,13 @@ pub fn describe_pi_and_127(bytes: &[u8]) -> String {
     let float32: f32 = view.get_float32(0);
     format!("Uint8: {} Float32: {float32}", view.get_uint8(4))
 }
+
+/// The size of the wasm linear memory, which grows in 64 KiB pages and never
+/// shrinks: a leak shows as growth.
+pub fn wasm_memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
