@@ -12,7 +12,7 @@
 //! | `/abrupt` | sends `"bye"`, waits for one message, then drops the TCP connection with no close frame |
 //! | `/reject` | answers the upgrade with HTTP 403 |
 //! | `/plain` | a plain HTTP page, not a WebSocket server |
-//! | `/slow?rate=R` | reads at most R bytes/s (default 64 MiB/s); binary message i must be i as u64 big-endian then bytes of value i mod 251; on text `done` replies `messages=N bytes=B in_order=true|false` |
+//! | `/slow?rate=R` | reads at most R bytes/s (default 64 MiB/s); messages are numbered from 0 across both types: binary message i (a Blob arrives as binary) must be i as u64 big-endian then bytes of value i mod 251, text message i (any text but `done`) must be i as 16 lowercase hex digits then characters `a` + i mod 26; on text `done` replies `messages=N bytes=B in_order=true|false` (B counts payload bytes, UTF-8 for text) |
 //! | `/protocols` | selects the first of `chat.v1`, `chat.v2` the client offered, sends it as text, then echoes |
 //! | `/bench` | the benchmark page (`bench.html`), with `--www` |
 //! | `/flaky?id=ID&reject=N&close=C` | attempts 1..=N for `ID` get HTTP 403; the next, if `close` is given, is closed at once with code C; later ones echo |
@@ -319,8 +319,8 @@ struct Received {
 }
 
 impl Received {
-    /// Message i must be i (u64 big-endian) followed by bytes of value i mod 251.
-    fn check(&mut self, data: &[u8]) {
+    /// Binary message i must be i (u64 big-endian) followed by bytes of value i mod 251.
+    fn check_binary(&mut self, data: &[u8]) {
         let expected = self.messages;
         let sequence = data
             .get(..8)
@@ -328,12 +328,27 @@ impl Received {
             .map(u64::from_be_bytes);
         let fill = (expected % 251) as u8;
         let intact = sequence == Some(expected) && data[8..].iter().all(|&byte| byte == fill);
+        self.record(intact, data.len());
+    }
+
+    /// Text message i must be i as 16 lowercase hex digits followed by
+    /// characters `a` + i mod 26.
+    fn check_text(&mut self, text: &str) {
+        let expected = self.messages;
+        let fill = b'a' + (expected % 26) as u8;
+        let intact = text
+            .strip_prefix(format!("{expected:016x}").as_str())
+            .is_some_and(|rest| rest.bytes().all(|byte| byte == fill));
+        self.record(intact, text.len());
+    }
+
+    fn record(&mut self, intact: bool, bytes: usize) {
         if self.messages == 0 {
             self.in_order = true;
         }
         self.in_order &= intact;
         self.messages += 1;
-        self.bytes += data.len() as u64;
+        self.bytes += bytes as u64;
     }
 
     fn report(&self) -> String {
@@ -351,23 +366,23 @@ async fn slow_reader(ws: WebSocketUpgrade, Query(query): Query<RateQuery>) -> Re
         let mut received = Received::default();
         while let Some(Ok(message)) = socket.recv().await {
             match message {
-                Message::Binary(data) => {
-                    received.check(&data);
-                    // Read no faster than `rate`: the unread bytes back up into
-                    // TCP and then into the browser's bufferedAmount.
-                    let due = Duration::from_secs_f64(received.bytes as f64 / rate as f64);
-                    if let Some(ahead) = due.checked_sub(start.elapsed()) {
-                        tokio::time::sleep(ahead).await;
-                    }
-                }
+                Message::Binary(data) => received.check_binary(&data),
                 Message::Text(text) if text.as_str() == "done" => {
                     let report = Message::Text(received.report().into());
                     if socket.send(report).await.is_err() {
                         return;
                     }
+                    continue;
                 }
+                Message::Text(text) => received.check_text(text.as_str()),
                 Message::Close(_) => return finish_close(socket).await,
-                _ => {}
+                Message::Ping(_) | Message::Pong(_) => continue,
+            }
+            // Read no faster than `rate`: the unread bytes back up into TCP and
+            // then into the browser's bufferedAmount.
+            let due = Duration::from_secs_f64(received.bytes as f64 / rate as f64);
+            if let Some(ahead) = due.checked_sub(start.elapsed()) {
+                tokio::time::sleep(ahead).await;
             }
         }
     })
