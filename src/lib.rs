@@ -16,7 +16,7 @@
 //! - [`Callbacks`] mirror `onopen`/`onmessage`/`onerror`/`onclose` for code that
 //!   does not use async.
 //! - Dropping the socket (every half and handle) closes it with 1000 and removes
-//!   every listener; [`live_listeners`] and [`live_sockets`] let you check.
+//!   every listener; [`live_js_callbacks`] and [`live_sockets`] let you check.
 //!
 //! Each message reaches wasm in a single call from a small inline JS listener,
 //! so the crate needs a wasm-bindgen target with JS module support (`web`,
@@ -63,30 +63,24 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-mod blob;
-mod callback;
-mod close;
-mod error;
-mod events;
-mod flow;
-mod global;
-mod handle;
-mod message;
+mod js;
 mod reconnect;
-mod shared;
+mod rules;
 mod socket;
-mod url;
 
-pub use blob::{read_blob, ReadBlobs, ReadBlobsExt};
-pub use callback::Callbacks;
-pub use close::{check_close_reason, CloseCode, CloseEvent, MAX_REASON_BYTES};
-pub use error::{Error, Result};
-pub use events::live_listeners;
-pub use flow::FlowControl;
-pub use handle::{Closed, Handle};
-pub use message::{BinaryType, Message, ReadyState};
-pub use reconnect::{
-    Heartbeat, ReconnectEvent, ReconnectPolicy, ReconnectingBuilder, ReconnectingWebSocket, Target,
-};
-pub use shared::live_sockets;
-pub use socket::{Connecting, Receiver, Sender, WebSocket, WebSocketBuilder};
+pub use js::blob::{read_blob, ReadBlobs, ReadBlobsExt};
+pub use js::live_js_callbacks;
+pub use reconnect::builder::{Heartbeat, ReconnectingBuilder, Target};
+pub use reconnect::ReconnectingWebSocket;
+pub use rules::close::{check_close_reason, CloseCode, CloseEvent, MAX_REASON_BYTES};
+pub use rules::error::{Error, Result};
+pub use rules::flow::FlowControl;
+pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
+pub use rules::message::{BinaryType, Message, ReadyState};
+pub use rules::policy::ReconnectPolicy;
+pub use rules::reconnect::ReconnectEvent;
+pub use socket::callbacks::Callbacks;
+pub use socket::halves::{Receiver, Sender};
+pub use socket::handle::{Closed, Handle};
+pub use socket::shared::live_sockets;
+pub use socket::websocket::{Connecting, WebSocket, WebSocketBuilder};

@@ -161,7 +161,7 @@ async fn server_selects_an_offered_subprotocol() {
 }
 
 async fn assert_connection_fails_with_1006(target: &str) {
-    let before = websocket_web::live_listeners();
+    let before = websocket_web::live_js_callbacks();
     let error = within(15_000, "failure", WebSocket::connect(target))
         .await
         .unwrap_err();
@@ -172,7 +172,7 @@ async fn assert_connection_fails_with_1006(target: &str) {
     assert!(!event.was_clean);
     assert_eq!(error.close_event(), Some(event));
     assert_eq!(
-        websocket_web::live_listeners(),
+        websocket_web::live_js_callbacks(),
         before,
         "{target}: listeners left behind"
     );
@@ -214,7 +214,7 @@ async fn blocked_port_is_a_typed_error_not_a_hang() {
 #[wasm_bindgen_test]
 async fn dropping_the_connect_future_closes_and_detaches() {
     let sockets = websocket_web::live_sockets();
-    let listeners = websocket_web::live_listeners();
+    let listeners = websocket_web::live_js_callbacks();
     let mut connecting = WebSocket::connect(&url("/echo"));
     // Poll once so the connection is under way, then give up on it.
     let waker = futures_util::task::noop_waker();
@@ -223,10 +223,10 @@ async fn dropping_the_connect_future_closes_and_detaches() {
         .poll(&mut cx)
         .is_pending());
     assert_eq!(websocket_web::live_sockets(), sockets + 1);
-    assert_eq!(websocket_web::live_listeners(), listeners + 4);
+    assert_eq!(websocket_web::live_js_callbacks(), listeners + 4);
     drop(connecting);
     assert_eq!(websocket_web::live_sockets(), sockets);
-    assert_eq!(websocket_web::live_listeners(), listeners);
+    assert_eq!(websocket_web::live_js_callbacks(), listeners);
 }
 
 use std::future::Future as _;

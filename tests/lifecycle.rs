@@ -18,7 +18,7 @@ use std::rc::Rc;
 use common::*;
 use wasm_bindgen_test::*;
 use websocket_web::{
-    live_listeners, live_sockets, Callbacks, CloseCode, Error, Handle, Message, WebSocket,
+    live_js_callbacks, live_sockets, Callbacks, CloseCode, Error, Handle, Message, WebSocket,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -97,7 +97,7 @@ async fn failed_connection_calls_on_error_then_on_close() {
 #[wasm_bindgen_test]
 async fn callbacks_holding_their_own_handle_are_released_on_close() {
     let sockets = live_sockets();
-    let listeners = live_listeners();
+    let listeners = live_js_callbacks();
     let (done, finished) = futures_channel::oneshot::channel();
     let mut done = Some(done);
     let own_handle: Rc<RefCell<Option<Handle>>> = Rc::default();
@@ -119,7 +119,7 @@ async fn callbacks_holding_their_own_handle_are_released_on_close() {
     within(10_000, "on_close", finished).await.unwrap();
     sleep(0).await;
     assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_js_callbacks(), listeners);
 }
 
 #[wasm_bindgen_test]
@@ -166,7 +166,7 @@ async fn dropping_a_socket_closes_it_with_1000() {
 #[wasm_bindgen_test]
 async fn thousand_connect_drop_cycles_leave_nothing_alive() {
     let sockets = live_sockets();
-    let listeners = live_listeners();
+    let listeners = live_js_callbacks();
     // Warm up allocator and browser caches before measuring.
     for _ in 0..20 {
         drop(connect("/echo").await);
@@ -182,7 +182,7 @@ async fn thousand_connect_drop_cycles_leave_nothing_alive() {
             );
         }
         assert_eq!(live_sockets(), sockets + 1);
-        assert_eq!(live_listeners(), listeners + 4);
+        assert_eq!(live_js_callbacks(), listeners + 4);
         drop(socket);
     }
     let growth = wasm_memory_bytes() - memory_before;
@@ -190,7 +190,7 @@ async fn thousand_connect_drop_cycles_leave_nothing_alive() {
         &format!("1000 connect/drop cycles: wasm memory grew by {growth} bytes").into(),
     );
     assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_js_callbacks(), listeners);
     assert!(
         growth <= 128.0 * 1024.0,
         "wasm memory grew by {growth} bytes over 1000 cycles"

@@ -27,7 +27,7 @@ use common::*;
 use futures_util::StreamExt;
 use wasm_bindgen_test::*;
 use websocket_web::{
-    live_listeners, live_sockets, CloseCode, Error, Heartbeat, Message, ReconnectEvent,
+    live_js_callbacks, live_sockets, CloseCode, Error, Heartbeat, Message, ReconnectEvent,
     ReconnectPolicy, ReconnectingBuilder, ReconnectingWebSocket, WebSocket,
 };
 
@@ -284,7 +284,7 @@ async fn a_full_queue_is_a_typed_error_and_keeps_what_it_has() {
 /// Waits until the sockets of earlier tests (closing in the background) are gone.
 async fn settled() {
     for _ in 0..100 {
-        if live_sockets() == 0 && live_listeners() == 0 {
+        if live_sockets() == 0 && live_js_callbacks() == 0 {
             return;
         }
         sleep(50).await;
@@ -292,7 +292,7 @@ async fn settled() {
     panic!(
         "{} sockets, {} listeners still alive",
         live_sockets(),
-        live_listeners()
+        live_js_callbacks()
     );
 }
 
@@ -317,7 +317,7 @@ async fn closing_stops_reconnecting_and_releases_everything() {
     sleep(50).await;
     assert_eq!(opens(&events.borrow()), 21);
     assert_eq!(live_sockets(), 0);
-    assert_eq!(live_listeners(), 0);
+    assert_eq!(live_js_callbacks(), 0);
 }
 
 #[wasm_bindgen_test]

@@ -16,7 +16,7 @@ use common::*;
 use futures_util::StreamExt;
 use wasm_bindgen_test::*;
 use websocket_web::{
-    live_listeners, live_sockets, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
+    live_js_callbacks, live_sockets, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -30,7 +30,7 @@ const SOCKETS: &str = match option_env!("WS_SOAK_SOCKETS") {
 async fn ten_thousand_sockets_leave_nothing_behind() {
     let total: u32 = SOCKETS.parse().unwrap();
     let sockets = live_sockets();
-    let listeners = live_listeners();
+    let listeners = live_js_callbacks();
     // Warm up the allocator and the browser before measuring.
     for _ in 0..20 {
         drop(connect("/echo").await);
@@ -43,7 +43,7 @@ async fn ten_thousand_sockets_leave_nothing_behind() {
         drop(socket);
     }
     assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_js_callbacks(), listeners);
     let plain_done = js_sys::Date::now();
 
     // The other half: each cycle, the server closes the connection with 1001
@@ -90,10 +90,10 @@ async fn ten_thousand_sockets_leave_nothing_behind() {
         opened.get(),
         seconds(plain_done, js_sys::Date::now()),
         live_sockets() - sockets,
-        live_listeners() - listeners,
+        live_js_callbacks() - listeners,
     );
     web_sys::console::log_1(&report.clone().into());
     assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_js_callbacks(), listeners);
     assert!(growth < 1024.0 * 1024.0, "{report}");
 }

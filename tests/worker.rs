@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use websocket_web::{
-    live_listeners, live_sockets, Callbacks, CloseCode, Error, Message, WebSocket,
+    live_js_callbacks, live_sockets, Callbacks, CloseCode, Error, Message, WebSocket,
 };
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -98,18 +98,18 @@ async fn callbacks_and_failures_in_a_worker() {
 #[wasm_bindgen_test]
 async fn dropped_sockets_leave_nothing_alive_in_a_worker() {
     let sockets = live_sockets();
-    let listeners = live_listeners();
+    let listeners = live_js_callbacks();
     for _ in 0..50 {
         drop(connect("/echo").await);
     }
     assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_js_callbacks(), listeners);
 }
 
 #[wasm_bindgen_test]
 async fn reconnecting_socket_comes_back_in_a_worker() {
     let sockets = live_sockets();
-    let listeners = live_listeners();
+    let listeners = live_js_callbacks();
     let policy = websocket_web::ReconnectPolicy::default().delays(
         std::time::Duration::from_millis(20),
         std::time::Duration::from_millis(100),
@@ -128,5 +128,5 @@ async fn reconnecting_socket_comes_back_in_a_worker() {
     drop(socket);
     sleep(50).await;
     assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_listeners(), listeners);
+    assert_eq!(live_js_callbacks(), listeners);
 }

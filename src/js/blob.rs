@@ -1,4 +1,5 @@
-//! Reading `Blob` messages, in order.
+//! Reading `Blob` messages, in order: [`read_blob`], [`Message::into_bytes`],
+//! and the [`ReadBlobs`] stream adapter.
 //!
 //! A Blob's bytes are read asynchronously. Reading each Blob as it arrives, in
 //! parallel, can reorder messages; [`ReadBlobs`] reads one at a time, in stream
@@ -11,8 +12,9 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::events::error_from_js;
-use crate::{Error, Message, Result};
+use crate::js::exceptions::error_from_js;
+use crate::rules::error::{Error, Result};
+use crate::rules::message::Message;
 
 /// Reads the bytes of a `Blob` (one copy into wasm memory).
 ///
@@ -32,6 +34,31 @@ pub async fn read_blob(blob: &web_sys::Blob) -> Result<Vec<u8>> {
         .await
         .map_err(blob_error)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+impl Message {
+    /// The message's bytes: UTF-8 for text, the bytes of binary messages, and
+    /// a Blob's bytes read asynchronously.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BlobRead`] if the browser cannot read a Blob.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # async fn demo() -> websocket_web::Result<()> {
+    /// use websocket_web::Message;
+    /// assert_eq!(Message::from("hi").into_bytes().await?, b"hi");
+    /// # Ok(()) }
+    /// ```
+    pub async fn into_bytes(self) -> Result<Vec<u8>> {
+        match self {
+            Self::Text(text) => Ok(text.into_bytes()),
+            Self::Binary(bytes) => Ok(bytes),
+            Self::Blob(blob) => read_blob(&blob).await,
+        }
+    }
 }
 
 fn blob_error(thrown: wasm_bindgen::JsValue) -> Error {

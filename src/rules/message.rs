@@ -104,29 +104,6 @@ impl Message {
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
     }
-
-    /// The message's bytes: UTF-8 for text, the bytes of binary messages, and
-    /// a Blob's bytes read asynchronously.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::BlobRead`](crate::Error::BlobRead) if the browser cannot read a Blob.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::Message;
-    /// assert_eq!(Message::from("hi").into_bytes().await?, b"hi");
-    /// # Ok(()) }
-    /// ```
-    pub async fn into_bytes(self) -> crate::Result<Vec<u8>> {
-        match self {
-            Self::Text(text) => Ok(text.into_bytes()),
-            Self::Binary(bytes) => Ok(bytes),
-            Self::Blob(blob) => crate::read_blob(&blob).await,
-        }
-    }
 }
 
 impl From<String> for Message {

@@ -6,12 +6,12 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::events::error_from_js;
-use crate::shared::Shared;
-use crate::{
-    check_close_reason, BinaryType, CloseCode, CloseEvent, Error, FlowControl, Message, ReadyState,
-    Result,
-};
+use crate::js::socket::Outgoing;
+use crate::rules::close::{check_close_reason, CloseCode, CloseEvent};
+use crate::rules::error::Result;
+use crate::rules::flow::FlowControl;
+use crate::rules::message::{BinaryType, Message, ReadyState};
+use crate::socket::shared::Shared;
 
 /// A cloneable handle on one socket: state getters, immediate sends, close.
 ///
@@ -77,7 +77,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn url(&self) -> String {
-        self.shared.socket.url()
+        self.shared.socket().url()
     }
 
     /// The subprotocol the server selected, or `""`.
@@ -94,7 +94,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn protocol(&self) -> String {
-        self.shared.socket.protocol()
+        self.shared.socket().protocol()
     }
 
     /// The extensions the server selected (e.g. `permessage-deflate`), or `""`.
@@ -108,7 +108,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn extensions(&self) -> String {
-        self.shared.socket.extensions()
+        self.shared.socket().extensions()
     }
 
     /// The socket's `readyState`.
@@ -139,7 +139,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn buffered_amount(&self) -> u32 {
-        self.shared.socket.buffered_amount()
+        self.shared.socket().buffered_amount()
     }
 
     /// How binary messages are delivered, as set on the builder.
@@ -157,10 +157,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn binary_type(&self) -> BinaryType {
-        match self.shared.socket.binary_type() {
-            web_sys::BinaryType::Blob => BinaryType::Blob,
-            _ => BinaryType::ArrayBuffer,
-        }
+        self.shared.socket().binary_type()
     }
 
     /// The `Sink`'s flow control, as set on the builder.
@@ -194,11 +191,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn send_text(&self, text: &str) -> Result<()> {
-        self.check_open()?;
-        self.shared
-            .socket
-            .send_with_str(text)
-            .map_err(error_from_js)
+        self.shared.send(Outgoing::Text(text))
     }
 
     /// Sends a binary message now (as an `ArrayBuffer` view, never a slow `Blob`).
@@ -219,10 +212,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
-        self.check_open()?;
-        send_bytes_to(&self.shared.socket, bytes).map_err(error_from_js)?;
-        self.shared.note_sent(bytes.len() as u64);
-        Ok(())
+        self.shared.send(Outgoing::Bytes(bytes))
     }
 
     /// Sends a `Blob` now.
@@ -241,11 +231,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn send_blob(&self, blob: &web_sys::Blob) -> Result<()> {
-        self.check_open()?;
-        self.shared
-            .socket
-            .send_with_blob(blob)
-            .map_err(error_from_js)
+        self.shared.send(Outgoing::Blob(blob))
     }
 
     /// Sends any [`Message`] now.
@@ -265,11 +251,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn send_message(&self, message: &Message) -> Result<()> {
-        match message {
-            Message::Text(text) => self.send_text(text),
-            Message::Binary(bytes) => self.send_bytes(bytes),
-            Message::Blob(blob) => self.send_blob(blob),
-        }
+        self.shared.send(Outgoing::from(message))
     }
 
     /// Starts the closing handshake with code 1000 (normal closure) and no reason.
@@ -336,14 +318,7 @@ impl Handle {
         let code = code.into();
         code.check_sendable()?;
         check_close_reason(reason)?;
-        match self.ready_state() {
-            ReadyState::Connecting | ReadyState::Open => self
-                .shared
-                .socket
-                .close_with_code_and_reason(u16::from(code), reason)
-                .map_err(error_from_js),
-            state => Err(Error::NotOpen { state }),
-        }
+        self.shared.close(code, reason)
     }
 
     /// Waits until the socket has closed, and gives how.
@@ -376,13 +351,6 @@ impl Handle {
     pub fn close_event(&self) -> Option<CloseEvent> {
         self.shared.close_event()
     }
-
-    fn check_open(&self) -> Result<()> {
-        match self.ready_state() {
-            ReadyState::Open => Ok(()),
-            state => Err(Error::NotOpen { state }),
-        }
-    }
 }
 
 impl std::fmt::Debug for Handle {
@@ -391,19 +359,6 @@ impl std::fmt::Debug for Handle {
             .field("url", &self.url())
             .field("ready_state", &self.ready_state())
             .finish()
-    }
-}
-
-/// Browsers refuse to send a view of shared (threaded) wasm memory, so with
-/// atomics the bytes are first copied into a fresh buffer.
-fn send_bytes_to(
-    socket: &web_sys::WebSocket,
-    bytes: &[u8],
-) -> std::result::Result<(), wasm_bindgen::JsValue> {
-    if cfg!(target_feature = "atomics") {
-        socket.send_with_array_buffer_view(&js_sys::Uint8Array::from(bytes))
-    } else {
-        socket.send_with_u8_array(bytes)
     }
 }
 

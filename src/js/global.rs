@@ -1,12 +1,14 @@
-//! The global scope: resolving a URL against the base URL of the page
-//! (`document.baseURI`) or worker (`location.href`) with the browser's own
-//! WHATWG URL parser. No `window` is assumed.
+//! The global scope, on a page or in a worker (no `window` is assumed):
+//! resolving a URL against the base URL of the page (`document.baseURI`) or
+//! worker (`location.href`) with the browser's own WHATWG URL parser, the
+//! clock, and the random source.
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
-use crate::events::error_from_js;
-use crate::{url, Error, Result};
+use crate::js::exceptions::error_from_js;
+use crate::rules::error::{Error, Result};
+use crate::rules::url;
 
 // One call instead of one per step (global type checks, document, baseURI,
 // location, URL, href): smaller and faster.
@@ -32,4 +34,14 @@ pub(crate) fn resolve_url(input: &str) -> Result<String> {
         },
     })?;
     url::websocket_url_from_parsed(&parsed, input)
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A uniform random number in `[0, 1)`.
+pub(crate) fn random() -> f64 {
+    js_sys::Math::random()
 }

@@ -1,4 +1,5 @@
-//! [`WebSocket`]: connecting, and the async `Stream` + `Sink` API with its halves.
+//! [`WebSocket`]: connecting (its builder and the [`Connecting`] future), and
+//! the async `Stream` + `Sink` API, which it forwards to its halves.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -9,10 +10,17 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::callback::Callbacks;
-use crate::events::error_from_js;
-use crate::shared::Shared;
-use crate::{global, url, BinaryType, Error, FlowControl, Handle, Message, Result};
+use crate::js::global;
+use crate::js::socket::BrowserSocket;
+use crate::rules::error::{Error, Result};
+use crate::rules::flow::FlowControl;
+use crate::rules::inbox::{Inbox, DEFAULT_RECEIVE_LIMIT};
+use crate::rules::message::{BinaryType, Message};
+use crate::rules::url;
+use crate::socket::callbacks::Callbacks;
+use crate::socket::halves::{Receiver, Sender};
+use crate::socket::handle::Handle;
+use crate::socket::shared::{Consumer, Forward, Shared};
 
 /// A connected WebSocket: a `Stream` of received messages and a `Sink` of
 /// messages to send, with every getter of the browser's socket (through
@@ -20,6 +28,11 @@ use crate::{global, url, BinaryType, Error, FlowControl, Handle, Message, Result
 ///
 /// Dropping it (with every half and handle) closes the socket with code 1000 and
 /// removes its listeners.
+///
+/// Received messages wait until read, up to the receive limit
+/// ([`WebSocketBuilder::receive_limit`], default 64 MiB unread): past it the
+/// socket is closed with 4009 and the stream ends with
+/// [`Error::ReceiveLimitExceeded`] after every message received before.
 ///
 /// # Example
 ///
@@ -35,6 +48,7 @@ use crate::{global, url, BinaryType, Error, FlowControl, Handle, Message, Result
 /// }
 /// # Ok(()) }
 /// ```
+#[must_use = "dropping the socket closes it"]
 pub struct WebSocket {
     sender: Sender,
     receiver: Receiver,
@@ -84,6 +98,7 @@ impl WebSocket {
             protocols: Vec::new(),
             binary_type: BinaryType::ArrayBuffer,
             flow: FlowControl::default(),
+            receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
         }
     }
 
@@ -130,17 +145,14 @@ impl WebSocket {
     /// # Ok(()) }
     /// ```
     pub fn close(&self) -> Result<()> {
-        self.sender.handle.close()
+        self.sender.close()
     }
 
     fn from_shared(shared: Rc<Shared>) -> Self {
         let handle = Handle::from_shared(shared);
         Self {
-            sender: Sender {
-                handle: handle.clone(),
-                close_started: false,
-            },
-            receiver: Receiver { handle },
+            sender: Sender::new(handle.clone()),
+            receiver: Receiver::new(handle),
         }
     }
 }
@@ -149,15 +161,13 @@ impl Deref for WebSocket {
     type Target = Handle;
 
     fn deref(&self) -> &Handle {
-        &self.sender.handle
+        &self.sender
     }
 }
 
 impl std::fmt::Debug for WebSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("WebSocket")
-            .field(&self.sender.handle)
-            .finish()
+        f.debug_tuple("WebSocket").field(&*self.sender).finish()
     }
 }
 
@@ -207,6 +217,7 @@ pub struct WebSocketBuilder {
     protocols: Vec<String>,
     binary_type: BinaryType,
     flow: FlowControl,
+    receive_limit: Option<usize>,
 }
 
 impl WebSocketBuilder {
@@ -258,6 +269,26 @@ impl WebSocketBuilder {
         self
     }
 
+    /// How many bytes of received messages may wait unread on the stream
+    /// (default [`DEFAULT_RECEIVE_LIMIT`](crate::DEFAULT_RECEIVE_LIMIT), 64 MiB;
+    /// `None`: no limit). A Blob counts by its size. Past the limit the socket is
+    /// closed with [`RECEIVE_LIMIT_CLOSE_CODE`](crate::RECEIVE_LIMIT_CLOSE_CODE)
+    /// (4009, "receive limit exceeded"), and the stream yields every message
+    /// received so far, then [`Error::ReceiveLimitExceeded`], then ends. The
+    /// message that crosses the limit is kept, so the queue may pass it by one
+    /// message. Callbacks take each message as it comes and have no limit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let builder = websocket_web::WebSocket::builder("/feed").receive_limit(Some(8 << 20));
+    /// let unbounded = websocket_web::WebSocket::builder("/feed").receive_limit(None);
+    /// ```
+    pub fn receive_limit(mut self, bytes: Option<usize>) -> Self {
+        self.receive_limit = bytes;
+        self
+    }
+
     /// Connects, resolving once the socket is open; see [`WebSocket::connect`].
     ///
     /// # Example
@@ -268,7 +299,8 @@ impl WebSocketBuilder {
     /// # Ok(()) }
     /// ```
     pub fn connect(self) -> Connecting {
-        match self.open(None) {
+        let inbox = Inbox::new(self.receive_limit);
+        match self.open(Consumer::Stream(inbox)) {
             Ok(shared) => Connecting {
                 state: ConnectingState::Waiting(shared),
             },
@@ -299,29 +331,23 @@ impl WebSocketBuilder {
     /// )?;
     /// # Ok(()) }
     /// ```
+    #[must_use = "dropping the last handle closes the socket"]
     pub fn open_with_callbacks(self, callbacks: Callbacks) -> Result<Handle> {
-        self.open(Some(callbacks)).map(Handle::from_shared)
+        self.open(Consumer::Forward(Some(callbacks.into_forward())))
+            .map(Handle::from_shared)
     }
 
-    fn open(self, callbacks: Option<Callbacks>) -> Result<Rc<Shared>> {
+    /// Opens the socket with its events handed to `forward` as they happen
+    /// (the reconnecting socket's connections).
+    pub(crate) fn open_forwarding(self, forward: Forward) -> Result<Rc<Shared>> {
+        self.open(Consumer::Forward(Some(forward)))
+    }
+
+    fn open(self, consumer: Consumer) -> Result<Rc<Shared>> {
         let url = global::resolve_url(&self.url)?;
         url::check_protocols(&self.protocols)?;
-        let socket = if self.protocols.is_empty() {
-            web_sys::WebSocket::new(&url)
-        } else {
-            let protocols: js_sys::Array = self
-                .protocols
-                .iter()
-                .map(|p| js_sys::JsString::from(p.as_str()))
-                .collect();
-            web_sys::WebSocket::new_with_str_sequence(&url, &protocols)
-        }
-        .map_err(error_from_js)?;
-        socket.set_binary_type(match self.binary_type {
-            BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
-            BinaryType::Blob => web_sys::BinaryType::Blob,
-        });
-        Ok(Shared::new(socket, self.flow, callbacks))
+        let socket = BrowserSocket::open(&url, &self.protocols, self.binary_type)?;
+        Ok(Shared::new(socket, self.flow, consumer))
     }
 }
 
@@ -367,142 +393,5 @@ impl Future for Connecting {
             ConnectingState::Failed(error) => Poll::Ready(Err(error)),
             ConnectingState::Done => Poll::Pending,
         }
-    }
-}
-
-/// The sending half of a [`WebSocket`]: a `Sink<Message>`, and a [`Handle`].
-///
-/// `poll_ready` waits while the browser's `bufferedAmount` is above the high
-/// watermark, until it is at or below the low one (see
-/// [`FlowControl`](crate::FlowControl)); `start_send` hands the message to the
-/// browser; `poll_flush` is immediate (waiting for the network there would stall
-/// every `SinkExt::send`); `poll_close` closes with 1000 and waits for the close
-/// to complete.
-///
-/// # Example
-///
-/// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
-/// use futures_util::SinkExt;
-/// let (mut sender, _receiver) = websocket_web::WebSocket::connect("/echo").await?.split();
-/// sender.send("hello".into()).await?;
-/// // Close with 1000 and wait until closed.
-/// SinkExt::close(&mut sender).await?;
-/// # Ok(()) }
-/// ```
-pub struct Sender {
-    handle: Handle,
-    close_started: bool,
-}
-
-impl Sender {
-    /// Starts the closing handshake with code 1000; see [`Handle::close`]. Takes
-    /// precedence over `SinkExt::close`, which is `SinkExt::close(&mut sender)`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotOpen`] if the socket is already closing or closed.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let (sender, _receiver) = websocket_web::WebSocket::connect("/echo").await?.split();
-    /// sender.close()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn close(&self) -> Result<()> {
-        self.handle.close()
-    }
-}
-
-impl Deref for Sender {
-    type Target = Handle;
-
-    fn deref(&self) -> &Handle {
-        &self.handle
-    }
-}
-
-impl std::fmt::Debug for Sender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Sender").field(&self.handle).finish()
-    }
-}
-
-impl Sink<Message> for Sender {
-    type Error = Error;
-
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.handle.shared().poll_send_ready(cx)
-    }
-
-    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<()> {
-        self.handle.send_message(&message)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if !self.close_started {
-            self.close_started = true;
-            match self.handle.close() {
-                // Already closing or closed: just wait for the end.
-                Ok(()) | Err(Error::NotOpen { .. }) => {}
-                Err(error) => return Poll::Ready(Err(error)),
-            }
-        }
-        self.handle.shared().poll_closed(cx).map(|_| Ok(()))
-    }
-}
-
-/// The receiving half of a [`WebSocket`]: a `Stream` of `Result<Message>`, and a
-/// [`Handle`].
-///
-/// Messages arrive in order. A clean close ends the stream; an abnormal close
-/// yields one [`Error::ConnectionClosed`] and then ends.
-///
-/// # Example
-///
-/// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
-/// use futures_util::StreamExt;
-/// let (_sender, mut receiver) = websocket_web::WebSocket::connect("/burst?n=10").await?.split();
-/// while let Some(message) = receiver.next().await {
-///     println!("{:?}", message?);
-/// }
-/// # Ok(()) }
-/// ```
-pub struct Receiver {
-    handle: Handle,
-}
-
-impl Deref for Receiver {
-    type Target = Handle;
-
-    fn deref(&self) -> &Handle {
-        &self.handle
-    }
-}
-
-impl std::fmt::Debug for Receiver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Receiver").field(&self.handle).finish()
-    }
-}
-
-impl Stream for Receiver {
-    type Item = Result<Message>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.handle.shared().poll_next_message(cx)
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.handle.shared().stop_receiving();
     }
 }

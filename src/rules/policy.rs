@@ -1,12 +1,10 @@
 //! When and how soon to reconnect, as pure logic: exponential backoff with full
-//! jitter, the decision per close, and the bounded queue of messages sent while
-//! disconnected.
+//! jitter, and the decision per close.
 
-use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::{CloseCode, CloseEvent, Error, Message, Result};
+use crate::rules::close::{CloseCode, CloseEvent};
 
 /// The app's own reconnect rule.
 type CloseRule = Rc<dyn Fn(&CloseEvent) -> bool>;
@@ -219,98 +217,10 @@ impl ReconnectPolicy {
     }
 }
 
-/// Messages sent while disconnected, bounded in count and bytes, kept in order.
-#[derive(Debug)]
-pub(crate) struct OutgoingQueue {
-    max_messages: usize,
-    max_bytes: usize,
-    messages: VecDeque<Message>,
-    bytes: usize,
-}
-
-impl OutgoingQueue {
-    pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Self {
-        Self {
-            max_messages,
-            max_bytes,
-            messages: VecDeque::new(),
-            bytes: 0,
-        }
-    }
-
-    /// Queues `message`, or refuses it (keeping everything already queued).
-    pub(crate) fn push(&mut self, message: Message) -> Result<()> {
-        let size = message_size(&message);
-        if self.messages.len() >= self.max_messages || self.bytes + size > self.max_bytes {
-            return Err(Error::QueueFull {
-                messages: self.messages.len(),
-                bytes: self.bytes,
-            });
-        }
-        self.bytes += size;
-        self.messages.push_back(message);
-        Ok(())
-    }
-
-    pub(crate) fn pop(&mut self) -> Option<Message> {
-        let message = self.messages.pop_front()?;
-        self.bytes -= message_size(&message);
-        Some(message)
-    }
-
-    /// Puts a message that could not be sent back at the front.
-    pub(crate) fn push_front(&mut self, message: Message) {
-        self.bytes += message_size(&message);
-        self.messages.push_front(message);
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.messages.len()
-    }
-}
-
-fn message_size(message: &Message) -> usize {
-    match message {
-        Message::Text(text) => text.len(),
-        Message::Binary(bytes) => bytes.len(),
-        // A Blob's bytes are not in wasm memory; count it as one byte.
-        Message::Blob(_) => 1,
-    }
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn queue_is_bounded_in_count_and_bytes_and_keeps_order() {
-        let mut queue = OutgoingQueue::new(3, 10);
-        queue.push(Message::from("abcd")).unwrap();
-        queue.push(Message::from(vec![1, 2, 3, 4])).unwrap();
-        assert_eq!(
-            queue.push(Message::from("abc")),
-            Err(Error::QueueFull {
-                messages: 2,
-                bytes: 8
-            })
-        );
-        queue.push(Message::from("ab")).unwrap();
-        assert_eq!(
-            queue.push(Message::from("")),
-            Err(Error::QueueFull {
-                messages: 3,
-                bytes: 10
-            })
-        );
-        assert_eq!(queue.pop(), Some(Message::from("abcd")));
-        queue.push_front(Message::from("abcd"));
-        assert_eq!(queue.pop(), Some(Message::from("abcd")));
-        assert_eq!(queue.pop(), Some(Message::from(vec![1, 2, 3, 4])));
-        assert_eq!(queue.pop(), Some(Message::from("ab")));
-        assert_eq!(queue.pop(), None);
-        assert_eq!(queue.len(), 0);
-    }
 
     proptest! {
         #[test]

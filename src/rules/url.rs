@@ -4,7 +4,7 @@
 //! parser (the one the standard names, and free in wasm size); what the
 //! `WebSocket` constructor then checks is done here, before the browser is asked.
 
-use crate::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// Applies the constructor's scheme and fragment rules to a parsed, absolute URL
 /// (as serialized by a WHATWG URL parser): `http:` becomes `ws:`, `https:` becomes

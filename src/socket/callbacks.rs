@@ -1,9 +1,15 @@
 //! The callback API: the browser's `onopen`/`onmessage`/`onerror`/`onclose`, for
-//! code that does not use async. Fed by the same event layer as the streams.
+//! code that does not use async. A consumer of the same typed event sequence as
+//! the stream, so the two report the same things.
 
-use std::cell::RefCell;
+use std::rc::Rc;
 
-use crate::{CloseEvent, Error, Handle, Message};
+use crate::rules::close::CloseEvent;
+use crate::rules::error::Error;
+use crate::rules::lifecycle::Event;
+use crate::rules::message::Message;
+use crate::socket::handle::Handle;
+use crate::socket::shared::Forward;
 
 type OpenFn = Box<dyn FnMut(&Handle)>;
 type MessageFn = Box<dyn FnMut(&Handle, Message)>;
@@ -20,8 +26,10 @@ type CloseFn = Box<dyn FnMut(&Handle, CloseEvent)>;
 /// - `on_open`: the socket is open.
 /// - `on_message`: a message arrived, in order.
 /// - `on_error`: the connection failed ([`Error::ConnectionFailed`]) or broke
-///   ([`Error::ConnectionClosed`]), always followed by `on_close`; or a message
-///   could not be decoded.
+///   ([`Error::ConnectionClosed`]: an abnormal close, such as a dropped TCP
+///   connection), always followed by `on_close`; or a message could not be
+///   decoded. Exactly when the stream yields an `Err` (see the table in the
+///   crate docs).
 /// - `on_close`: the socket closed; called exactly once, last.
 ///
 /// # Example
@@ -51,10 +59,10 @@ type CloseFn = Box<dyn FnMut(&Handle, CloseEvent)>;
 #[derive(Default)]
 #[must_use = "callbacks do nothing until passed to open_with_callbacks"]
 pub struct Callbacks {
-    on_open: RefCell<Option<OpenFn>>,
-    on_message: RefCell<Option<MessageFn>>,
-    on_error: RefCell<Option<ErrorFn>>,
-    on_close: RefCell<Option<CloseFn>>,
+    on_open: Option<OpenFn>,
+    on_message: Option<MessageFn>,
+    on_error: Option<ErrorFn>,
+    on_close: Option<CloseFn>,
 }
 
 impl Callbacks {
@@ -78,8 +86,8 @@ impl Callbacks {
     ///     let _ = socket.send_text("hello");
     /// });
     /// ```
-    pub fn on_open(self, callback: impl FnMut(&Handle) + 'static) -> Self {
-        *self.on_open.borrow_mut() = Some(Box::new(callback));
+    pub fn on_open(mut self, callback: impl FnMut(&Handle) + 'static) -> Self {
+        self.on_open = Some(Box::new(callback));
         self
     }
 
@@ -92,8 +100,8 @@ impl Callbacks {
     ///     let _ = message.as_text();
     /// });
     /// ```
-    pub fn on_message(self, callback: impl FnMut(&Handle, Message) + 'static) -> Self {
-        *self.on_message.borrow_mut() = Some(Box::new(callback));
+    pub fn on_message(mut self, callback: impl FnMut(&Handle, Message) + 'static) -> Self {
+        self.on_message = Some(Box::new(callback));
         self
     }
 
@@ -107,8 +115,8 @@ impl Callbacks {
     ///     let _ = error.close_event();
     /// });
     /// ```
-    pub fn on_error(self, callback: impl FnMut(&Handle, &Error) + 'static) -> Self {
-        *self.on_error.borrow_mut() = Some(Box::new(callback));
+    pub fn on_error(mut self, callback: impl FnMut(&Handle, &Error) + 'static) -> Self {
+        self.on_error = Some(Box::new(callback));
         self
     }
 
@@ -121,42 +129,41 @@ impl Callbacks {
     ///     let _ = event.was_clean;
     /// });
     /// ```
-    pub fn on_close(self, callback: impl FnMut(&Handle, CloseEvent) + 'static) -> Self {
-        *self.on_close.borrow_mut() = Some(Box::new(callback));
+    pub fn on_close(mut self, callback: impl FnMut(&Handle, CloseEvent) + 'static) -> Self {
+        self.on_close = Some(Box::new(callback));
         self
     }
 
-    // A callback that re-enters itself (only possible by dispatching a synthetic
-    // event from inside it) finds its slot borrowed and is skipped, not panicked on.
-
-    pub(crate) fn open(&self, handle: &Handle) {
-        if let Ok(mut slot) = self.on_open.try_borrow_mut() {
-            if let Some(callback) = slot.as_mut() {
-                callback(handle);
-            }
-        }
+    /// The consumer of the socket's events that calls these callbacks. It is
+    /// never re-entered: the socket holds it out of reach while it runs.
+    pub(crate) fn into_forward(mut self) -> Forward {
+        Box::new(move |shared, event| {
+            let handle = Handle::from_shared(Rc::clone(shared));
+            self.call(&handle, event);
+        })
     }
 
-    pub(crate) fn message(&self, handle: &Handle, message: Message) {
-        if let Ok(mut slot) = self.on_message.try_borrow_mut() {
-            if let Some(callback) = slot.as_mut() {
-                callback(handle, message);
+    fn call(&mut self, handle: &Handle, event: Event) {
+        match event {
+            Event::Open => {
+                if let Some(callback) = &mut self.on_open {
+                    callback(handle);
+                }
             }
-        }
-    }
-
-    pub(crate) fn error(&self, handle: &Handle, error: &Error) {
-        if let Ok(mut slot) = self.on_error.try_borrow_mut() {
-            if let Some(callback) = slot.as_mut() {
-                callback(handle, error);
+            Event::Message(message) => {
+                if let Some(callback) = &mut self.on_message {
+                    callback(handle, message);
+                }
             }
-        }
-    }
-
-    pub(crate) fn close(&self, handle: &Handle, event: CloseEvent) {
-        if let Ok(mut slot) = self.on_close.try_borrow_mut() {
-            if let Some(callback) = slot.as_mut() {
-                callback(handle, event);
+            Event::Error(error) => {
+                if let Some(callback) = &mut self.on_error {
+                    callback(handle, &error);
+                }
+            }
+            Event::Close(event) => {
+                if let Some(callback) = &mut self.on_close {
+                    callback(handle, event);
+                }
             }
         }
     }

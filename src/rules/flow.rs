@@ -7,7 +7,7 @@
 //! high watermark, and a timer polls until it falls to the low watermark
 //! (hysteresis: the producer then refills a whole `high - low` at once).
 
-use crate::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// The `Sink`'s watermarks on `bufferedAmount`, in bytes.
 ///

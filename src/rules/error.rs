@@ -1,6 +1,7 @@
 //! The crate's one error type.
 
-use crate::{CloseEvent, ReadyState};
+use crate::rules::close::CloseEvent;
+use crate::rules::message::ReadyState;
 
 /// A `Result` whose error is this crate's [`Error`].
 ///
@@ -111,6 +112,17 @@ pub enum Error {
         messages: usize,
         /// Bytes already queued.
         bytes: usize,
+    },
+
+    /// Incoming messages waited unread past the receive limit (see
+    /// `WebSocketBuilder::receive_limit`): the app reads slower than the server
+    /// sends. The socket was closed with code 4009 ("receive limit exceeded");
+    /// every message received before is still delivered, this error comes after
+    /// them, and the stream then ends. Read faster, raise the limit, or turn it off.
+    #[error("more than {limit} bytes of received messages were left unread: the socket was closed with 4009")]
+    ReceiveLimitExceeded {
+        /// The limit, in bytes.
+        limit: usize,
     },
 
     /// The connection could not be opened: refused, rejected during the HTTP

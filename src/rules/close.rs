@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{Error, Result};
+use crate::rules::error::{Error, Result};
 
 /// The longest close reason a browser accepts, in bytes of UTF-8.
 ///
@@ -200,9 +200,14 @@ pub struct CloseEvent {
 impl CloseEvent {
     /// The event of a connection that ended with no close frame: code 1006.
     pub(crate) fn abnormal() -> Self {
+        Self::abnormal_because("")
+    }
+
+    /// A 1006 event made by this crate, with why (e.g. "heartbeat timeout").
+    pub(crate) fn abnormal_because(reason: &str) -> Self {
         Self {
             code: CloseCode::Abnormal,
-            reason: String::new(),
+            reason: reason.to_owned(),
             was_clean: false,
         }
     }

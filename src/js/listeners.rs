@@ -1,0 +1,193 @@
+//! Event listeners: a socket's four (open, message, error, close) and the
+//! global `online` listener. Each type owns its closures and removes its
+//! listeners when dropped, so each closure lives exactly as long as the Rust
+//! value holding it.
+//!
+//! A socket's four listeners are attached by one small JS function, which also
+//! does per message what would otherwise take several calls across the JS/wasm
+//! boundary (read `data`, test its type, make a view, ask its length, copy): each
+//! event reaches wasm in one call, with plain values. A closure dropped while
+//! the browser is running it (a socket dropped from inside its own message
+//! handler) is freed by wasm-bindgen only after that call returns.
+
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::js::Registration;
+use crate::rules::close::{CloseCode, CloseEvent};
+use crate::rules::error::Error;
+use crate::rules::lifecycle::BrowserEvent;
+use crate::rules::message::Message;
+
+/// Listeners per socket: open, message, error, close.
+const LISTENERS_PER_SOCKET: usize = 4;
+
+#[wasm_bindgen(inline_js = r#"
+export function listenForOnline(onOnline) {
+  const online = () => onOnline();
+  globalThis.addEventListener("online", online);
+  return () => globalThis.removeEventListener("online", online);
+}
+
+export function listen(socket, onOpen, onText, onBytes, onBlob, onOther, onError, onClose) {
+  const open = () => onOpen();
+  const message = (event) => {
+    const data = event.data;
+    if (typeof data === "string") onText(data);
+    else if (data instanceof ArrayBuffer) onBytes(new Uint8Array(data));
+    else if (data instanceof Blob) onBlob(data);
+    else onOther(typeof data);
+  };
+  const error = () => onError();
+  const close = (event) => onClose(event.code, event.reason, event.wasClean);
+  socket.addEventListener("open", open);
+  socket.addEventListener("message", message);
+  socket.addEventListener("error", error);
+  socket.addEventListener("close", close);
+  return () => {
+    socket.removeEventListener("open", open);
+    socket.removeEventListener("message", message);
+    socket.removeEventListener("error", error);
+    socket.removeEventListener("close", close);
+  };
+}
+"#)]
+extern "C" {
+    /// Attaches the four listeners; returns the function that detaches them.
+    fn listen(
+        socket: &web_sys::WebSocket,
+        on_open: &Closure<dyn FnMut()>,
+        on_text: &Closure<dyn FnMut(String)>,
+        on_bytes: &Closure<dyn FnMut(Vec<u8>)>,
+        on_blob: &Closure<dyn FnMut(JsValue)>,
+        on_other: &Closure<dyn FnMut(String)>,
+        on_error: &Closure<dyn FnMut()>,
+        on_close: &Closure<dyn FnMut(u16, String, bool)>,
+    ) -> js_sys::Function;
+
+    /// Calls `on_online` when the browser reports being back online; returns
+    /// the function that stops listening.
+    #[wasm_bindgen(js_name = listenForOnline)]
+    fn listen_for_online(on_online: &Closure<dyn FnMut()>) -> js_sys::Function;
+}
+
+/// The global `online` listener: calls its callback each time the browser
+/// reports being back online, until dropped.
+#[must_use = "the listener is removed when dropped"]
+pub(crate) struct OnlineListener {
+    detach: js_sys::Function,
+    _callback: Closure<dyn FnMut()>,
+    _registration: Registration,
+}
+
+impl OnlineListener {
+    pub(crate) fn attach(callback: impl FnMut() + 'static) -> Self {
+        let callback = Closure::<dyn FnMut()>::new(callback);
+        let detach = listen_for_online(&callback);
+        Self {
+            detach,
+            _callback: callback,
+            _registration: Registration::new(1),
+        }
+    }
+}
+
+impl Drop for OnlineListener {
+    fn drop(&mut self) {
+        // Cannot throw: it only removes a listener.
+        let _ = self.detach.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// The four listeners of one socket; dropping this detaches them all and
+/// releases their closures.
+#[must_use = "the listeners are removed when dropped"]
+pub(crate) struct SocketListeners {
+    detach: js_sys::Function,
+    _on_open: Closure<dyn FnMut()>,
+    _on_text: Closure<dyn FnMut(String)>,
+    _on_bytes: Closure<dyn FnMut(Vec<u8>)>,
+    _on_blob: Closure<dyn FnMut(JsValue)>,
+    _on_other: Closure<dyn FnMut(String)>,
+    _on_error: Closure<dyn FnMut()>,
+    _on_close: Closure<dyn FnMut(u16, String, bool)>,
+    _registration: Registration,
+}
+
+impl SocketListeners {
+    /// Attaches `open`, `message`, `error` and `close` listeners that hand each
+    /// event, translated, to `on_event`.
+    pub(crate) fn attach(socket: &web_sys::WebSocket, on_event: Rc<dyn Fn(BrowserEvent)>) -> Self {
+        let on_open = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut()>::new(move || on_event(BrowserEvent::Open))
+        };
+        let on_text = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut(String)>::new(move |text| {
+                on_event(BrowserEvent::Message(Ok(Message::Text(text))))
+            })
+        };
+        let on_bytes = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut(Vec<u8>)>::new(move |bytes| {
+                on_event(BrowserEvent::Message(Ok(Message::Binary(bytes))))
+            })
+        };
+        let on_blob = {
+            let on_event = Rc::clone(&on_event);
+            // The listener has checked `instanceof Blob`.
+            Closure::<dyn FnMut(JsValue)>::new(move |blob: JsValue| {
+                on_event(BrowserEvent::Message(Ok(Message::Blob(
+                    blob.unchecked_into(),
+                ))))
+            })
+        };
+        // Data of another type is something no browser sends; it is reported
+        // rather than assumed away.
+        let on_other = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut(String)>::new(move |type_name| {
+                on_event(BrowserEvent::Message(Err(Error::UnexpectedMessageType {
+                    type_name,
+                })))
+            })
+        };
+        let on_error = {
+            let on_event = Rc::clone(&on_event);
+            Closure::<dyn FnMut()>::new(move || on_event(BrowserEvent::Error))
+        };
+        let on_close =
+            Closure::<dyn FnMut(u16, String, bool)>::new(move |code, reason, was_clean| {
+                on_event(BrowserEvent::Close(CloseEvent {
+                    code: CloseCode::from(code),
+                    reason,
+                    was_clean,
+                }))
+            });
+        let detach = listen(
+            socket, &on_open, &on_text, &on_bytes, &on_blob, &on_other, &on_error, &on_close,
+        );
+        Self {
+            detach,
+            _on_open: on_open,
+            _on_text: on_text,
+            _on_bytes: on_bytes,
+            _on_blob: on_blob,
+            _on_other: on_other,
+            _on_error: on_error,
+            _on_close: on_close,
+            _registration: Registration::new(LISTENERS_PER_SOCKET),
+        }
+    }
+}
+
+impl Drop for SocketListeners {
+    fn drop(&mut self) {
+        // Cannot throw: it only removes listeners.
+        let _ = self.detach.call0(&JsValue::UNDEFINED);
+    }
+}

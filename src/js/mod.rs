@@ -1,0 +1,52 @@
+//! The JS boundary: the only code that holds JS closures or calls the browser.
+//! Socket listeners, timers, the `online` signal, the global scope, exceptions,
+//! Blob reading, and the browser socket itself (construction, the one send
+//! path, close, getters). Every registration of a JS callback holds a
+//! [`Registration`], so [`live_js_callbacks`] counts them all in one place.
+
+pub(crate) mod blob;
+pub(crate) mod exceptions;
+pub(crate) mod global;
+pub(crate) mod listeners;
+pub(crate) mod socket;
+pub(crate) mod timers;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static LIVE_JS_CALLBACKS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many JS callbacks this crate has registered with the browser and not yet
+/// released, across all sockets of this thread or worker: four event listeners
+/// per socket, each pending timer (flow control, reconnect waits, heartbeats,
+/// connect timeouts), and the `online` listener of a reconnecting socket while
+/// it waits. With every socket dropped it is 0, so tests and apps can check
+/// that nothing leaks.
+///
+/// # Example
+///
+/// ```
+/// // No socket exists yet, so nothing is registered.
+/// assert_eq!(websocket_web::live_js_callbacks(), 0);
+/// ```
+pub fn live_js_callbacks() -> usize {
+    LIVE_JS_CALLBACKS.load(Ordering::Relaxed)
+}
+
+/// `count` JS callbacks registered with the browser, counted while this lives.
+/// Held by every type that registers one, next to the closure, and dropped
+/// after the registration is removed.
+#[must_use = "the count drops when this is dropped"]
+pub(crate) struct Registration(usize);
+
+impl Registration {
+    pub(crate) fn new(count: usize) -> Self {
+        LIVE_JS_CALLBACKS.fetch_add(count, Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        LIVE_JS_CALLBACKS.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,144 @@
+//! The browser's `WebSocket` object: construction, the one send path, close,
+//! and the getters. Everything above this file speaks Rust types only.
+
+use std::rc::Rc;
+
+use crate::js::exceptions::error_from_js;
+use crate::js::listeners::SocketListeners;
+use crate::rules::close::CloseCode;
+use crate::rules::error::Result;
+use crate::rules::lifecycle::BrowserEvent;
+use crate::rules::message::{BinaryType, Message, ReadyState};
+
+/// One message on its way to the browser, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Outgoing<'a> {
+    Text(&'a str),
+    Bytes(&'a [u8]),
+    Blob(&'a web_sys::Blob),
+}
+
+impl<'a> From<&'a Message> for Outgoing<'a> {
+    fn from(message: &'a Message) -> Self {
+        match message {
+            Message::Text(text) => Self::Text(text),
+            Message::Binary(bytes) => Self::Bytes(bytes),
+            Message::Blob(blob) => Self::Blob(blob),
+        }
+    }
+}
+
+impl Outgoing<'_> {
+    /// What sending it adds to `bufferedAmount`: the UTF-8 length of text, the
+    /// length of bytes, the size of a Blob.
+    pub(crate) fn byte_len(self) -> u64 {
+        match self {
+            Self::Text(text) => text.len() as u64,
+            Self::Bytes(bytes) => bytes.len() as u64,
+            // A Blob's size is a whole number of bytes, as an f64.
+            Self::Blob(blob) => blob.size() as u64,
+        }
+    }
+}
+
+/// What a message occupies once received: its bytes, or a Blob's size.
+pub(crate) fn received_len(message: &Message) -> u64 {
+    Outgoing::from(message).byte_len()
+}
+
+/// The browser's socket.
+pub(crate) struct BrowserSocket {
+    socket: web_sys::WebSocket,
+}
+
+impl BrowserSocket {
+    /// Constructs the browser's socket for an already checked URL and
+    /// protocols. The protocols are passed as a list, never joined.
+    pub(crate) fn open(url: &str, protocols: &[String], binary_type: BinaryType) -> Result<Self> {
+        let socket = if protocols.is_empty() {
+            web_sys::WebSocket::new(url)
+        } else {
+            let protocols: js_sys::Array = protocols
+                .iter()
+                .map(|p| js_sys::JsString::from(p.as_str()))
+                .collect();
+            web_sys::WebSocket::new_with_str_sequence(url, &protocols)
+        }
+        .map_err(error_from_js)?;
+        socket.set_binary_type(match binary_type {
+            BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
+            BinaryType::Blob => web_sys::BinaryType::Blob,
+        });
+        Ok(Self { socket })
+    }
+
+    /// Attaches the four listeners, which hand each event to `on_event`.
+    pub(crate) fn listen(&self, on_event: Rc<dyn Fn(BrowserEvent)>) -> SocketListeners {
+        SocketListeners::attach(&self.socket, on_event)
+    }
+
+    /// Hands one message to the browser. The caller has checked the state.
+    pub(crate) fn send(&self, message: Outgoing<'_>) -> Result<()> {
+        match message {
+            Outgoing::Text(text) => self.socket.send_with_str(text),
+            Outgoing::Bytes(bytes) => send_bytes(&self.socket, bytes),
+            Outgoing::Blob(blob) => self.socket.send_with_blob(blob),
+        }
+        .map_err(error_from_js)
+    }
+
+    /// Starts the closing handshake. The caller has checked code and reason.
+    pub(crate) fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
+        self.socket
+            .close_with_code_and_reason(u16::from(code), reason)
+            .map_err(error_from_js)
+    }
+
+    pub(crate) fn url(&self) -> String {
+        self.socket.url()
+    }
+
+    pub(crate) fn protocol(&self) -> String {
+        self.socket.protocol()
+    }
+
+    pub(crate) fn extensions(&self) -> String {
+        self.socket.extensions()
+    }
+
+    pub(crate) fn ready_state(&self) -> ReadyState {
+        ReadyState::from(self.socket.ready_state())
+    }
+
+    pub(crate) fn buffered_amount(&self) -> u32 {
+        self.socket.buffered_amount()
+    }
+
+    pub(crate) fn binary_type(&self) -> BinaryType {
+        match self.socket.binary_type() {
+            web_sys::BinaryType::Blob => BinaryType::Blob,
+            _ => BinaryType::ArrayBuffer,
+        }
+    }
+}
+
+impl Drop for BrowserSocket {
+    fn drop(&mut self) {
+        // Cannot throw: 1000 with no reason is always valid, and on a closing or
+        // closed socket the browser does nothing.
+        let _ = self.socket.close_with_code(1000);
+    }
+}
+
+/// Browsers refuse to send a view of shared (threaded) wasm memory, so with
+/// atomics the bytes are first copied into a fresh buffer.
+fn send_bytes(
+    socket: &web_sys::WebSocket,
+    bytes: &[u8],
+) -> std::result::Result<(), wasm_bindgen::JsValue> {
+    if cfg!(target_feature = "atomics") {
+        socket.send_with_array_buffer_view(&js_sys::Uint8Array::from(bytes))
+    } else {
+        socket.send_with_u8_array(bytes)
+    }
+}
