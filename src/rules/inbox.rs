@@ -6,6 +6,8 @@
 //! otherwise queue without limit. Past the limit, the socket is closed with
 //! [`RECEIVE_LIMIT_CLOSE_CODE`] and the stream yields every message received so
 //! far, then one [`Error::ReceiveLimitExceeded`]: nothing is dropped silently.
+//! (Messages the server sends after that close are not delivered, as browsers
+//! deliver none after `close()`; the close code tells the server why.)
 
 use std::collections::VecDeque;
 
@@ -45,6 +47,8 @@ pub(crate) enum Admitted {
     /// Queued, and the unread bytes are now past the limit: close the socket.
     /// The error has been queued after the message. Returned once.
     LimitExceeded,
+    /// Not queued: the limit was exceeded before and the socket is closing.
+    Closing,
 }
 
 /// Received messages (and non-fatal errors) waiting to be read, in order.
@@ -67,8 +71,13 @@ impl Inbox {
         }
     }
 
-    /// Queues a message of `bytes` bytes.
+    /// Queues a message of `bytes` bytes. Once the limit was exceeded the
+    /// socket is closing at our request, and, as browsers do after `close()`,
+    /// nothing more is taken: the error stays last.
     pub(crate) fn push_message(&mut self, message: Message, bytes: u64) -> Admitted {
+        if self.exceeded {
+            return Admitted::Closing;
+        }
         self.items.push_back((Ok(message), bytes));
         self.unread_bytes = self.unread_bytes.saturating_add(bytes);
         match self.limit {
@@ -165,7 +174,8 @@ mod tests {
                         trips += 1;
                         prop_assert!(over_before);
                     }
-                    Admitted::Queued => prop_assert!(trips > 0 || !over_before),
+                    Admitted::Queued => prop_assert!(!over_before),
+                    Admitted::Closing => prop_assert!(trips == 1),
                 }
                 if read_now {
                     while let Some(item) = inbox.pop() {
@@ -182,8 +192,15 @@ mod tests {
                 .filter_map(|item| item.as_ref().ok().and_then(Message::as_text))
                 .map(|text| text.parse().unwrap())
                 .collect();
-            prop_assert_eq!(texts, (0..sent).collect::<Vec<_>>());
+            // Every message up to the one that crossed the limit, in order;
+            // then the error, last.
+            prop_assert_eq!(&texts, &(0..texts.len() as u32).collect::<Vec<_>>());
             prop_assert_eq!(read.iter().filter(|item| item.is_err()).count(), trips);
+            if trips == 1 {
+                prop_assert!(read.last().is_some_and(Result::is_err));
+            } else {
+                prop_assert_eq!(texts.len() as u32, sent);
+            }
         }
     }
 }
