@@ -12,15 +12,40 @@
 //!   always gives the `CloseEvent`.
 //! - The `Sink` applies backpressure: it waits while the browser's
 //!   `bufferedAmount` is above a high watermark ([`FlowControl`], default 1 MiB),
-//!   so a fast producer cannot fill the tab's memory.
+//!   so a fast producer cannot fill the tab's memory. Every send counts, text,
+//!   bytes and Blobs alike (a Blob by its size), through every `Sink`: the
+//!   socket's, its [`Sender`]'s and the [`ReconnectingWebSocket`]'s.
+//! - The stream holds at most [`DEFAULT_RECEIVE_LIMIT`] (64 MiB) of unread
+//!   messages ([`WebSocketBuilder::receive_limit`]); past it the socket is
+//!   closed with [`RECEIVE_LIMIT_CLOSE_CODE`] and the stream says so.
 //! - [`Callbacks`] mirror `onopen`/`onmessage`/`onerror`/`onclose` for code that
-//!   does not use async.
+//!   does not use async. They and the stream consume one typed event sequence,
+//!   so they report the same things (the table below).
 //! - Dropping the socket (every half and handle) closes it with 1000 and removes
 //!   every listener; [`live_js_callbacks`] and [`live_sockets`] let you check.
 //!
 //! Each message reaches wasm in a single call from a small inline JS listener,
 //! so the crate needs a wasm-bindgen target with JS module support (`web`,
 //! `bundler`, `nodejs`: what Trunk, Leptos and Dioxus use), not `no-modules`.
+//!
+//! # What each API reports
+//!
+//! Every browser event goes through one state machine, which turns the orders
+//! the engines produce into one sequence of typed events; the stream, the
+//! callbacks and the reconnecting socket each consume that sequence.
+//!
+//! | browser events | `connect` and the `Stream` | [`Callbacks`] | [`ReconnectingWebSocket`] |
+//! |---|---|---|---|
+//! | `error`, `close(1006)` before `open` (refused, HTTP 403, not a WebSocket server, a refused subprotocol) | `connect` fails with [`Error::ConnectionFailed`] (1006) | `on_error(ConnectionFailed)`, `on_close(1006)` | [`ReconnectEvent::Closed`] (1006), then a retry |
+//! | `error` and never `close` (WebKit, a port it blocks) | the same: `error` is terminal | the same | the same |
+//! | a port the browser blocks (Chromium, Firefox) | [`Error::Security`], thrown by the constructor | the same, from `open_with_callbacks` | retried like a failed attempt |
+//! | `open`, `message`…, `close` (clean, from either side) | the messages, then `None`; `closed()` gives the close | `on_open`, `on_message`…, `on_close` | the messages; `Closed`; reconnects by the policy |
+//! | `open`, …, `close(1006)` not clean (TCP drop) | …, [`Error::ConnectionClosed`] (1006), then `None` | …, `on_error(ConnectionClosed)`, `on_close(1006)` | `Closed` (1006), then reconnects |
+//! | `open`, …, `error`, `close(1006)` | the same as a TCP drop | the same | the same |
+//! | the app's `close`, then `close` (clean or not) | `None`, no error: the app asked | `on_close`, no `on_error` | `Closed`, and no reconnection |
+//! | more unread than the receive limit | the messages up to the one past the limit, [`Error::ReceiveLimitExceeded`], `None` (the socket closes with 4009) | (callbacks take each message as it comes: no limit) | as the stream; no reconnection |
+//! | `message` whose data is not text, `ArrayBuffer` or `Blob` (no engine does this) | [`Error::UnexpectedMessageType`], and the stream goes on | `on_error`, and it goes on | the same as the stream |
+//! | the socket is dropped | — | nothing more is called: the listeners are removed | (dropping it closes for good) |
 //!
 //! # Example
 //!
@@ -59,6 +84,13 @@
 //!     Ok(())
 //! }
 //! ```
+//!
+//! # Layout
+//!
+//! `rules/` is pure Rust, tested natively (URLs, close codes, messages, errors,
+//! flow control, the receive bound, the lifecycle machine, the reconnect
+//! policy, queue and machine); `js/` is the only code that holds JS closures or
+//! calls the browser; `socket/` and `reconnect/` are the public API on top.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]

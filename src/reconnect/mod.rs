@@ -110,7 +110,7 @@ impl ReconnectingWebSocket {
     ///
     /// # Errors
     ///
-    /// None today; kept a `Result` like [`Handle::close`].
+    /// None today; kept a `Result` like [`Handle::close`](crate::Handle::close).
     ///
     /// ```no_run
     /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
@@ -122,7 +122,7 @@ impl ReconnectingWebSocket {
     }
 
     /// Closes for good with a code and reason, checked as for
-    /// [`Handle::close_with`].
+    /// [`Handle::close_with`](crate::Handle::close_with).
     ///
     /// # Errors
     ///

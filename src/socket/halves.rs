@@ -13,7 +13,7 @@ use crate::rules::error::{Error, Result};
 use crate::rules::message::Message;
 use crate::socket::handle::Handle;
 
-/// The sending half of a [`WebSocket`]: a `Sink<Message>`, and a [`Handle`].
+/// The sending half of a [`WebSocket`](crate::WebSocket): a `Sink<Message>`, and a [`Handle`].
 ///
 /// `poll_ready` waits while the browser's `bufferedAmount` is above the high
 /// watermark, until it is at or below the low one (see
@@ -109,7 +109,7 @@ impl Sink<Message> for Sender {
     }
 }
 
-/// The receiving half of a [`WebSocket`]: a `Stream` of `Result<Message>`, and a
+/// The receiving half of a [`WebSocket`](crate::WebSocket): a `Stream` of `Result<Message>`, and a
 /// [`Handle`].
 ///
 /// Messages arrive in order. A clean close ends the stream; an abnormal close

@@ -37,6 +37,7 @@ use crate::socket::shared::Shared;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
+#[must_use = "dropping the last half or handle closes the socket"]
 pub struct Handle {
     shared: Rc<Shared>,
 }
@@ -179,8 +180,8 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// [`Error::NotOpen`] if the socket is not open (the browser would drop the
-    /// message silently); [`Error::Js`] if the browser throws.
+    /// [`Error::NotOpen`](crate::Error::NotOpen) if the socket is not open (the browser would drop the
+    /// message silently); [`Error::Js`](crate::Error::Js) if the browser throws.
     ///
     /// # Example
     ///
@@ -261,7 +262,7 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// [`Error::NotOpen`] if the socket is already closing or closed.
+    /// [`Error::NotOpen`](crate::Error::NotOpen) if the socket is already closing or closed.
     ///
     /// # Example
     ///
@@ -280,7 +281,7 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// [`Error::ReasonTooLong`] over 123 bytes; [`Error::NotOpen`] if already
+    /// [`Error::ReasonTooLong`](crate::Error::ReasonTooLong) over 123 bytes; [`Error::NotOpen`](crate::Error::NotOpen) if already
     /// closing or closed.
     ///
     /// # Example
@@ -300,8 +301,8 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCloseCode`] unless the code is 1000 or 3000–4999;
-    /// [`Error::ReasonTooLong`] over 123 bytes; [`Error::NotOpen`] if already
+    /// [`Error::InvalidCloseCode`](crate::Error::InvalidCloseCode) unless the code is 1000 or 3000–4999;
+    /// [`Error::ReasonTooLong`](crate::Error::ReasonTooLong) over 123 bytes; [`Error::NotOpen`](crate::Error::NotOpen) if already
     /// closing or closed.
     ///
     /// # Example
