@@ -51,9 +51,9 @@
 //!
 //! ```no_run
 //! use futures_util::{SinkExt, StreamExt};
-//! use websocket_web::{BinaryType, CloseCode, Message, WebSocket};
+//! use browser_websocket::{BinaryType, CloseCode, Message, WebSocket};
 //!
-//! async fn run() -> websocket_web::Result<()> {
+//! async fn run() -> browser_websocket::Result<()> {
 //!     // `http:` URLs are mapped to `ws:`, relative ones resolved against the page.
 //!     let mut socket = WebSocket::builder("http://127.0.0.1:8080/echo")
 //!         .binary_type(BinaryType::ArrayBuffer)

@@ -14,10 +14,10 @@
 
 mod common;
 
+use browser_websocket::{CloseCode, CloseEvent, Error, Message, ReadyState};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-use websocket_web::{CloseCode, CloseEvent, Error, Message, ReadyState};
 
 wasm_bindgen_test_configure!(run_in_browser);
 

@@ -16,9 +16,9 @@
 
 mod common;
 
+use browser_websocket::{BinaryType, CloseCode, Error, Message, ReadyState, WebSocket};
 use common::*;
 use wasm_bindgen_test::*;
-use websocket_web::{BinaryType, CloseCode, Error, Message, ReadyState, WebSocket};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -72,14 +72,14 @@ async fn path_relative_url_resolves_against_the_page() {
         .unwrap_err();
     assert!(matches!(failure, Error::ConnectionFailed(_)), "{failure:?}");
     let handle = WebSocket::builder("/echo")
-        .open_with_callbacks(websocket_web::Callbacks::new())
+        .open_with_callbacks(browser_websocket::Callbacks::new())
         .unwrap();
     assert_eq!(handle.url(), expected);
 }
 
 #[wasm_bindgen_test]
 async fn bad_urls_and_protocols_are_typed_errors_before_any_socket_exists() {
-    let before = websocket_web::live_sockets();
+    let before = browser_websocket::live_sockets();
     let echo = url("/echo");
     let cases: Vec<(String, Vec<&str>, Error)> = vec![
         (
@@ -138,7 +138,7 @@ async fn bad_urls_and_protocols_are_typed_errors_before_any_socket_exists() {
         matches!(&unparsable, Error::InvalidUrl { url, reason } if url == "ws://[::1" && !reason.is_empty()),
         "{unparsable:?}"
     );
-    assert_eq!(websocket_web::live_sockets(), before);
+    assert_eq!(browser_websocket::live_sockets(), before);
 }
 
 #[wasm_bindgen_test]
@@ -161,7 +161,7 @@ async fn server_selects_an_offered_subprotocol() {
 }
 
 async fn assert_connection_fails_with_1006(target: &str) {
-    let before = websocket_web::live_js_callbacks();
+    let before = browser_websocket::live_js_callbacks();
     let error = within(15_000, "failure", WebSocket::connect(target))
         .await
         .unwrap_err();
@@ -172,7 +172,7 @@ async fn assert_connection_fails_with_1006(target: &str) {
     assert!(!event.was_clean);
     assert_eq!(error.close_event(), Some(event));
     assert_eq!(
-        websocket_web::live_js_callbacks(),
+        browser_websocket::live_js_callbacks(),
         before,
         "{target}: listeners left behind"
     );
@@ -213,8 +213,8 @@ async fn blocked_port_is_a_typed_error_not_a_hang() {
 
 #[wasm_bindgen_test]
 async fn dropping_the_connect_future_closes_and_detaches() {
-    let sockets = websocket_web::live_sockets();
-    let listeners = websocket_web::live_js_callbacks();
+    let sockets = browser_websocket::live_sockets();
+    let listeners = browser_websocket::live_js_callbacks();
     let mut connecting = WebSocket::connect(&url("/echo"));
     // Poll once so the connection is under way, then give up on it.
     let waker = futures_util::task::noop_waker();
@@ -222,11 +222,11 @@ async fn dropping_the_connect_future_closes_and_detaches() {
     assert!(std::pin::Pin::new(&mut connecting)
         .poll(&mut cx)
         .is_pending());
-    assert_eq!(websocket_web::live_sockets(), sockets + 1);
-    assert_eq!(websocket_web::live_js_callbacks(), listeners + 4);
+    assert_eq!(browser_websocket::live_sockets(), sockets + 1);
+    assert_eq!(browser_websocket::live_js_callbacks(), listeners + 4);
     drop(connecting);
-    assert_eq!(websocket_web::live_sockets(), sockets);
-    assert_eq!(websocket_web::live_js_callbacks(), listeners);
+    assert_eq!(browser_websocket::live_sockets(), sockets);
+    assert_eq!(browser_websocket::live_js_callbacks(), listeners);
 }
 
 use std::future::Future as _;

@@ -34,13 +34,13 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::*;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use wasm_bindgen_test::*;
-use websocket_web::{
+use browser_websocket::{
     Callbacks, CloseCode, CloseEvent, Error, FlowControl, Handle, Message, ReconnectEvent,
     ReconnectPolicy, ReconnectingWebSocket, WebSocket,
 };
+use common::*;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -125,7 +125,7 @@ where
 /// The slow reader's answer to `done`.
 async fn report<S>(stream: &mut S) -> String
 where
-    S: Stream<Item = websocket_web::Result<Message>> + Unpin,
+    S: Stream<Item = browser_websocket::Result<Message>> + Unpin,
 {
     match within(30_000, "the slow reader's report", stream.next()).await {
         Some(Ok(Message::Text(report))) => report,
@@ -444,7 +444,7 @@ enum OnOpen {
 /// `/abrupt` route drops the connection on a reply), then logs `closed()`.
 async fn log_stream<S>(stream: &mut S, handle: &Handle, log: &mut Vec<String>)
 where
-    S: Stream<Item = websocket_web::Result<Message>> + Unpin,
+    S: Stream<Item = browser_websocket::Result<Message>> + Unpin,
 {
     for _ in 0..100 {
         match within(10_000, "the stream", stream.next()).await {

@@ -13,10 +13,10 @@
 
 mod common;
 
+use browser_websocket::{Error, FlowControl, Message, WebSocket};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-use websocket_web::{Error, FlowControl, Message, WebSocket};
 
 wasm_bindgen_test_configure!(run_in_browser);
 

@@ -15,11 +15,11 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::*;
-use wasm_bindgen_test::*;
-use websocket_web::{
+use browser_websocket::{
     live_js_callbacks, live_sockets, Callbacks, CloseCode, Error, Handle, Message, WebSocket,
 };
+use common::*;
+use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -80,7 +80,7 @@ async fn failed_connection_calls_on_error_then_on_close() {
         .open_with_callbacks(logging_callbacks(&log, done))
         .unwrap();
     within(15_000, "on_close", finished).await.unwrap();
-    let failure = Error::ConnectionFailed(websocket_web::CloseEvent {
+    let failure = Error::ConnectionFailed(browser_websocket::CloseEvent {
         code: CloseCode::Abnormal,
         reason: String::new(),
         was_clean: false,

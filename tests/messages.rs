@@ -12,10 +12,10 @@
 
 mod common;
 
+use browser_websocket::{BinaryType, Message, ReadBlobsExt, WebSocket};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-use websocket_web::{BinaryType, Message, ReadBlobsExt, WebSocket};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -102,7 +102,7 @@ async fn blob_messages_are_blobs_until_read() {
     };
     assert_eq!(echo.size(), 10.0);
     assert_eq!(
-        websocket_web::read_blob(&echo).await.unwrap(),
+        browser_websocket::read_blob(&echo).await.unwrap(),
         b"blob bytes"
     );
     assert_eq!(

@@ -16,13 +16,13 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use common::*;
-use futures_util::{Stream, StreamExt};
-use wasm_bindgen_test::*;
-use websocket_web::{
+use browser_websocket::{
     BinaryType, CloseCode, Error, Message, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
     WebSocket, RECEIVE_LIMIT_CLOSE_CODE,
 };
+use common::*;
+use futures_util::{Stream, StreamExt};
+use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -38,7 +38,7 @@ fn numbered(index: usize) -> Vec<u8> {
 /// Reads the whole stream: the messages' first bytes, then what ended it.
 async fn drain<S>(stream: &mut S) -> (Vec<u8>, Vec<Error>)
 where
-    S: Stream<Item = websocket_web::Result<Message>> + Unpin,
+    S: Stream<Item = browser_websocket::Result<Message>> + Unpin,
 {
     let mut firsts = Vec::new();
     let mut errors = Vec::new();

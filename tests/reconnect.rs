@@ -23,13 +23,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::*;
-use futures_util::StreamExt;
-use wasm_bindgen_test::*;
-use websocket_web::{
+use browser_websocket::{
     live_js_callbacks, live_sockets, CloseCode, Error, Heartbeat, Message, ReconnectEvent,
     ReconnectPolicy, ReconnectingBuilder, ReconnectingWebSocket, WebSocket,
 };
+use common::*;
+use futures_util::StreamExt;
+use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -85,7 +85,7 @@ fn opens(events: &[ReconnectEvent]) -> usize {
 
 async fn expect_text<S>(socket: &mut S, expected: &str)
 where
-    S: futures_util::Stream<Item = websocket_web::Result<Message>> + Unpin,
+    S: futures_util::Stream<Item = browser_websocket::Result<Message>> + Unpin,
 {
     assert_eq!(next_message(socket).await, Message::Text(expected.into()));
 }
@@ -168,7 +168,7 @@ async fn final_app_code_does_not_reconnect() {
     assert_eq!(
         socket.send_text("late"),
         Err(Error::NotOpen {
-            state: websocket_web::ReadyState::Closed
+            state: browser_websocket::ReadyState::Closed
         })
     );
 }

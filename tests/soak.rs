@@ -12,12 +12,12 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use browser_websocket::{
+    live_js_callbacks, live_sockets, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
+};
 use common::*;
 use futures_util::StreamExt;
 use wasm_bindgen_test::*;
-use websocket_web::{
-    live_js_callbacks, live_sockets, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
-};
 
 wasm_bindgen_test_configure!(run_in_browser);
 

@@ -10,13 +10,13 @@
 
 mod common;
 
+use browser_websocket::{
+    live_js_callbacks, live_sockets, Callbacks, CloseCode, Error, Message, WebSocket,
+};
 use common::*;
 use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use websocket_web::{
-    live_js_callbacks, live_sockets, Callbacks, CloseCode, Error, Message, WebSocket,
-};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
@@ -110,11 +110,11 @@ async fn dropped_sockets_leave_nothing_alive_in_a_worker() {
 async fn reconnecting_socket_comes_back_in_a_worker() {
     let sockets = live_sockets();
     let listeners = live_js_callbacks();
-    let policy = websocket_web::ReconnectPolicy::default().delays(
+    let policy = browser_websocket::ReconnectPolicy::default().delays(
         std::time::Duration::from_millis(20),
         std::time::Duration::from_millis(100),
     );
-    let mut socket = websocket_web::ReconnectingWebSocket::builder(url("/abrupt"))
+    let mut socket = browser_websocket::ReconnectingWebSocket::builder(url("/abrupt"))
         .policy(policy)
         .start();
     assert_eq!(next_message(&mut socket).await, Message::Text("bye".into()));

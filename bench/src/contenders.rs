@@ -37,10 +37,10 @@ fn check_bulk_report(report: &str, total: u32, chunk: u32) -> Result<(), String>
 
 pub mod this_crate {
     use super::*;
+    use browser_websocket::{Message, WebSocket};
     use futures_util::{SinkExt, StreamExt};
-    use websocket_web::{Message, WebSocket};
 
-    fn err(error: websocket_web::Error) -> String {
+    fn err(error: browser_websocket::Error) -> String {
         error.to_string()
     }
 

@@ -7,8 +7,8 @@
 mod contenders;
 mod page;
 
+use browser_websocket_bench_report::{Measurement, IMPLEMENTATIONS, SCENARIOS};
 use wasm_bindgen::prelude::*;
-use websocket_web_bench_report::{Measurement, IMPLEMENTATIONS, SCENARIOS};
 
 #[wasm_bindgen(module = "/src/raw.js")]
 extern "C" {

@@ -5,10 +5,10 @@
 
 use std::cell::RefCell;
 
+use browser_websocket_bench_report::{markdown_table, svg_chart, SCENARIOS};
 use gloo_events::EventListener;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use websocket_web_bench_report::{markdown_table, svg_chart, SCENARIOS};
 
 thread_local! {
     static START_LISTENER: RefCell<Option<EventListener>> = const { RefCell::new(None) };

@@ -4,11 +4,11 @@
 //! URL and see the library's errors, close with 4001 "bye" and see the
 //! CloseEvent), and saves a screenshot.
 //!
-//! `websocket-web-e2e --browser chrome|firefox|webkit --page URL --out DIR`
+//! `browser-websocket-e2e --browser chrome|firefox|webkit --page URL --out DIR`
 //! starts the browser's WebDriver server itself, on a free port. WebKit needs a
 //! display (run it under `xvfb-run`).
 //!
-//! `websocket-web-e2e bench --browser B --page URL --out FILE` instead opens the
+//! `browser-websocket-e2e bench --browser B --page URL --out FILE` instead opens the
 //! `/bench` page at `URL`, waits for its results and writes their JSON to `FILE`.
 
 mod driver;

@@ -32,7 +32,7 @@ fn parse_options() -> Result<Options, String> {
             }
             "--www" => options.www = Some(args.next().ok_or("--www needs a directory")?.into()),
             "--help" | "-h" => {
-                return Err("usage: websocket-web-server [--port N] [--www DIR]".to_owned())
+                return Err("usage: browser-websocket-server [--port N] [--www DIR]".to_owned())
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }

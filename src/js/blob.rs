@@ -25,8 +25,8 @@ use crate::rules::message::Message;
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo(blob: web_sys::Blob) -> websocket_web::Result<()> {
-/// let bytes: Vec<u8> = websocket_web::read_blob(&blob).await?;
+/// # async fn demo(blob: web_sys::Blob) -> browser_websocket::Result<()> {
+/// let bytes: Vec<u8> = browser_websocket::read_blob(&blob).await?;
 /// # Ok(()) }
 /// ```
 pub async fn read_blob(blob: &web_sys::Blob) -> Result<Vec<u8>> {
@@ -47,8 +47,8 @@ impl Message {
     /// # Example
     ///
     /// ```
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::Message;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::Message;
     /// assert_eq!(Message::from("hi").into_bytes().await?, b"hi");
     /// # Ok(()) }
     /// ```
@@ -72,9 +72,9 @@ fn blob_error(thrown: wasm_bindgen::JsValue) -> Error {
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
+/// # async fn demo() -> browser_websocket::Result<()> {
 /// use futures_util::StreamExt;
-/// use websocket_web::{BinaryType, ReadBlobsExt, WebSocket};
+/// use browser_websocket::{BinaryType, ReadBlobsExt, WebSocket};
 ///
 /// let socket = WebSocket::builder("/burst?n=100").binary_type(BinaryType::Blob).connect().await?;
 /// let mut messages = socket.read_blobs();
@@ -89,8 +89,8 @@ pub trait ReadBlobsExt: Stream<Item = Result<Message>> + Sized {
     /// one at a time, keeping the order of the stream.
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::{BinaryType, ReadBlobsExt, WebSocket};
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::{BinaryType, ReadBlobsExt, WebSocket};
     /// let socket = WebSocket::builder("/echo").binary_type(BinaryType::Blob).connect().await?;
     /// let messages = socket.read_blobs();
     /// # Ok(()) }
@@ -110,8 +110,8 @@ impl<S: Stream<Item = Result<Message>>> ReadBlobsExt for S {}
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
-/// use websocket_web::{ReadBlobs, ReadBlobsExt, WebSocket};
+/// # async fn demo() -> browser_websocket::Result<()> {
+/// use browser_websocket::{ReadBlobs, ReadBlobsExt, WebSocket};
 /// let messages: ReadBlobs<WebSocket> = WebSocket::connect("/echo").await?.read_blobs();
 /// # Ok(()) }
 /// ```
@@ -125,8 +125,8 @@ impl<S> ReadBlobs<S> {
     /// The underlying stream.
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::{ReadBlobsExt, WebSocket};
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::{ReadBlobsExt, WebSocket};
     /// let messages = WebSocket::connect("/echo").await?.read_blobs();
     /// messages.get_ref().send_text("hi")?;
     /// # Ok(()) }
@@ -138,9 +138,9 @@ impl<S> ReadBlobs<S> {
     /// The underlying stream, mutably.
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
+    /// # async fn demo() -> browser_websocket::Result<()> {
     /// use futures_util::SinkExt;
-    /// use websocket_web::{ReadBlobsExt, WebSocket};
+    /// use browser_websocket::{ReadBlobsExt, WebSocket};
     /// let mut messages = WebSocket::connect("/echo").await?.read_blobs();
     /// messages.get_mut().send("hi".into()).await?;
     /// # Ok(()) }

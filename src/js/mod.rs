@@ -26,7 +26,7 @@ static LIVE_JS_CALLBACKS: AtomicUsize = AtomicUsize::new(0);
 ///
 /// ```
 /// // No socket exists yet, so nothing is registered.
-/// assert_eq!(websocket_web::live_js_callbacks(), 0);
+/// assert_eq!(browser_websocket::live_js_callbacks(), 0);
 /// ```
 pub fn live_js_callbacks() -> usize {
     LIVE_JS_CALLBACKS.load(Ordering::Relaxed)

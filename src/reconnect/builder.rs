@@ -19,7 +19,7 @@ use crate::rules::reconnect::ReconnectEvent;
 /// # Example
 ///
 /// ```
-/// use websocket_web::Target;
+/// use browser_websocket::Target;
 /// let target = Target::new("wss://example.com/live?token=abc").protocols(["v2"]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl Target {
     /// A URL with no subprotocols.
     ///
     /// ```
-    /// let target = websocket_web::Target::new("/live");
+    /// let target = browser_websocket::Target::new("/live");
     /// ```
     pub fn new(url: impl Into<String>) -> Self {
         Self {
@@ -46,7 +46,7 @@ impl Target {
     /// The subprotocols to offer.
     ///
     /// ```
-    /// let target = websocket_web::Target::new("/live").protocols(["v2", "v1"]);
+    /// let target = browser_websocket::Target::new("/live").protocols(["v2", "v1"]);
     /// ```
     pub fn protocols<I, S>(mut self, protocols: I) -> Self
     where
@@ -67,7 +67,7 @@ impl Target {
 ///
 /// ```
 /// use std::time::Duration;
-/// use websocket_web::{Heartbeat, Message};
+/// use browser_websocket::{Heartbeat, Message};
 ///
 /// let heartbeat = Heartbeat::new(Duration::from_secs(20), Duration::from_secs(5), "ping", |message| {
 ///     message.as_text() == Some("pong")
@@ -86,7 +86,7 @@ impl Heartbeat {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let heartbeat = websocket_web::Heartbeat::new(
+    /// let heartbeat = browser_websocket::Heartbeat::new(
     ///     Duration::from_secs(30), Duration::from_secs(10), "{\"type\":\"ping\"}",
     ///     |message| message.as_text() == Some("{\"type\":\"pong\"}"),
     /// );
@@ -123,7 +123,7 @@ impl std::fmt::Debug for Heartbeat {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use websocket_web::{ReconnectPolicy, ReconnectingWebSocket};
+/// use browser_websocket::{ReconnectPolicy, ReconnectingWebSocket};
 ///
 /// let socket = ReconnectingWebSocket::builder("/live")
 ///     .policy(ReconnectPolicy::default().max_attempts(Some(10)))
@@ -150,7 +150,7 @@ impl ReconnectingBuilder {
     /// The retry policy (default: [`ReconnectPolicy::default`]).
     ///
     /// ```
-    /// use websocket_web::{ReconnectPolicy, ReconnectingWebSocket};
+    /// use browser_websocket::{ReconnectPolicy, ReconnectingWebSocket};
     /// let builder = ReconnectingWebSocket::builder("/live").policy(ReconnectPolicy::default().factor(1.5));
     /// ```
     pub fn policy(mut self, policy: ReconnectPolicy) -> Self {
@@ -161,7 +161,7 @@ impl ReconnectingBuilder {
     /// How binary messages arrive on each connection.
     ///
     /// ```
-    /// use websocket_web::{BinaryType, ReconnectingWebSocket};
+    /// use browser_websocket::{BinaryType, ReconnectingWebSocket};
     /// let builder = ReconnectingWebSocket::builder("/live").binary_type(BinaryType::Blob);
     /// ```
     pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
@@ -174,7 +174,7 @@ impl ReconnectingBuilder {
     /// the high watermark, as [`WebSocket`](crate::WebSocket)'s `Sink` does.
     ///
     /// ```
-    /// use websocket_web::{FlowControl, ReconnectingWebSocket};
+    /// use browser_websocket::{FlowControl, ReconnectingWebSocket};
     /// let builder = ReconnectingWebSocket::builder("/live").flow_control(FlowControl::unlimited());
     /// ```
     pub fn flow_control(mut self, flow: FlowControl) -> Self {
@@ -186,7 +186,7 @@ impl ReconnectingBuilder {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// use websocket_web::{Heartbeat, ReconnectingWebSocket};
+    /// use browser_websocket::{Heartbeat, ReconnectingWebSocket};
     /// let builder = ReconnectingWebSocket::builder("/live").heartbeat(Heartbeat::new(
     ///     Duration::from_secs(20), Duration::from_secs(5), "ping", |m| m.as_text() == Some("pong"),
     /// ));
@@ -201,7 +201,7 @@ impl ReconnectingBuilder {
     /// [`Error::QueueFull`](crate::Error::QueueFull) and the `Sink` waits for room.
     ///
     /// ```
-    /// let builder = websocket_web::ReconnectingWebSocket::builder("/live").queue_limits(10, 4096);
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").queue_limits(10, 4096);
     /// ```
     pub fn queue_limits(mut self, messages: usize, bytes: usize) -> Self {
         self.max_queued_messages = messages;
@@ -213,7 +213,7 @@ impl ReconnectingBuilder {
     /// being back online (the global `online` event). On by default.
     ///
     /// ```
-    /// let builder = websocket_web::ReconnectingWebSocket::builder("/live").reconnect_when_online(false);
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").reconnect_when_online(false);
     /// ```
     pub fn reconnect_when_online(mut self, enabled: bool) -> Self {
         self.reconnect_when_online = enabled;
@@ -223,7 +223,7 @@ impl ReconnectingBuilder {
     /// Called with every lifecycle event.
     ///
     /// ```
-    /// let builder = websocket_web::ReconnectingWebSocket::builder("/live").on_event(|event| {
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").on_event(|event| {
     ///     let _ = event;
     /// });
     /// ```
@@ -235,7 +235,7 @@ impl ReconnectingBuilder {
     /// Delivers messages to this callback instead of the `Stream`.
     ///
     /// ```
-    /// let builder = websocket_web::ReconnectingWebSocket::builder("/live").on_message(|message| {
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").on_message(|message| {
     ///     let _ = message.as_text();
     /// });
     /// ```
@@ -252,7 +252,7 @@ impl ReconnectingBuilder {
     /// no reconnection follows.
     ///
     /// ```
-    /// let builder = websocket_web::ReconnectingWebSocket::builder("/live").receive_limit(Some(1 << 20));
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").receive_limit(Some(1 << 20));
     /// ```
     pub fn receive_limit(mut self, bytes: Option<usize>) -> Self {
         self.receive_limit = bytes;
@@ -262,9 +262,9 @@ impl ReconnectingBuilder {
     /// Starts connecting at once; returns at once, while it connects.
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::builder("/live").start();
+    /// let socket = browser_websocket::ReconnectingWebSocket::builder("/live").start();
     /// socket.send_text("queued until connected")?;
-    /// # Ok::<(), websocket_web::Error>(())
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn start(self) -> ReconnectingWebSocket {
         let config = Config {
@@ -286,7 +286,7 @@ impl ReconnectingWebSocket {
     /// A builder that connects to `url` on every attempt.
     ///
     /// ```
-    /// let builder = websocket_web::ReconnectingWebSocket::builder("wss://example.com/live");
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("wss://example.com/live");
     /// ```
     pub fn builder(url: impl Into<String>) -> ReconnectingBuilder {
         let target = Target::new(url);
@@ -296,7 +296,7 @@ impl ReconnectingWebSocket {
     /// A builder that asks `target` where to connect before every attempt.
     ///
     /// ```
-    /// use websocket_web::{ReconnectingWebSocket, Target};
+    /// use browser_websocket::{ReconnectingWebSocket, Target};
     /// let builder = ReconnectingWebSocket::builder_with(|| Target::new("/live"));
     /// ```
     pub fn builder_with(target: impl FnMut() -> Target + 'static) -> ReconnectingBuilder {
@@ -318,7 +318,7 @@ impl ReconnectingWebSocket {
     /// Connects to `url` with the default policy.
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// ```
     pub fn connect(url: impl Into<String>) -> Self {
         Self::builder(url).start()

@@ -32,10 +32,10 @@ use crate::rules::message::Message;
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
+/// # async fn demo() -> browser_websocket::Result<()> {
 /// use std::time::Duration;
 /// use futures_util::StreamExt;
-/// use websocket_web::{Heartbeat, ReconnectPolicy, ReconnectingWebSocket, Target};
+/// use browser_websocket::{Heartbeat, ReconnectPolicy, ReconnectingWebSocket, Target};
 ///
 /// let mut socket = ReconnectingWebSocket::builder_with(|| Target::new(format!("/live?token={}", "fresh")))
 ///     .policy(ReconnectPolicy::default().final_codes([4001]))
@@ -68,9 +68,9 @@ impl ReconnectingWebSocket {
     /// [`Error::NotOpen`] once closed for good.
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
-    /// socket.send_message(websocket_web::Message::from("hi"))?;
-    /// # Ok::<(), websocket_web::Error>(())
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// socket.send_message(browser_websocket::Message::from("hi"))?;
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_message(&self, message: Message) -> Result<()> {
         self.inner.send(message, Queueing::IfItFits)
@@ -83,9 +83,9 @@ impl ReconnectingWebSocket {
     /// As [`send_message`](Self::send_message).
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// socket.send_text("hi")?;
-    /// # Ok::<(), websocket_web::Error>(())
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_text(&self, text: &str) -> Result<()> {
         self.send_message(Message::Text(text.to_owned()))
@@ -98,9 +98,9 @@ impl ReconnectingWebSocket {
     /// As [`send_message`](Self::send_message).
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// socket.send_bytes(&[1, 2, 3])?;
-    /// # Ok::<(), websocket_web::Error>(())
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
         self.send_message(Message::Binary(bytes.to_vec()))
@@ -113,9 +113,9 @@ impl ReconnectingWebSocket {
     /// None today; kept a `Result` like [`Handle::close`](crate::Handle::close).
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// socket.close()?;
-    /// # Ok::<(), websocket_web::Error>(())
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn close(&self) -> Result<()> {
         self.close_with(CloseCode::Normal, "")
@@ -129,9 +129,9 @@ impl ReconnectingWebSocket {
     /// [`Error::InvalidCloseCode`], [`Error::ReasonTooLong`].
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// socket.close_with(4000, "logging out")?;
-    /// # Ok::<(), websocket_web::Error>(())
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn close_with(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
         let code = code.into();
@@ -143,7 +143,7 @@ impl ReconnectingWebSocket {
     /// Whether a connection is open now.
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// assert!(!socket.is_connected()); // not yet
     /// ```
     pub fn is_connected(&self) -> bool {
@@ -153,10 +153,10 @@ impl ReconnectingWebSocket {
     /// How many messages wait for the next connection.
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// socket.send_text("later")?;
     /// assert_eq!(socket.queued(), 1);
-    /// # Ok::<(), websocket_web::Error>(())
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn queued(&self) -> usize {
         self.inner.queued()
@@ -165,7 +165,7 @@ impl ReconnectingWebSocket {
     /// How the last connection or attempt ended, if one has.
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// assert_eq!(socket.last_close(), None);
     /// ```
     pub fn last_close(&self) -> Option<CloseEvent> {
@@ -177,7 +177,7 @@ impl ReconnectingWebSocket {
     /// [`queued`](Self::queued)).
     ///
     /// ```no_run
-    /// let socket = websocket_web::ReconnectingWebSocket::connect("/live");
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// assert_eq!(socket.buffered_amount(), 0);
     /// ```
     pub fn buffered_amount(&self) -> u32 {

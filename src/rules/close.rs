@@ -8,7 +8,7 @@ use crate::rules::error::{Error, Result};
 /// The longest close reason a browser accepts, in bytes of UTF-8.
 ///
 /// ```
-/// assert!(websocket_web::check_close_reason(&"x".repeat(websocket_web::MAX_REASON_BYTES)).is_ok());
+/// assert!(browser_websocket::check_close_reason(&"x".repeat(browser_websocket::MAX_REASON_BYTES)).is_ok());
 /// ```
 pub const MAX_REASON_BYTES: usize = 123;
 
@@ -21,7 +21,7 @@ pub const MAX_REASON_BYTES: usize = 123;
 /// # Example
 ///
 /// ```
-/// use websocket_web::CloseCode;
+/// use browser_websocket::CloseCode;
 ///
 /// assert_eq!(CloseCode::from(1000), CloseCode::Normal);
 /// assert_eq!(CloseCode::from(4001), CloseCode::Private(4001));
@@ -78,7 +78,7 @@ impl CloseCode {
     /// # Example
     ///
     /// ```
-    /// use websocket_web::CloseCode;
+    /// use browser_websocket::CloseCode;
     ///
     /// assert!(CloseCode::Private(4001).check_sendable().is_ok());
     /// assert!(CloseCode::GoingAway.check_sendable().is_err());
@@ -162,7 +162,7 @@ impl fmt::Display for CloseCode {
 /// # Example
 ///
 /// ```
-/// use websocket_web::check_close_reason;
+/// use browser_websocket::check_close_reason;
 ///
 /// assert!(check_close_reason(&"a".repeat(123)).is_ok());
 /// assert!(check_close_reason(&"a".repeat(124)).is_err());
@@ -182,7 +182,7 @@ pub fn check_close_reason(reason: &str) -> Result<()> {
 /// # Example
 ///
 /// ```
-/// use websocket_web::{CloseCode, CloseEvent};
+/// use browser_websocket::{CloseCode, CloseEvent};
 ///
 /// let event = CloseEvent { code: CloseCode::Private(4001), reason: "bye".into(), was_clean: true };
 /// assert_eq!(event.to_string(), "code 4001 \"bye\", clean");

@@ -8,8 +8,8 @@ use crate::rules::message::ReadyState;
 /// # Example
 ///
 /// ```
-/// fn check(code: u16) -> websocket_web::Result<()> {
-///     websocket_web::CloseCode::from(code).check_sendable()
+/// fn check(code: u16) -> browser_websocket::Result<()> {
+///     browser_websocket::CloseCode::from(code).check_sendable()
 /// }
 /// assert!(check(1000).is_ok());
 /// assert!(check(1001).is_err());
@@ -25,7 +25,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// # Example
 ///
 /// ```
-/// use websocket_web::{CloseCode, Error};
+/// use browser_websocket::{CloseCode, Error};
 ///
 /// let err = CloseCode::from(1001).check_sendable().unwrap_err();
 /// assert_eq!(err, Error::InvalidCloseCode { code: 1001 });
@@ -183,7 +183,7 @@ impl Error {
     /// # Example
     ///
     /// ```
-    /// use websocket_web::{CloseCode, CloseEvent, Error};
+    /// use browser_websocket::{CloseCode, CloseEvent, Error};
     ///
     /// let event = CloseEvent { code: CloseCode::Abnormal, reason: String::new(), was_clean: false };
     /// let err = Error::ConnectionFailed(event.clone());

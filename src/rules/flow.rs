@@ -19,13 +19,13 @@ use crate::rules::error::{Error, Result};
 /// # Example
 ///
 /// ```
-/// use websocket_web::FlowControl;
+/// use browser_websocket::FlowControl;
 ///
 /// assert_eq!(FlowControl::default(), FlowControl::new(1 << 20, 256 << 10).unwrap());
 /// let small = FlowControl::new(64 * 1024, 16 * 1024)?;
 /// assert_eq!((small.high(), small.low()), (65536, 16384));
 /// assert!(FlowControl::new(1024, 4096).is_err());
-/// # Ok::<(), websocket_web::Error>(())
+/// # Ok::<(), browser_websocket::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FlowControl {
@@ -43,8 +43,8 @@ impl FlowControl {
     /// # Example
     ///
     /// ```
-    /// let flow = websocket_web::FlowControl::new(4 << 20, 1 << 20)?;
-    /// # Ok::<(), websocket_web::Error>(())
+    /// let flow = browser_websocket::FlowControl::new(4 << 20, 1 << 20)?;
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn new(high: u32, low: u32) -> Result<Self> {
         if low > high {
@@ -58,7 +58,7 @@ impl FlowControl {
     /// # Example
     ///
     /// ```
-    /// let unlimited = websocket_web::FlowControl::unlimited();
+    /// let unlimited = browser_websocket::FlowControl::unlimited();
     /// assert_eq!(unlimited.high(), u32::MAX);
     /// ```
     pub fn unlimited() -> Self {
@@ -71,7 +71,7 @@ impl FlowControl {
     /// The high watermark: above it, the `Sink` waits.
     ///
     /// ```
-    /// assert_eq!(websocket_web::FlowControl::default().high(), 1 << 20);
+    /// assert_eq!(browser_websocket::FlowControl::default().high(), 1 << 20);
     /// ```
     pub fn high(&self) -> u32 {
         self.high
@@ -80,7 +80,7 @@ impl FlowControl {
     /// The low watermark: the `Sink` resumes at or below it.
     ///
     /// ```
-    /// assert_eq!(websocket_web::FlowControl::default().low(), 256 << 10);
+    /// assert_eq!(browser_websocket::FlowControl::default().low(), 256 << 10);
     /// ```
     pub fn low(&self) -> u32 {
         self.low

@@ -23,7 +23,7 @@ use crate::rules::message::Message;
 /// # Example
 ///
 /// ```
-/// assert_eq!(websocket_web::DEFAULT_RECEIVE_LIMIT, 64 << 20);
+/// assert_eq!(browser_websocket::DEFAULT_RECEIVE_LIMIT, 64 << 20);
 /// ```
 pub const DEFAULT_RECEIVE_LIMIT: usize = 64 << 20;
 
@@ -33,7 +33,7 @@ pub const DEFAULT_RECEIVE_LIMIT: usize = 64 << 20;
 /// # Example
 ///
 /// ```
-/// assert_eq!(websocket_web::RECEIVE_LIMIT_CLOSE_CODE, 4009);
+/// assert_eq!(browser_websocket::RECEIVE_LIMIT_CLOSE_CODE, 4009);
 /// ```
 pub const RECEIVE_LIMIT_CLOSE_CODE: u16 = 4009;
 

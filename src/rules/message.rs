@@ -9,7 +9,7 @@ use std::fmt;
 /// # Example
 ///
 /// ```
-/// use websocket_web::Message;
+/// use browser_websocket::Message;
 ///
 /// let text = Message::from("an example message");
 /// assert!(text.is_text());
@@ -36,7 +36,7 @@ impl Message {
     /// Whether this is [`Message::Text`].
     ///
     /// ```
-    /// assert!(websocket_web::Message::from("hi").is_text());
+    /// assert!(browser_websocket::Message::from("hi").is_text());
     /// ```
     pub fn is_text(&self) -> bool {
         matches!(self, Self::Text(_))
@@ -45,7 +45,7 @@ impl Message {
     /// Whether this is [`Message::Binary`] or [`Message::Blob`].
     ///
     /// ```
-    /// assert!(websocket_web::Message::from(vec![1, 2]).is_binary());
+    /// assert!(browser_websocket::Message::from(vec![1, 2]).is_binary());
     /// ```
     pub fn is_binary(&self) -> bool {
         !self.is_text()
@@ -54,7 +54,7 @@ impl Message {
     /// The text, if this is a text message.
     ///
     /// ```
-    /// use websocket_web::Message;
+    /// use browser_websocket::Message;
     /// assert_eq!(Message::from("hi").as_text(), Some("hi"));
     /// assert_eq!(Message::from(vec![1]).as_text(), None);
     /// ```
@@ -68,7 +68,7 @@ impl Message {
     /// The bytes, if this is a [`Message::Binary`].
     ///
     /// ```
-    /// use websocket_web::Message;
+    /// use browser_websocket::Message;
     /// assert_eq!(Message::from(vec![1, 2]).as_bytes(), Some(&[1, 2][..]));
     /// assert_eq!(Message::from("hi").as_bytes(), None);
     /// ```
@@ -83,7 +83,7 @@ impl Message {
     /// (a Blob's size is known too, but only in the browser).
     ///
     /// ```
-    /// use websocket_web::Message;
+    /// use browser_websocket::Message;
     /// assert_eq!(Message::from("é").len(), Some(2));
     /// ```
     pub fn len(&self) -> Option<usize> {
@@ -97,7 +97,7 @@ impl Message {
     /// Whether the message is known to be empty.
     ///
     /// ```
-    /// use websocket_web::Message;
+    /// use browser_websocket::Message;
     /// assert!(Message::from("").is_empty());
     /// assert!(!Message::from("x").is_empty());
     /// ```
@@ -141,7 +141,7 @@ impl From<web_sys::Blob> for Message {
 /// # Example
 ///
 /// ```
-/// use websocket_web::BinaryType;
+/// use browser_websocket::BinaryType;
 /// assert_eq!(BinaryType::default(), BinaryType::ArrayBuffer);
 /// assert_eq!(BinaryType::Blob.to_string(), "blob");
 /// ```
@@ -168,7 +168,7 @@ impl fmt::Display for BinaryType {
 /// # Example
 ///
 /// ```
-/// use websocket_web::ReadyState;
+/// use browser_websocket::ReadyState;
 /// assert_eq!(ReadyState::from(1), ReadyState::Open);
 /// assert_eq!(ReadyState::Closing.to_string(), "closing");
 /// ```

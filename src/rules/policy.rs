@@ -21,7 +21,7 @@ type CloseRule = Rc<dyn Fn(&CloseEvent) -> bool>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use websocket_web::ReconnectPolicy;
+/// use browser_websocket::ReconnectPolicy;
 ///
 /// let policy = ReconnectPolicy::default()
 ///     .delays(Duration::from_millis(250), Duration::from_secs(10))
@@ -79,7 +79,7 @@ impl ReconnectPolicy {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let policy = websocket_web::ReconnectPolicy::default().delays(Duration::from_millis(100), Duration::from_secs(5));
+    /// let policy = browser_websocket::ReconnectPolicy::default().delays(Duration::from_millis(100), Duration::from_secs(5));
     /// ```
     pub fn delays(mut self, min: Duration, max: Duration) -> Self {
         self.min_delay = min;
@@ -90,7 +90,7 @@ impl ReconnectPolicy {
     /// How much the ceiling grows per attempt (at least 1).
     ///
     /// ```
-    /// let policy = websocket_web::ReconnectPolicy::default().factor(1.5);
+    /// let policy = browser_websocket::ReconnectPolicy::default().factor(1.5);
     /// ```
     pub fn factor(mut self, factor: f64) -> Self {
         self.factor = if factor.is_finite() {
@@ -104,7 +104,7 @@ impl ReconnectPolicy {
     /// Give up after this many failed attempts in a row (`None`: never).
     ///
     /// ```
-    /// let policy = websocket_web::ReconnectPolicy::default().max_attempts(Some(10));
+    /// let policy = browser_websocket::ReconnectPolicy::default().max_attempts(Some(10));
     /// ```
     pub fn max_attempts(mut self, attempts: Option<u32>) -> Self {
         self.max_attempts = attempts;
@@ -115,7 +115,7 @@ impl ReconnectPolicy {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let policy = websocket_web::ReconnectPolicy::default().connect_timeout(Duration::from_secs(3));
+    /// let policy = browser_websocket::ReconnectPolicy::default().connect_timeout(Duration::from_secs(3));
     /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -126,7 +126,7 @@ impl ReconnectPolicy {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let policy = websocket_web::ReconnectPolicy::default().stable_after(Duration::from_secs(30));
+    /// let policy = browser_websocket::ReconnectPolicy::default().stable_after(Duration::from_secs(30));
     /// ```
     pub fn stable_after(mut self, duration: Duration) -> Self {
         self.stable_after = duration;
@@ -137,7 +137,7 @@ impl ReconnectPolicy {
     /// "logged out").
     ///
     /// ```
-    /// let policy = websocket_web::ReconnectPolicy::default().final_codes([4001, 4003]);
+    /// let policy = browser_websocket::ReconnectPolicy::default().final_codes([4001, 4003]);
     /// ```
     pub fn final_codes(mut self, codes: impl IntoIterator<Item = u16>) -> Self {
         self.final_codes = codes.into_iter().collect();
@@ -148,7 +148,7 @@ impl ReconnectPolicy {
     /// rule (final codes still never reconnect, nor does the app's own close).
     ///
     /// ```
-    /// let policy = websocket_web::ReconnectPolicy::default().reconnect_if(|event| !event.was_clean);
+    /// let policy = browser_websocket::ReconnectPolicy::default().reconnect_if(|event| !event.was_clean);
     /// ```
     pub fn reconnect_if(mut self, rule: impl Fn(&CloseEvent) -> bool + 'static) -> Self {
         self.rule = Some(Rc::new(rule));
@@ -161,7 +161,7 @@ impl ReconnectPolicy {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let policy = websocket_web::ReconnectPolicy::default();
+    /// let policy = browser_websocket::ReconnectPolicy::default();
     /// assert_eq!(policy.delay_before_retry(1, 1.0), Duration::from_millis(500));
     /// assert_eq!(policy.delay_before_retry(3, 0.0), Duration::from_millis(500));
     /// assert_eq!(policy.delay_before_retry(3, 1.0), Duration::from_millis(2000));
@@ -192,7 +192,7 @@ impl ReconnectPolicy {
     /// to try again later (1013).
     ///
     /// ```
-    /// use websocket_web::{CloseCode, CloseEvent, ReconnectPolicy};
+    /// use browser_websocket::{CloseCode, CloseEvent, ReconnectPolicy};
     /// let event = |code: u16| CloseEvent { code: code.into(), reason: String::new(), was_clean: code != 1006 };
     /// let policy = ReconnectPolicy::default().final_codes([4001]);
     /// assert!(policy.should_reconnect(&event(1012), false));

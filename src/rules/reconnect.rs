@@ -16,7 +16,7 @@ use crate::rules::policy::ReconnectPolicy;
 /// # Example
 ///
 /// ```
-/// use websocket_web::ReconnectEvent;
+/// use browser_websocket::ReconnectEvent;
 /// let describe = |event: &ReconnectEvent| match event {
 ///     ReconnectEvent::Connecting { attempt, delay } => format!("attempt {attempt} in {delay:?}"),
 ///     ReconnectEvent::Open { .. } => "online".to_owned(),

@@ -35,8 +35,8 @@ type CloseFn = Box<dyn FnMut(&Handle, CloseEvent)>;
 /// # Example
 ///
 /// ```no_run
-/// # fn demo() -> websocket_web::Result<()> {
-/// use websocket_web::{Callbacks, Message, WebSocket};
+/// # fn demo() -> browser_websocket::Result<()> {
+/// use browser_websocket::{Callbacks, Message, WebSocket};
 ///
 /// let socket = WebSocket::builder("ws://127.0.0.1:8080/echo").open_with_callbacks(
 ///     Callbacks::new()
@@ -71,7 +71,7 @@ impl Callbacks {
     /// # Example
     ///
     /// ```
-    /// let callbacks = websocket_web::Callbacks::new();
+    /// let callbacks = browser_websocket::Callbacks::new();
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -82,7 +82,7 @@ impl Callbacks {
     /// # Example
     ///
     /// ```
-    /// let callbacks = websocket_web::Callbacks::new().on_open(|socket| {
+    /// let callbacks = browser_websocket::Callbacks::new().on_open(|socket| {
     ///     let _ = socket.send_text("hello");
     /// });
     /// ```
@@ -96,7 +96,7 @@ impl Callbacks {
     /// # Example
     ///
     /// ```
-    /// let callbacks = websocket_web::Callbacks::new().on_message(|_, message| {
+    /// let callbacks = browser_websocket::Callbacks::new().on_message(|_, message| {
     ///     let _ = message.as_text();
     /// });
     /// ```
@@ -111,7 +111,7 @@ impl Callbacks {
     /// # Example
     ///
     /// ```
-    /// let callbacks = websocket_web::Callbacks::new().on_error(|_, error| {
+    /// let callbacks = browser_websocket::Callbacks::new().on_error(|_, error| {
     ///     let _ = error.close_event();
     /// });
     /// ```
@@ -125,7 +125,7 @@ impl Callbacks {
     /// # Example
     ///
     /// ```
-    /// let callbacks = websocket_web::Callbacks::new().on_close(|_, event| {
+    /// let callbacks = browser_websocket::Callbacks::new().on_close(|_, event| {
     ///     let _ = event.was_clean;
     /// });
     /// ```

@@ -25,9 +25,9 @@ use crate::socket::handle::Handle;
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
+/// # async fn demo() -> browser_websocket::Result<()> {
 /// use futures_util::SinkExt;
-/// let (mut sender, _receiver) = websocket_web::WebSocket::connect("/echo").await?.split();
+/// let (mut sender, _receiver) = browser_websocket::WebSocket::connect("/echo").await?.split();
 /// sender.send("hello".into()).await?;
 /// // Close with 1000 and wait until closed.
 /// SinkExt::close(&mut sender).await?;
@@ -57,8 +57,8 @@ impl Sender {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let (sender, _receiver) = websocket_web::WebSocket::connect("/echo").await?.split();
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let (sender, _receiver) = browser_websocket::WebSocket::connect("/echo").await?.split();
     /// sender.close()?;
     /// # Ok(()) }
     /// ```
@@ -120,9 +120,9 @@ impl Sink<Message> for Sender {
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
+/// # async fn demo() -> browser_websocket::Result<()> {
 /// use futures_util::StreamExt;
-/// let (_sender, mut receiver) = websocket_web::WebSocket::connect("/burst?n=10").await?.split();
+/// let (_sender, mut receiver) = browser_websocket::WebSocket::connect("/burst?n=10").await?.split();
 /// while let Some(message) = receiver.next().await {
 ///     println!("{:?}", message?);
 /// }

@@ -24,8 +24,8 @@ use crate::socket::shared::Shared;
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
-/// use websocket_web::{ReadyState, WebSocket};
+/// # async fn demo() -> browser_websocket::Result<()> {
+/// use browser_websocket::{ReadyState, WebSocket};
 ///
 /// let socket = WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
 /// let handle = socket.handle();
@@ -56,8 +56,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// let handle = socket.handle();
     /// let (_sender, _receiver) = socket.split();
     /// handle.close()?;
@@ -72,8 +72,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("http://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("http://127.0.0.1:8080/echo").await?;
     /// assert_eq!(socket.url(), "ws://127.0.0.1:8080/echo");
     /// # Ok(()) }
     /// ```
@@ -86,8 +86,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::builder("ws://127.0.0.1:8080/protocols")
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::builder("ws://127.0.0.1:8080/protocols")
     ///     .protocols(["chat.v2", "chat.v1"])
     ///     .connect()
     ///     .await?;
@@ -103,8 +103,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// println!("extensions: {:?}", socket.extensions());
     /// # Ok(()) }
     /// ```
@@ -117,9 +117,9 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::ReadyState;
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::ReadyState;
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// assert_eq!(socket.ready_state(), ReadyState::Open);
     /// # Ok(()) }
     /// ```
@@ -133,8 +133,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// socket.send_bytes(&[0; 1024])?;
     /// println!("{} bytes waiting", socket.buffered_amount());
     /// # Ok(()) }
@@ -148,8 +148,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::{BinaryType, WebSocket};
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::{BinaryType, WebSocket};
     /// let socket = WebSocket::builder("ws://127.0.0.1:8080/echo")
     ///     .binary_type(BinaryType::Blob)
     ///     .connect()
@@ -166,8 +166,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::{FlowControl, WebSocket};
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::{FlowControl, WebSocket};
     /// let socket = WebSocket::connect("/echo").await?;
     /// assert_eq!(socket.flow_control(), FlowControl::default());
     /// # Ok(()) }
@@ -186,8 +186,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// socket.send_text("an example message")?;
     /// # Ok(()) }
     /// ```
@@ -204,8 +204,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// let mut buffer = [0u8; 5];
     /// buffer[..4].copy_from_slice(&std::f32::consts::PI.to_be_bytes());
     /// buffer[4] = 127;
@@ -225,9 +225,9 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
-    /// let blob = web_sys::Blob::new().map_err(|_| websocket_web::Error::BlobRead { message: "no Blob".into() })?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// let blob = web_sys::Blob::new().map_err(|_| browser_websocket::Error::BlobRead { message: "no Blob".into() })?;
     /// socket.send_blob(&blob)?;
     /// # Ok(()) }
     /// ```
@@ -244,9 +244,9 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::Message;
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::Message;
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// socket.send_message(&Message::from("hi"))?;
     /// socket.send_message(&Message::from(vec![1, 2, 3]))?;
     /// # Ok(()) }
@@ -267,8 +267,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// socket.close()?;
     /// assert!(socket.closed().await.was_clean);
     /// # Ok(()) }
@@ -287,8 +287,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// socket.close_with_reason("done")?;
     /// # Ok(()) }
     /// ```
@@ -308,9 +308,9 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::Error;
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::Error;
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// assert_eq!(socket.close_with(1001, ""), Err(Error::InvalidCloseCode { code: 1001 }));
     /// socket.close_with(4001, "bye")?;
     /// # Ok(()) }
@@ -327,8 +327,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// let event = socket.closed().await;
     /// println!("closed: {} {:?} clean={}", event.code, event.reason, event.was_clean);
     /// # Ok(()) }
@@ -344,8 +344,8 @@ impl Handle {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// assert_eq!(socket.close_event(), None);
     /// # Ok(()) }
     /// ```
@@ -369,9 +369,9 @@ impl std::fmt::Debug for Handle {
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
-/// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/close?code=4000").await?;
-/// let closed: websocket_web::Closed = socket.closed();
+/// # async fn demo() -> browser_websocket::Result<()> {
+/// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/close?code=4000").await?;
+/// let closed: browser_websocket::Closed = socket.closed();
 /// assert_eq!(closed.await.code, 4000);
 /// # Ok(()) }
 /// ```

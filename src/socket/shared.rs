@@ -42,7 +42,7 @@ static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 /// # Example
 ///
 /// ```
-/// assert_eq!(websocket_web::live_sockets(), 0);
+/// assert_eq!(browser_websocket::live_sockets(), 0);
 /// ```
 pub fn live_sockets() -> usize {
     LIVE_SOCKETS.load(Ordering::Relaxed)

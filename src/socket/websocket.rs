@@ -37,9 +37,9 @@ use crate::socket::shared::{Consumer, Forward, Shared};
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
+/// # async fn demo() -> browser_websocket::Result<()> {
 /// use futures_util::{SinkExt, StreamExt};
-/// use websocket_web::{Message, WebSocket};
+/// use browser_websocket::{Message, WebSocket};
 ///
 /// let mut socket = WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
 /// socket.send(Message::from("an example message")).await?;
@@ -70,8 +70,8 @@ impl WebSocket {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::connect("/echo").await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("/echo").await?;
     /// # Ok(()) }
     /// ```
     pub fn connect(url: &str) -> Connecting {
@@ -83,8 +83,8 @@ impl WebSocket {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::{BinaryType, WebSocket};
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::{BinaryType, WebSocket};
     /// let socket = WebSocket::builder("wss://example.com/chat")
     ///     .protocols(["chat.v2", "chat.v1"])
     ///     .binary_type(BinaryType::Blob)
@@ -110,9 +110,9 @@ impl WebSocket {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
+    /// # async fn demo() -> browser_websocket::Result<()> {
     /// use futures_util::{SinkExt, StreamExt};
-    /// let socket = websocket_web::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
+    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// let (mut sender, mut receiver) = socket.split();
     /// wasm_bindgen_futures::spawn_local(async move {
     ///     let _ = sender.send("ping".into()).await;
@@ -138,9 +138,9 @@ impl WebSocket {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
+    /// # async fn demo() -> browser_websocket::Result<()> {
     /// use futures_util::SinkExt; // `socket.close()` is still this method
-    /// let socket = websocket_web::WebSocket::connect("/echo").await?;
+    /// let socket = browser_websocket::WebSocket::connect("/echo").await?;
     /// socket.close()?;
     /// # Ok(()) }
     /// ```
@@ -204,8 +204,8 @@ impl Sink<Message> for WebSocket {
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
-/// use websocket_web::{BinaryType, WebSocket};
+/// # async fn demo() -> browser_websocket::Result<()> {
+/// use browser_websocket::{BinaryType, WebSocket};
 /// let builder = WebSocket::builder("ws://127.0.0.1:8080/echo").binary_type(BinaryType::ArrayBuffer);
 /// let socket = builder.connect().await?;
 /// # Ok(()) }
@@ -228,7 +228,7 @@ impl WebSocketBuilder {
     /// # Example
     ///
     /// ```
-    /// let builder = websocket_web::WebSocket::builder("/chat").protocols(["chat.v2", "chat.v1"]);
+    /// let builder = browser_websocket::WebSocket::builder("/chat").protocols(["chat.v2", "chat.v1"]);
     /// ```
     pub fn protocols<I, S>(mut self, protocols: I) -> Self
     where
@@ -245,7 +245,7 @@ impl WebSocketBuilder {
     /// # Example
     ///
     /// ```
-    /// use websocket_web::{BinaryType, WebSocket};
+    /// use browser_websocket::{BinaryType, WebSocket};
     /// let builder = WebSocket::builder("/echo").binary_type(BinaryType::Blob);
     /// ```
     pub fn binary_type(mut self, binary_type: BinaryType) -> Self {
@@ -260,9 +260,9 @@ impl WebSocketBuilder {
     /// # Example
     ///
     /// ```
-    /// use websocket_web::{FlowControl, WebSocket};
+    /// use browser_websocket::{FlowControl, WebSocket};
     /// let builder = WebSocket::builder("/upload").flow_control(FlowControl::new(4 << 20, 1 << 20)?);
-    /// # Ok::<(), websocket_web::Error>(())
+    /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn flow_control(mut self, flow: FlowControl) -> Self {
         self.flow = flow;
@@ -281,8 +281,8 @@ impl WebSocketBuilder {
     /// # Example
     ///
     /// ```
-    /// let builder = websocket_web::WebSocket::builder("/feed").receive_limit(Some(8 << 20));
-    /// let unbounded = websocket_web::WebSocket::builder("/feed").receive_limit(None);
+    /// let builder = browser_websocket::WebSocket::builder("/feed").receive_limit(Some(8 << 20));
+    /// let unbounded = browser_websocket::WebSocket::builder("/feed").receive_limit(None);
     /// ```
     pub fn receive_limit(mut self, bytes: Option<usize>) -> Self {
         self.receive_limit = bytes;
@@ -294,8 +294,8 @@ impl WebSocketBuilder {
     /// # Example
     ///
     /// ```no_run
-    /// # async fn demo() -> websocket_web::Result<()> {
-    /// let socket = websocket_web::WebSocket::builder("/echo").connect().await?;
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::builder("/echo").connect().await?;
     /// # Ok(()) }
     /// ```
     pub fn connect(self) -> Connecting {
@@ -322,8 +322,8 @@ impl WebSocketBuilder {
     /// # Example
     ///
     /// ```no_run
-    /// # fn demo() -> websocket_web::Result<()> {
-    /// use websocket_web::{Callbacks, WebSocket};
+    /// # fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::{Callbacks, WebSocket};
     /// let socket = WebSocket::builder("ws://127.0.0.1:8080/echo").open_with_callbacks(
     ///     Callbacks::new()
     ///         .on_open(|socket| { let _ = socket.send_text("an example message"); })
@@ -357,8 +357,8 @@ impl WebSocketBuilder {
 /// # Example
 ///
 /// ```no_run
-/// # async fn demo() -> websocket_web::Result<()> {
-/// let connecting: websocket_web::Connecting = websocket_web::WebSocket::connect("/echo");
+/// # async fn demo() -> browser_websocket::Result<()> {
+/// let connecting: browser_websocket::Connecting = browser_websocket::WebSocket::connect("/echo");
 /// let socket = connecting.await?;
 /// # Ok(()) }
 /// ```

@@ -4,10 +4,10 @@
 
 use std::future::Future;
 
+use browser_websocket::{Message, WebSocket};
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use wasm_bindgen::{JsCast, JsValue};
-use websocket_web::{Message, WebSocket};
 
 /// The test server's origin, given at compile time by the test command
 /// (`WS_TEST_SERVER=ws://127.0.0.1:PORT`); 9001 when run by hand.
@@ -58,7 +58,7 @@ pub async fn within<T>(ms: i32, what: &str, future: impl Future<Output = T>) -> 
 /// The next message, which must arrive within 10 s and be `Ok`.
 pub async fn next_message<S>(stream: &mut S) -> Message
 where
-    S: futures_util::Stream<Item = websocket_web::Result<Message>> + Unpin,
+    S: futures_util::Stream<Item = browser_websocket::Result<Message>> + Unpin,
 {
     match within(10_000, "a message", stream.next()).await {
         Some(Ok(message)) => message,

@@ -3,9 +3,9 @@
 //! as a Blob. Unlike the original JavaScript, the string example compares the
 //! message's data, not the event.
 
+use browser_websocket::{BinaryType, Message, WebSocket};
 use futures_util::StreamExt;
 use js_sys::{DataView, Uint8Array};
-use websocket_web::{BinaryType, Message, WebSocket};
 
 use crate::dom;
 
@@ -143,7 +143,7 @@ async fn binary_example(url: &str, binary_type: BinaryType) -> Result<String, St
                 &label,
                 &format!("received a Blob of {} bytes, reading it", blob.size()),
             );
-            websocket_web::read_blob(&blob)
+            browser_websocket::read_blob(&blob)
                 .await
                 .map_err(|error| error.to_string())?
         }

@@ -5,9 +5,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use browser_websocket::{BinaryType, Callbacks, CloseEvent, Error, Handle, Message, ReadyState};
 use gloo_events::{EventListener, EventListenerOptions};
 use gloo_timers::callback::Interval;
-use websocket_web::{BinaryType, Callbacks, CloseEvent, Error, Handle, Message, ReadyState};
 
 use crate::dom;
 
@@ -75,7 +75,7 @@ impl Playground {
         };
         // Replacing the socket drops the old one, which closes it with 1000.
         self.socket.borrow_mut().take();
-        let opened = websocket_web::WebSocket::builder(&url)
+        let opened = browser_websocket::WebSocket::builder(&url)
             .protocols(protocols)
             .binary_type(binary_type)
             .open_with_callbacks(callbacks());

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use websocket_web_bench_report::{markdown_table, svg_chart, Measurement, Record, WasmSize};
+use browser_websocket_bench_report::{markdown_table, svg_chart, Measurement, Record, WasmSize};
 
 use crate::shell::{self, cargo};
 use crate::{setup, test};
@@ -33,7 +33,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let out = shell::root().join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     build_bench_page()?;
-    shell::run(cargo().args(["build", "-p", "websocket-web-e2e"]))?;
+    shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
     let server = test::TestServer::start()?;
     let page_origin = server.origin.replacen("ws:", "http:", 1);
     let mut measurements: Vec<Measurement> = Vec::new();
@@ -42,7 +42,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let page = format!("{page_origin}/bench?auto=1&samples={samples}&browser={browser}");
         let mut command = test::browser_command(
             browser,
-            &shell::root().join("target/debug/websocket-web-e2e"),
+            &shell::root().join("target/debug/browser-websocket-e2e"),
         );
         command
             .arg("bench")
@@ -87,7 +87,7 @@ pub fn build_bench_page() -> Result<(), String> {
         "--profile",
         "bench-wasm",
         "-p",
-        "websocket-web-bench",
+        "browser-websocket-bench",
     ]))?;
     shell::run(
         shell::command("wasm-bindgen")
@@ -98,7 +98,7 @@ pub fn build_bench_page() -> Result<(), String> {
                 "--out-dir",
                 "www/bench-pkg",
             ])
-            .arg("target/wasm32-unknown-unknown/bench-wasm/websocket_web_bench.wasm"),
+            .arg("target/wasm32-unknown-unknown/bench-wasm/browser_websocket_bench.wasm"),
     )
 }
 

@@ -66,10 +66,10 @@ fn demo(args: &[String]) -> Result<(), String> {
         _ => return Err(USAGE.to_owned()),
     };
     setup::for_demo()?;
-    shell::run(shell::cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;
+    shell::run(shell::cargo().args(["build", "--release", "-p", "browser-websocket-server"]))?;
     build_demo()?;
     bench::build_bench_page()?;
-    let server = shell::root().join("target/release/websocket-web-server");
+    let server = shell::root().join("target/release/browser-websocket-server");
     let www = shell::root().join("www");
     println!("\nThe demo is at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n");
     shell::run(

@@ -14,7 +14,7 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
     static_checks()?;
     let native = run_counted(cargo().args(["test", "--workspace"]), "native")?;
     crate::build_demo()?;
-    shell::run(cargo().args(["build", "-p", "websocket-web-e2e"]))?;
+    shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
     let server = TestServer::start()?;
     let refused_port = free_port()?;
     let mut results = vec![native];
@@ -57,11 +57,11 @@ fn static_checks() -> Result<(), String> {
         "--target",
         "wasm32-unknown-unknown",
         "-p",
-        "websocket-web",
+        "browser-websocket",
         "-p",
-        "websocket-web-demo",
+        "browser-websocket-demo",
         "-p",
-        "websocket-web-bench",
+        "browser-websocket-bench",
         "-p",
         "size-this-crate",
         "-p",
@@ -99,7 +99,7 @@ fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outco
             "--target",
             "wasm32-unknown-unknown",
             "-p",
-            "websocket-web",
+            "browser-websocket",
             "--tests",
             "--no-fail-fast",
         ])
@@ -125,7 +125,7 @@ fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outco
 /// Drives the demo page, served by the test server, in `browser`.
 fn demo_end_to_end(browser: &str, origin: &str) -> Result<Outcome, String> {
     let page = format!("{}/", origin.replacen("ws:", "http:", 1));
-    let e2e = shell::root().join("target/debug/websocket-web-e2e");
+    let e2e = shell::root().join("target/debug/browser-websocket-e2e");
     let mut command = browser_command(browser, &e2e);
     command.args(["--browser", browser, "--page", &page, "--out", "target/e2e"]);
     run_counted(&mut command, &format!("{browser} demo e2e"))
@@ -230,8 +230,8 @@ impl TestServer {
     pub fn start() -> Result<Self, String> {
         // Release: the same build the demo uses, and fast enough to carry the
         // 256 MiB flow-control test.
-        shell::run(cargo().args(["build", "--release", "-p", "websocket-web-server"]))?;
-        let binary = shell::root().join("target/release/websocket-web-server");
+        shell::run(cargo().args(["build", "--release", "-p", "browser-websocket-server"]))?;
+        let binary = shell::root().join("target/release/browser-websocket-server");
         let mut child = Command::new(&binary)
             .args(["--port", "0", "--www"])
             .arg(shell::root().join("www"))

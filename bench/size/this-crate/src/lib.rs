@@ -1,9 +1,9 @@
 //! Minimal app with this crate: connect, send one text, receive one message.
 #![forbid(unsafe_code)]
 
+use browser_websocket::{Message, WebSocket};
 use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
-use websocket_web::{Message, WebSocket};
 
 #[wasm_bindgen(start)]
 pub fn start() {
