@@ -66,7 +66,7 @@
 //!     buffer[4] = 127;
 //!     socket.send(Message::from(buffer.to_vec())).await?;
 //!
-//!     let (sender, mut receiver) = socket.split();
+//!     let (sender, mut receiver) = socket.into_split();
 //!     while let Some(message) = receiver.next().await {
 //!         match message? {
 //!             Message::Text(text) => web_sys::console::log_1(&text.into()),
@@ -103,7 +103,8 @@ mod socket;
 pub use js::blob::{read_blob, ReadBlobs, ReadBlobsExt};
 pub use js::live_js_callbacks;
 pub use reconnect::builder::{Heartbeat, ReconnectingBuilder, Target};
-pub use reconnect::ReconnectingWebSocket;
+pub use reconnect::handle::ReconnectingHandle;
+pub use reconnect::{ReconnectingReceiver, ReconnectingSender, ReconnectingWebSocket};
 pub use rules::close::{check_close_reason, CloseCode, CloseEvent, MAX_REASON_BYTES};
 pub use rules::error::{Error, Result};
 pub use rules::flow::FlowControl;
@@ -111,6 +112,7 @@ pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
 pub use rules::policy::ReconnectPolicy;
 pub use rules::reconnect::ReconnectEvent;
+pub use socket::byte_stream::ByteStream;
 pub use socket::callbacks::Callbacks;
 pub use socket::halves::{Receiver, Sender};
 pub use socket::handle::{Closed, Handle};

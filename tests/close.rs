@@ -67,7 +67,7 @@ async fn reason_without_code_and_plain_close_send_1000() {
 
     let plain = unique_id("plain-close");
     let socket = connect(&format!("/echo?id={plain}")).await;
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
     assert_eq!(close_seen_by_server(&plain).await, "1000 ");
 }
 
@@ -107,7 +107,7 @@ async fn invalid_codes_and_long_reasons_are_refused_and_the_socket_stays_open() 
 #[wasm_bindgen_test]
 async fn send_after_close_is_an_error() {
     let mut socket = connect("/echo").await;
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
     let closing = Err(Error::NotOpen {
         state: ReadyState::Closing,
     });
@@ -115,7 +115,7 @@ async fn send_after_close_is_an_error() {
     assert_eq!(socket.send_bytes(b"late"), closing);
     let blob = web_sys::Blob::new().unwrap();
     assert_eq!(socket.send_blob(&blob), closing);
-    assert_eq!(socket.close(), closing);
+    assert_eq!(socket.close_normal(), closing);
     assert_eq!(socket.send(Message::from("late")).await, closing);
     within(10_000, "closed", socket.closed()).await;
     assert_eq!(
@@ -154,7 +154,7 @@ async fn either_half_or_a_handle_can_close_after_split() {
         let id = unique_id(closer);
         let socket = connect(&format!("/echo?id={id}")).await;
         let handle = socket.handle();
-        let (sender, mut receiver) = socket.split();
+        let (sender, mut receiver) = socket.into_split();
         match closer {
             "sender" => sender.close_with(4002, closer),
             "receiver" => receiver.close_with(4002, closer),

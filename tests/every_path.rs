@@ -215,7 +215,7 @@ async fn pump(path: SinkPath, kind: Kind) -> Pumped {
             }
         }
         SinkPath::Sender => {
-            let (mut sender, mut receiver) = connect_slow().await.split();
+            let (mut sender, mut receiver) = connect_slow().await.into_split();
             let feeding = feed_all(&mut sender, kind, |sender| sender.buffered_amount());
             let peak = within(60_000, what, feeding).await;
             sender.send_text("done").unwrap();
@@ -230,7 +230,7 @@ async fn pump(path: SinkPath, kind: Kind) -> Pumped {
             let mut socket = ReconnectingWebSocket::builder(slow_reader())
                 .policy(fast_policy().max_attempts(Some(1)))
                 .flow_control(flow())
-                .start();
+                .connect();
             within(10_000, "the reconnecting socket to connect", async {
                 while !socket.is_connected() {
                     sleep(10).await;
@@ -245,7 +245,7 @@ async fn pump(path: SinkPath, kind: Kind) -> Pumped {
             drop(ticker);
             socket.send_text("done").unwrap();
             let report = report(&mut socket).await;
-            socket.close().unwrap();
+            socket.close_normal().unwrap();
             Pumped {
                 peak,
                 report,
@@ -378,7 +378,7 @@ async fn assert_full_queue_waits(how: Feed) {
                 counted.set(counted.get() + 1);
             }
         })
-        .start();
+        .connect();
     assert!(!socket.is_connected());
     let results = within(10_000, "six messages into the Sink", async {
         let mut results = Vec::new();
@@ -406,7 +406,7 @@ async fn assert_full_queue_waits(how: Feed) {
         );
     }
     assert_eq!(closes.get(), 2, "two rejected attempts came first");
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -485,7 +485,7 @@ async fn log_of(url: &str, via: Via, on_open: OnOpen) -> Vec<String> {
     }
     match via {
         Via::Receiver => {
-            let (_sender, mut receiver) = socket.split();
+            let (_sender, mut receiver) = socket.into_split();
             log_stream(&mut receiver, &handle, &mut log).await;
         }
         _ => {

@@ -109,7 +109,7 @@ async fn a_waiting_sink_is_released_when_the_socket_closes() {
         .connect()
         .await
         .unwrap();
-    let (mut sender, _receiver) = socket.split();
+    let (mut sender, _receiver) = socket.into_split();
     let handle = sender.handle();
     let mut message = Vec::new();
     chunk(&mut message, 0);
@@ -120,7 +120,7 @@ async fn a_waiting_sink_is_released_when_the_socket_closes() {
         futures_util::poll!(&mut waiting).is_pending(),
         "the Sink did not wait"
     );
-    handle.close().unwrap();
+    handle.close_normal().unwrap();
     let result = within(10_000, "the waiting Sink", waiting).await;
     assert!(matches!(result, Err(Error::NotOpen { .. })), "{result:?}");
 }

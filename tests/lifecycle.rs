@@ -155,7 +155,7 @@ async fn dropping_a_socket_inside_its_own_message_callback_is_safe() {
 async fn dropping_a_socket_closes_it_with_1000() {
     let id = unique_id("dropped");
     let socket = connect(&format!("/echo?id={id}")).await;
-    let (sender, receiver) = socket.split();
+    let (sender, receiver) = socket.into_split();
     drop(receiver);
     // The sender still holds the socket open.
     sender.send_text("one half left").unwrap();

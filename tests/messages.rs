@@ -126,7 +126,7 @@ async fn sixteen_mib_round_trip_is_byte_exact() {
 
 #[wasm_bindgen_test]
 async fn sink_and_stream_halves_work_in_separate_tasks() {
-    let (mut sender, mut receiver) = connect("/echo").await.split();
+    let (mut sender, mut receiver) = connect("/echo").await.into_split();
     let (done_tx, done_rx) = futures_channel::oneshot::channel();
     wasm_bindgen_futures::spawn_local(async move {
         let mut outgoing =

@@ -97,7 +97,7 @@ async fn the_receiver_half_has_the_same_limit() {
         .connect()
         .await
         .unwrap();
-    let (sender, mut receiver) = socket.split();
+    let (sender, mut receiver) = socket.into_split();
     for index in 0..10 {
         sender.send_bytes(&numbered(index)).unwrap();
     }
@@ -134,18 +134,18 @@ async fn the_reconnecting_socket_stops_at_the_limit() {
         .policy(ReconnectPolicy::default().reconnect_if(|_| true))
         .receive_limit(Some(LIMIT))
         .on_event(move |event| log.borrow_mut().push(event.clone()))
-        .start();
+        .connect();
     for index in 0..10 {
         // Queued until connected, then flushed in order.
         socket.send_bytes(&numbered(index)).unwrap();
     }
     for _ in 0..200 {
-        if socket.last_close().is_some() {
+        if socket.close_event().is_some() {
             break;
         }
         sleep(25).await;
     }
-    let close = socket.last_close().expect("closed");
+    let close = socket.close_event().expect("closed");
     assert_eq!(close.code, CloseCode::from(RECEIVE_LIMIT_CLOSE_CODE));
     let (firsts, errors) = drain(&mut socket).await;
     assert_eq!(firsts, expected_firsts());

@@ -93,7 +93,7 @@ where
 #[wasm_bindgen_test]
 async fn abrupt_drop_reconnects_and_keeps_receiving() {
     let (builder, events) = recording("/abrupt", fast_policy());
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     expect_text(&mut socket, "bye").await;
     socket.send_text("drop now").unwrap();
     // The server drops TCP; the socket comes back and the new server says bye.
@@ -108,14 +108,14 @@ async fn abrupt_drop_reconnects_and_keeps_receiving() {
     assert!(
         matches!(seen[0], ReconnectEvent::Connecting { attempt: 1, delay } if delay == Duration::ZERO)
     );
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }
 
 #[wasm_bindgen_test]
 async fn rejected_upgrades_are_retried_until_accepted() {
     let id = unique_id("flaky-403");
     let (builder, events) = recording(&format!("/flaky?id={id}&reject=2"), fast_policy());
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     socket.send_text("queued while rejected").unwrap();
     expect_text(&mut socket, "queued while rejected").await;
     let seen = events.borrow().clone();
@@ -124,14 +124,14 @@ async fn rejected_upgrades_are_retried_until_accepted() {
         seen.contains(&ReconnectEvent::Open { attempt: 3 }),
         "{seen:?}"
     );
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }
 
 #[wasm_bindgen_test]
 async fn server_restart_code_1012_reconnects() {
     let id = unique_id("flaky-1012");
     let (builder, events) = recording(&format!("/flaky?id={id}&close=1012"), fast_policy());
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     wait_for_events(&events, "a second open", |seen| opens(seen) == 2).await;
     let first_close = closes(&events.borrow())[0].0;
     // WebKit fails the connection on a received 1012 (a code RFC 6455 had
@@ -142,7 +142,7 @@ async fn server_restart_code_1012_reconnects() {
     );
     socket.send_text("back").unwrap();
     expect_text(&mut socket, "back").await;
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -152,7 +152,7 @@ async fn final_app_code_does_not_reconnect() {
         &format!("/flaky?id={id}&close=4001"),
         fast_policy().final_codes([4001]),
     );
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     assert!(within(10_000, "end of stream", socket.next())
         .await
         .is_none());
@@ -188,7 +188,7 @@ async fn heartbeat_declares_a_silent_server_dead() {
     let started = js_sys::Date::now();
     let mut socket = builder
         .heartbeat(text_heartbeat("ping", "pong", 300))
-        .start();
+        .connect();
     assert!(within(10_000, "end of stream", socket.next())
         .await
         .is_none());
@@ -213,13 +213,13 @@ async fn answered_heartbeat_keeps_the_connection_and_pongs_stay_off_the_stream()
     let (builder, events) = recording("/echo", fast_policy());
     let mut socket = builder
         .heartbeat(text_heartbeat("ping", "ping", 300))
-        .start();
+        .connect();
     wait_for_events(&events, "open", |seen| opens(seen) == 1).await;
     sleep(1_000).await;
     socket.send_text("data").unwrap();
     expect_text(&mut socket, "data").await;
     assert!(closes(&events.borrow()).is_empty(), "{:?}", events.borrow());
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -228,7 +228,7 @@ async fn connect_timeout_on_a_server_that_never_upgrades() {
         .connect_timeout(Duration::from_millis(300))
         .max_attempts(Some(2));
     let (builder, events) = recording("/hang", policy);
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     assert!(within(10_000, "giving up", socket.next()).await.is_none());
     let seen = events.borrow().clone();
     let timeout = (CloseCode::Abnormal, "connect timeout".to_owned());
@@ -240,7 +240,7 @@ async fn connect_timeout_on_a_server_that_never_upgrades() {
 async fn queued_messages_survive_a_server_restart_once_and_in_order() {
     let policy = fast_policy().delays(Duration::from_millis(100), Duration::from_millis(300));
     let (builder, events) = recording("/echo", policy);
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     socket.send_text("before").unwrap();
     expect_text(&mut socket, "before").await;
 
@@ -261,13 +261,13 @@ async fn queued_messages_survive_a_server_restart_once_and_in_order() {
     // Each queued message came back exactly once: the next one is "after".
     expect_text(&mut socket, "after").await;
     assert_eq!(opens(&events.borrow()), 2, "{:?}", events.borrow());
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }
 
 #[wasm_bindgen_test]
 async fn a_full_queue_is_a_typed_error_and_keeps_what_it_has() {
     let (builder, _events) = recording("/hang", fast_policy());
-    let socket = builder.queue_limits(2, 1000).start();
+    let socket = builder.queue_limits(2, 1000).connect();
     socket.send_text("one").unwrap();
     socket.send_text("two").unwrap();
     assert_eq!(
@@ -278,7 +278,7 @@ async fn a_full_queue_is_a_typed_error_and_keeps_what_it_has() {
         })
     );
     assert_eq!(socket.queued(), 2);
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }
 
 /// Waits until the sockets of earlier tests (closing in the background) are gone.
@@ -303,13 +303,13 @@ async fn closing_stops_reconnecting_and_releases_everything() {
         "/abrupt",
         fast_policy().delays(Duration::ZERO, Duration::ZERO),
     );
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     for _ in 0..20 {
         expect_text(&mut socket, "bye").await;
         socket.send_text("drop now").unwrap();
     }
     expect_text(&mut socket, "bye").await;
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
     assert!(within(10_000, "end of stream", socket.next())
         .await
         .is_none());
@@ -339,7 +339,7 @@ async fn hundred_concurrent_sockets_each_echo_a_thousand_in_order() {
                     Message::Text(format!("{index}:{i}"))
                 );
             }
-            socket.close().unwrap();
+            socket.close_normal().unwrap();
         });
     within(
         120_000,
@@ -379,7 +379,7 @@ async fn messages_can_go_to_a_callback_instead_of_the_stream() {
     let (builder, events) = recording("/echo", fast_policy());
     let mut socket = builder
         .on_message(move |message| sink.borrow_mut().push(message))
-        .start();
+        .connect();
     socket.send_text("to the callback").unwrap();
     wait_for_events(&events, "open", |seen| opens(seen) == 1).await;
     for _ in 0..100 {
@@ -392,7 +392,7 @@ async fn messages_can_go_to_a_callback_instead_of_the_stream() {
         *received.borrow(),
         [Message::Text("to the callback".into())]
     );
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
     // Nothing went to the stream, which ends with the close.
     assert!(within(10_000, "end of stream", socket.next())
         .await
@@ -406,7 +406,7 @@ async fn coming_back_online_cuts_the_wait_short() {
     // socket back within the test's time.
     let policy = fast_policy().delays(Duration::from_secs(30), Duration::from_secs(30));
     let (builder, events) = recording("/abrupt", policy);
-    let mut socket = builder.start();
+    let mut socket = builder.connect();
     expect_text(&mut socket, "bye").await;
     socket.send_text("drop now").unwrap();
     wait_for_events(&events, "the drop", |seen| !closes(seen).is_empty()).await;
@@ -423,5 +423,5 @@ async fn coming_back_online_cuts_the_wait_short() {
         .unwrap();
     expect_text(&mut socket, "bye").await;
     assert_eq!(opens(&events.borrow()), 2);
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
 }

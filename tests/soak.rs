@@ -60,7 +60,7 @@ async fn ten_thousand_sockets_leave_nothing_behind() {
                 counter.set(counter.get() + 1);
             }
         })
-        .start();
+        .connect();
     let mut last = (0, js_sys::Date::now());
     while opened.get() < cycles {
         sleep(20).await;
@@ -73,7 +73,7 @@ async fn ten_thousand_sockets_leave_nothing_behind() {
             opened.get()
         );
     }
-    reconnecting.close().unwrap();
+    reconnecting.close_normal().unwrap();
     while within(10_000, "the end", reconnecting.next())
         .await
         .is_some()

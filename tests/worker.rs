@@ -77,7 +77,7 @@ async fn callbacks_and_failures_in_a_worker() {
                     if let Some(done) = done.take() {
                         let _ = done.send(message);
                     }
-                    socket.close().unwrap();
+                    socket.close_normal().unwrap();
                 }),
         )
         .unwrap();
@@ -116,12 +116,12 @@ async fn reconnecting_socket_comes_back_in_a_worker() {
     );
     let mut socket = browser_websocket::ReconnectingWebSocket::builder(url("/abrupt"))
         .policy(policy)
-        .start();
+        .connect();
     assert_eq!(next_message(&mut socket).await, Message::Text("bye".into()));
     socket.send_text("drop now").unwrap();
     // Dropped by the server, back again: the new connection says bye too.
     assert_eq!(next_message(&mut socket).await, Message::Text("bye".into()));
-    socket.close().unwrap();
+    socket.close_normal().unwrap();
     assert!(within(10_000, "end of stream", socket.next())
         .await
         .is_none());

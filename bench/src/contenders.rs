@@ -65,7 +65,7 @@ pub mod this_crate {
             }
         }
         let elapsed = crate::now() - start;
-        let _ = socket.close();
+        let _ = socket.close_normal();
         if bytes == (count * size) as usize {
             Ok(elapsed)
         } else {
@@ -86,7 +86,7 @@ pub mod this_crate {
             }
         }
         let elapsed = crate::now() - start;
-        let _ = socket.close();
+        let _ = socket.close_normal();
         Ok(elapsed)
     }
 
@@ -110,7 +110,7 @@ pub mod this_crate {
             other => return Err(format!("expected the report, got {other:?}")),
         };
         let elapsed = crate::now() - start;
-        let _ = socket.close();
+        let _ = socket.close_normal();
         check_bulk_report(&report, total, chunk)?;
         Ok(crate::Sample {
             ms: elapsed,

@@ -18,3 +18,27 @@ pub(crate) fn error_from_js(thrown: JsValue) -> Error {
         Error::Js { name, message }
     }
 }
+
+/// A JS `Error` with this error's message, and its variant as `name` (see
+/// [`Error::name`]), so that `?` works in a `#[wasm_bindgen]` function
+/// returning `Result<T, JsValue>`.
+///
+/// # Example
+///
+/// ```no_run
+/// use wasm_bindgen::prelude::*;
+///
+/// #[wasm_bindgen]
+/// pub async fn greet(url: String) -> Result<(), JsValue> {
+///     let socket = browser_websocket::WebSocket::connect(&url).await?;
+///     socket.send_text("hello")?;
+///     Ok(())
+/// }
+/// ```
+impl From<Error> for JsValue {
+    fn from(error: Error) -> Self {
+        let js_error = js_sys::Error::new(&error.to_string());
+        js_error.set_name(error.name());
+        js_error.into()
+    }
+}

@@ -36,12 +36,23 @@ pub(crate) fn resolve_url(input: &str) -> Result<String> {
     url::websocket_url_from_parsed(&parsed, input)
 }
 
-/// Milliseconds since the epoch.
+/// Milliseconds since the epoch. (Natively, where a reconnecting socket only
+/// reports that it needs a browser, the system clock.)
 pub(crate) fn now_ms() -> f64 {
-    js_sys::Date::now()
+    if cfg!(target_arch = "wasm32") {
+        js_sys::Date::now()
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |elapsed| elapsed.as_secs_f64() * 1000.0)
+    }
 }
 
-/// A uniform random number in `[0, 1)`.
+/// A uniform random number in `[0, 1)` (natively, the middle of the range).
 pub(crate) fn random() -> f64 {
-    js_sys::Math::random()
+    if cfg!(target_arch = "wasm32") {
+        js_sys::Math::random()
+    } else {
+        0.5
+    }
 }

@@ -94,6 +94,10 @@ impl BrowserSocket {
             .map_err(error_from_js)
     }
 
+    pub(crate) fn as_web_sys(&self) -> &web_sys::WebSocket {
+        &self.socket
+    }
+
     pub(crate) fn url(&self) -> String {
         self.socket.url()
     }

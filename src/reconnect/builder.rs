@@ -129,7 +129,7 @@ impl std::fmt::Debug for Heartbeat {
 ///     .policy(ReconnectPolicy::default().max_attempts(Some(10)))
 ///     .queue_limits(100, 64 * 1024)
 ///     .on_event(|event| web_sys::console::log_1(&format!("{event:?}").into()))
-///     .start();
+///     .connect();
 /// ```
 #[must_use = "a builder does nothing until started"]
 pub struct ReconnectingBuilder {
@@ -259,14 +259,16 @@ impl ReconnectingBuilder {
         self
     }
 
-    /// Starts connecting at once; returns at once, while it connects.
+    /// Starts connecting at once; returns at once, while it connects (unlike
+    /// [`WebSocketBuilder::connect`](crate::WebSocketBuilder::connect), there is
+    /// nothing to wait for: sends are queued until a connection is open).
     ///
     /// ```no_run
-    /// let socket = browser_websocket::ReconnectingWebSocket::builder("/live").start();
+    /// let socket = browser_websocket::ReconnectingWebSocket::builder("/live").connect();
     /// socket.send_text("queued until connected")?;
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
-    pub fn start(self) -> ReconnectingWebSocket {
+    pub fn connect(self) -> ReconnectingWebSocket {
         let config = Config {
             binary_type: self.binary_type,
             flow: self.flow,
@@ -321,6 +323,6 @@ impl ReconnectingWebSocket {
     /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
     /// ```
     pub fn connect(url: impl Into<String>) -> Self {
-        Self::builder(url).start()
+        Self::builder(url).connect()
     }
 }

@@ -88,6 +88,8 @@ struct Delivery {
     reader: Option<Waker>,
     sink: Option<Waker>,
     last_close: Option<CloseEvent>,
+    /// The receiving half was dropped: nobody will read.
+    discard: bool,
 }
 
 impl Inner {
@@ -116,6 +118,7 @@ impl Inner {
                 reader: None,
                 sink: None,
                 last_close: None,
+                discard: false,
             }),
         });
         inner.run(commands);
@@ -265,13 +268,15 @@ impl Inner {
                 resources.connection = Some(connection);
                 resources.connect_timeout = Some(timer);
             }
+            // No browser at all: no attempt will ever work; the stream says why.
+            Err(error @ Error::UnsupportedTarget { .. }) => {
+                self.deliver_error(error);
+                self.pending.borrow_mut().push_front(Input::AppClosed);
+            }
             // A URL or protocol the browser refuses: a failed attempt, with why.
             Err(error) => {
-                self.pending
-                    .borrow_mut()
-                    .push_back(Input::Closed(CloseEvent::abnormal_because(
-                        &error.to_string(),
-                    )))
+                let failed = CloseEvent::abnormal_because(&error.to_string());
+                self.pending.borrow_mut().push_back(Input::Closed(failed));
             }
         }
     }
@@ -341,6 +346,9 @@ impl Inner {
         let bytes = received_len(&message);
         let (admitted, reader) = {
             let mut delivery = self.delivery.borrow_mut();
+            if delivery.discard {
+                return;
+            }
             let admitted = delivery.inbox.push_message(message, bytes);
             (admitted, delivery.reader.take())
         };
@@ -467,6 +475,15 @@ impl Inner {
         }
         self.delivery.borrow_mut().sink = Some(cx.waker().clone());
         std::task::Poll::Pending
+    }
+
+    /// The receiving half is gone: drop what is queued and queue nothing more.
+    pub(crate) fn stop_receiving(&self) {
+        let mut delivery = self.delivery.borrow_mut();
+        delivery.discard = true;
+        let unread = std::mem::replace(&mut delivery.inbox, Inbox::new(None));
+        drop(delivery);
+        drop(unread);
     }
 
     pub(crate) fn is_connected(&self) -> bool {

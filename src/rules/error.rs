@@ -167,6 +167,26 @@ pub enum Error {
         type_name: String,
     },
 
+    /// The socket types need a browser's `WebSocket`, and this build targets
+    /// something else (e.g. a native server sharing code with its client).
+    /// The pure types ([`Message`](crate::Message), [`CloseCode`](crate::CloseCode),
+    /// [`FlowControl`](crate::FlowControl), [`ReconnectPolicy`](crate::ReconnectPolicy)
+    /// ...) work on every target.
+    #[error("WebSockets of this crate need a browser: this build targets {target}, not wasm32")]
+    UnsupportedTarget {
+        /// The target architecture of this build.
+        target: &'static str,
+    },
+
+    /// A value could not be encoded to JSON or a message decoded from it
+    /// (feature `json`).
+    #[cfg(feature = "json")]
+    #[error("JSON: {message}")]
+    Json {
+        /// What serde_json said.
+        message: String,
+    },
+
     /// Any other JavaScript exception, by its `DOMException` name and message.
     #[error("{name}: {message}")]
     Js {
@@ -178,6 +198,40 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name, e.g. `"ConnectionFailed"`: the `name` of the JS
+    /// `Error` this converts into, so JS code can tell errors apart.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use browser_websocket::Error;
+    /// assert_eq!(Error::InvalidCloseCode { code: 1001 }.name(), "InvalidCloseCode");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::InvalidUrl { .. } => "InvalidUrl",
+            Self::InvalidScheme { .. } => "InvalidScheme",
+            Self::UrlHasFragment { .. } => "UrlHasFragment",
+            Self::InvalidProtocol { .. } => "InvalidProtocol",
+            Self::DuplicateProtocol { .. } => "DuplicateProtocol",
+            Self::InvalidCloseCode { .. } => "InvalidCloseCode",
+            Self::ReasonTooLong { .. } => "ReasonTooLong",
+            Self::InvalidWatermarks { .. } => "InvalidWatermarks",
+            Self::QueueFull { .. } => "QueueFull",
+            Self::ReceiveLimitExceeded { .. } => "ReceiveLimitExceeded",
+            Self::ConnectionFailed(_) => "ConnectionFailed",
+            Self::ConnectionClosed(_) => "ConnectionClosed",
+            Self::NotOpen { .. } => "NotOpen",
+            Self::Security { .. } => "Security",
+            Self::BlobRead { .. } => "BlobRead",
+            Self::UnexpectedMessageType { .. } => "UnexpectedMessageType",
+            Self::UnsupportedTarget { .. } => "UnsupportedTarget",
+            #[cfg(feature = "json")]
+            Self::Json { .. } => "Json",
+            Self::Js { .. } => "Js",
+        }
+    }
+
     /// The [`CloseEvent`] behind a connection error, if this is one.
     ///
     /// # Example

@@ -112,6 +112,12 @@ impl From<String> for Message {
     }
 }
 
+impl From<&String> for Message {
+    fn from(text: &String) -> Self {
+        Self::Text(text.clone())
+    }
+}
+
 impl From<&str> for Message {
     fn from(text: &str) -> Self {
         Self::Text(text.to_owned())

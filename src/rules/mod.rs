@@ -7,6 +7,8 @@ pub(crate) mod close;
 pub(crate) mod error;
 pub(crate) mod flow;
 pub(crate) mod inbox;
+#[cfg(feature = "json")]
+pub(crate) mod json;
 pub(crate) mod lifecycle;
 pub(crate) mod message;
 pub(crate) mod outbox;

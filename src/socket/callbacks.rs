@@ -45,7 +45,7 @@ type CloseFn = Box<dyn FnMut(&Handle, CloseEvent)>;
 ///         })
 ///         .on_message(|socket, message| {
 ///             if message.as_text() == Some("an example message") {
-///                 let _ = socket.close();
+///                 let _ = socket.close_normal();
 ///             }
 ///         })
 ///         .on_error(|_, error| web_sys::console::error_1(&error.to_string().into()))

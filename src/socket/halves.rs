@@ -19,7 +19,7 @@ use crate::socket::handle::Handle;
 /// watermark, until it is at or below the low one (see
 /// [`FlowControl`](crate::FlowControl)); `start_send` hands the message to the
 /// browser; `poll_flush` is immediate (waiting for the network there would stall
-/// every `SinkExt::send`); `poll_close` closes with 1000 and waits for the close
+/// every `SinkExt::send`); `poll_close` (`SinkExt::close`) closes with 1000 and waits for the close
 /// to complete.
 ///
 /// # Example
@@ -27,10 +27,10 @@ use crate::socket::handle::Handle;
 /// ```no_run
 /// # async fn demo() -> browser_websocket::Result<()> {
 /// use futures_util::SinkExt;
-/// let (mut sender, _receiver) = browser_websocket::WebSocket::connect("/echo").await?.split();
+/// let (mut sender, _receiver) = browser_websocket::WebSocket::connect("/echo").await?.into_split();
 /// sender.send("hello".into()).await?;
 /// // Close with 1000 and wait until closed.
-/// SinkExt::close(&mut sender).await?;
+/// sender.close().await?;
 /// # Ok(()) }
 /// ```
 #[must_use = "dropping the last half or handle closes the socket"]
@@ -45,25 +45,6 @@ impl Sender {
             handle,
             close_started: false,
         }
-    }
-
-    /// Starts the closing handshake with code 1000; see [`Handle::close`]. Takes
-    /// precedence over `SinkExt::close`, which is `SinkExt::close(&mut sender)`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotOpen`] if the socket is already closing or closed.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn demo() -> browser_websocket::Result<()> {
-    /// let (sender, _receiver) = browser_websocket::WebSocket::connect("/echo").await?.split();
-    /// sender.close()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn close(&self) -> Result<()> {
-        self.handle.close()
     }
 }
 
@@ -99,7 +80,7 @@ impl Sink<Message> for Sender {
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if !self.close_started {
             self.close_started = true;
-            match self.handle.close() {
+            match self.handle.close_normal() {
                 // Already closing or closed: just wait for the end.
                 Ok(()) | Err(Error::NotOpen { .. }) => {}
                 Err(error) => return Poll::Ready(Err(error)),
@@ -122,7 +103,7 @@ impl Sink<Message> for Sender {
 /// ```no_run
 /// # async fn demo() -> browser_websocket::Result<()> {
 /// use futures_util::StreamExt;
-/// let (_sender, mut receiver) = browser_websocket::WebSocket::connect("/burst?n=10").await?.split();
+/// let (_sender, mut receiver) = browser_websocket::WebSocket::connect("/burst?n=10").await?.into_split();
 /// while let Some(message) = receiver.next().await {
 ///     println!("{:?}", message?);
 /// }

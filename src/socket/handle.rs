@@ -59,8 +59,8 @@ impl Handle {
     /// # async fn demo() -> browser_websocket::Result<()> {
     /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// let handle = socket.handle();
-    /// let (_sender, _receiver) = socket.split();
-    /// handle.close()?;
+    /// let (_sender, _receiver) = socket.into_split();
+    /// handle.close_normal()?;
     /// # Ok(()) }
     /// ```
     pub fn handle(&self) -> Handle {
@@ -176,6 +176,25 @@ impl Handle {
         self.shared.flow_control()
     }
 
+    /// The browser's own `WebSocket` object, for what this crate does not wrap.
+    ///
+    /// Sends made on it bypass this crate's checks and flow control, and
+    /// listeners added to it are yours to remove; closing it is seen here as
+    /// the browser reports it.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("/echo").await?;
+    /// let raw: &web_sys::WebSocket = socket.as_web_sys();
+    /// assert_eq!(raw.url(), socket.url());
+    /// # Ok(()) }
+    /// ```
+    pub fn as_web_sys(&self) -> &web_sys::WebSocket {
+        self.shared.socket().as_web_sys()
+    }
+
     /// Sends a text message now, without waiting for buffer space.
     ///
     /// # Errors
@@ -255,10 +274,32 @@ impl Handle {
         self.shared.send(Outgoing::from(message))
     }
 
-    /// Starts the closing handshake with code 1000 (normal closure) and no reason.
+    /// Sends `value` as a JSON text message now (feature `json`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`](crate::Error::Json) if it cannot be serialized; as
+    /// [`send_text`](Handle::send_text) otherwise.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("/chat").await?;
+    /// socket.send_json(&serde_json::json!({ "type": "join", "room": "rust" }))?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.send_message(&Message::json(value)?)
+    }
+
+    /// Starts the closing handshake with code 1000 (normal closure) and no
+    /// reason, and returns at once; [`closed`](Self::closed) waits for the end.
     ///
     /// Unlike the browser's `close()`, which sends no code (1005 at the server),
-    /// this always sends 1000.
+    /// this always sends 1000. (It is not called `close`: that name belongs to
+    /// `SinkExt::close`, which closes with 1000 and waits until closed.)
     ///
     /// # Errors
     ///
@@ -269,11 +310,11 @@ impl Handle {
     /// ```no_run
     /// # async fn demo() -> browser_websocket::Result<()> {
     /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
-    /// socket.close()?;
+    /// socket.close_normal()?;
     /// assert!(socket.closed().await.was_clean);
     /// # Ok(()) }
     /// ```
-    pub fn close(&self) -> Result<()> {
+    pub fn close_normal(&self) -> Result<()> {
         self.close_with(CloseCode::Normal, "")
     }
 

@@ -2,6 +2,7 @@
 //! builder, its halves, its handles, and the callbacks. Both the stream and
 //! the callbacks consume the one typed event sequence kept by `shared`.
 
+pub(crate) mod byte_stream;
 pub(crate) mod callbacks;
 pub(crate) mod halves;
 pub(crate) mod handle;

@@ -113,39 +113,16 @@ impl WebSocket {
     /// # async fn demo() -> browser_websocket::Result<()> {
     /// use futures_util::{SinkExt, StreamExt};
     /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
-    /// let (mut sender, mut receiver) = socket.split();
+    /// let (mut sender, mut receiver) = socket.into_split();
     /// wasm_bindgen_futures::spawn_local(async move {
     ///     let _ = sender.send("ping".into()).await;
     /// });
     /// let echo = receiver.next().await;
-    /// receiver.close()?;
+    /// receiver.close_normal()?;
     /// # Ok(()) }
     /// ```
-    pub fn split(self) -> (Sender, Receiver) {
+    pub fn into_split(self) -> (Sender, Receiver) {
         (self.sender, self.receiver)
-    }
-
-    /// Starts the closing handshake with code 1000; see [`Handle::close`].
-    ///
-    /// This inherent method takes precedence over `SinkExt::close` (which also
-    /// closes with 1000, then waits for the close to complete): call that one as
-    /// `SinkExt::close(&mut socket).await`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotOpen`] if the socket is already closing or closed.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn demo() -> browser_websocket::Result<()> {
-    /// use futures_util::SinkExt; // `socket.close()` is still this method
-    /// let socket = browser_websocket::WebSocket::connect("/echo").await?;
-    /// socket.close()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn close(&self) -> Result<()> {
-        self.sender.close()
     }
 
     fn from_shared(shared: Rc<Shared>) -> Self {
@@ -183,7 +160,7 @@ impl Sink<Message> for WebSocket {
     type Error = Error;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Pin::new(&mut self.sender).poll_ready(cx)
+        Sink::<Message>::poll_ready(Pin::new(&mut self.sender), cx)
     }
 
     fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<()> {
@@ -191,11 +168,11 @@ impl Sink<Message> for WebSocket {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Pin::new(&mut self.sender).poll_flush(cx)
+        Sink::<Message>::poll_flush(Pin::new(&mut self.sender), cx)
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Pin::new(&mut self.sender).poll_close(cx)
+        Sink::<Message>::poll_close(Pin::new(&mut self.sender), cx)
     }
 }
 
@@ -344,6 +321,13 @@ impl WebSocketBuilder {
     }
 
     fn open(self, consumer: Consumer) -> Result<Rc<Shared>> {
+        if !cfg!(target_arch = "wasm32") {
+            // Natively there is no browser to ask: say so instead of panicking
+            // in the first call into JS.
+            return Err(Error::UnsupportedTarget {
+                target: std::env::consts::ARCH,
+            });
+        }
         let url = global::resolve_url(&self.url)?;
         url::check_protocols(&self.protocols)?;
         let socket = BrowserSocket::open(&url, &self.protocols, self.binary_type)?;

@@ -98,7 +98,7 @@ async fn string_example(url: &str) -> Result<String, String> {
         Some(Err(error)) => Err(error.to_string()),
         None => Err(format!("closed before the echo: {}", socket.closed().await)),
     };
-    let _ = socket.close();
+    let _ = socket.close_normal();
     outcome
 }
 
@@ -153,6 +153,6 @@ async fn binary_example(url: &str, binary_type: BinaryType) -> Result<String, St
         Some(Err(error)) => return Err(error.to_string()),
         None => return Err(format!("closed before the echo: {}", socket.closed().await)),
     };
-    let _ = socket.close();
+    let _ = socket.close_normal();
     Ok(describe(&bytes))
 }

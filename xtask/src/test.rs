@@ -12,7 +12,10 @@ pub const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
 fn run_all(browsers: &[String]) -> Result<(), String> {
     setup::everything()?;
     static_checks()?;
-    let native = run_counted(cargo().args(["test", "--workspace"]), "native")?;
+    let native = run_counted(
+        cargo().args(["test", "--workspace", "--all-features"]),
+        "native",
+    )?;
     crate::build_demo()?;
     shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
     let server = TestServer::start()?;
@@ -48,6 +51,7 @@ fn static_checks() -> Result<(), String> {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--all-features",
         "--",
         "-D",
         "warnings",
@@ -67,6 +71,7 @@ fn static_checks() -> Result<(), String> {
         "-p",
         "size-gloo-net",
         "--all-targets",
+        "--all-features",
         "--",
         "-D",
         "warnings",
@@ -101,6 +106,7 @@ fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outco
             "-p",
             "browser-websocket",
             "--tests",
+            "--all-features",
             "--no-fail-fast",
         ])
         .env(

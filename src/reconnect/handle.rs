@@ -1,0 +1,194 @@
+//! [`ReconnectingHandle`]: what every part of a reconnecting socket can do:
+//! send (or queue), close for good, read its state. The socket and its halves
+//! dereference to it.
+
+use std::rc::Rc;
+
+use crate::reconnect::driver::{Inner, Queueing};
+use crate::rules::close::{check_close_reason, CloseCode, CloseEvent};
+use crate::rules::error::Result;
+use crate::rules::message::Message;
+
+/// A cloneable handle on a [`ReconnectingWebSocket`](crate::ReconnectingWebSocket).
+///
+/// The reconnecting socket closes for good (and its connection with 1000) when
+/// the last of the socket, its halves and its handles is dropped.
+///
+/// # Example
+///
+/// ```no_run
+/// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+/// let handle = socket.handle();
+/// handle.send_text("queued until connected")?;
+/// # Ok::<(), browser_websocket::Error>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "dropping the last part closes the socket for good"]
+pub struct ReconnectingHandle {
+    pub(crate) inner: Rc<Inner>,
+}
+
+impl ReconnectingHandle {
+    /// An owned clone of this handle.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// let handle = socket.handle();
+    /// ```
+    pub fn handle(&self) -> ReconnectingHandle {
+        self.clone()
+    }
+
+    /// Sends now if connected, else queues it for the next connection.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::QueueFull`](crate::Error::QueueFull) when disconnected with a full queue;
+    /// [`Error::NotOpen`](crate::Error::NotOpen) once closed for good.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// socket.send_message(&browser_websocket::Message::from("hi"))?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn send_message(&self, message: &Message) -> Result<()> {
+        self.inner.send(message.clone(), Queueing::IfItFits)
+    }
+
+    /// Sends a text message (now, or queued while disconnected).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_message`](Self::send_message).
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// socket.send_text("hi")?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn send_text(&self, text: &str) -> Result<()> {
+        self.inner.send(Message::from(text), Queueing::IfItFits)
+    }
+
+    /// Sends a binary message (now, or queued while disconnected).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_message`](Self::send_message).
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// socket.send_bytes(&[1, 2, 3])?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
+        self.inner.send(Message::from(bytes), Queueing::IfItFits)
+    }
+
+    /// Closes for good with 1000: no reconnection follows. Returns at once;
+    /// the stream ends once closed. (Not `close`: that is `SinkExt::close`,
+    /// which also waits.)
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Js`](crate::Error::Js) if the browser throws (it should not).
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// socket.close_normal()?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn close_normal(&self) -> Result<()> {
+        self.close_with(CloseCode::Normal, "")
+    }
+
+    /// Closes for good with a code and reason, checked as for
+    /// [`Handle::close_with`](crate::Handle::close_with).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCloseCode`](crate::Error::InvalidCloseCode), [`Error::ReasonTooLong`](crate::Error::ReasonTooLong).
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// socket.close_with(4000, "logging out")?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn close_with(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
+        let code = code.into();
+        code.check_sendable()?;
+        check_close_reason(reason)?;
+        self.inner.close(code, reason)
+    }
+
+    /// Whether a connection is open now.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// assert!(!socket.is_connected()); // not yet
+    /// ```
+    pub fn is_connected(&self) -> bool {
+        self.inner.is_connected()
+    }
+
+    /// How many messages wait for the next connection.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// socket.send_text("later")?;
+    /// assert_eq!(socket.queued(), 1);
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn queued(&self) -> usize {
+        self.inner.queued()
+    }
+
+    /// How the last connection or attempt ended, if one has (as
+    /// [`Handle::close_event`](crate::Handle::close_event)).
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// assert_eq!(socket.close_event(), None);
+    /// ```
+    pub fn close_event(&self) -> Option<CloseEvent> {
+        self.inner.last_close()
+    }
+
+    /// The live connection's `bufferedAmount`: bytes handed to the browser and
+    /// not yet sent. 0 while disconnected (queued messages are counted by
+    /// [`queued`](Self::queued)).
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
+    /// assert_eq!(socket.buffered_amount(), 0);
+    /// ```
+    pub fn buffered_amount(&self) -> u32 {
+        self.inner.buffered_amount()
+    }
+
+    /// Sends `value` as a JSON text message, now or queued (feature `json`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`](crate::Error::Json) if it cannot be serialized; as
+    /// [`send_message`](Self::send_message) otherwise.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// socket.send_json(&serde_json::json!({ "subscribe": "prices" }))?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.inner.send(Message::json(value)?, Queueing::IfItFits)
+    }
+}
+
+impl std::fmt::Debug for ReconnectingHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectingHandle")
+            .field("connected", &self.is_connected())
+            .field("queued", &self.queued())
+            .finish()
+    }
+}
