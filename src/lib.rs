@@ -3,7 +3,11 @@
 //!
 //! - [`WebSocket::connect`] resolves when the socket is open; the socket is a
 //!   `Stream` of `Result<`[`Message`]`>` and a `Sink<`[`Message`]`>`, and
-//!   [`split`](WebSocket::split)s into halves that can live in different tasks.
+//!   [`into_split`](WebSocket::into_split)s into halves that can live in
+//!   different tasks.
+//! - [`ReconnectingWebSocket`] ([`reconnect`]) comes back after network drops
+//!   and server restarts, with the same `Stream` and `Sink`: backoff with
+//!   jitter, a bounded queue while down, a heartbeat, fresh URLs per attempt.
 //! - Every bad input is a typed [`Error`] found before the browser is asked: URL
 //!   scheme and fragment, subprotocol tokens, close codes and reasons; sending on a
 //!   closed socket is an error, not silently dropped.
@@ -27,6 +31,19 @@
 //! Each message reaches wasm in a single call from a small inline JS listener,
 //! so the crate needs a wasm-bindgen target with JS module support (`web`,
 //! `bundler`, `nodejs`: what Trunk, Leptos and Dioxus use), not `no-modules`.
+//!
+//! # Browser concepts, on MDN
+//!
+//! [`WebSocket`](https://developer.mozilla.org/docs/Web/API/WebSocket) (the
+//! object this wraps), [`binaryType`](https://developer.mozilla.org/docs/Web/API/WebSocket/binaryType)
+//! ([`BinaryType`]), [`bufferedAmount`](https://developer.mozilla.org/docs/Web/API/WebSocket/bufferedAmount)
+//! ([`FlowControl`]), [`readyState`](https://developer.mozilla.org/docs/Web/API/WebSocket/readyState)
+//! ([`ReadyState`]), [`close()`](https://developer.mozilla.org/docs/Web/API/WebSocket/close)
+//! ([`Handle::close_with`]), [`CloseEvent`](https://developer.mozilla.org/docs/Web/API/CloseEvent)
+//! and its [codes](https://developer.mozilla.org/docs/Web/API/CloseEvent/code)
+//! ([`CloseEvent`], [`CloseCode`]), [`Blob`](https://developer.mozilla.org/docs/Web/API/Blob)
+//! ([`blob`]), and the [WebSockets API](https://developer.mozilla.org/docs/Web/API/WebSockets_API)
+//! as a whole.
 //!
 //! # What each API reports
 //!
@@ -96,25 +113,43 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod js;
-mod reconnect;
+pub mod reconnect;
 mod rules;
 mod socket;
 
-pub use js::blob::{read_blob, ReadBlobs, ReadBlobsExt};
-pub use js::live_js_callbacks;
-pub use reconnect::builder::{Heartbeat, ReconnectingBuilder, Target};
-pub use reconnect::handle::ReconnectingHandle;
-pub use reconnect::{ReconnectingReceiver, ReconnectingSender, ReconnectingWebSocket};
+/// Reading `Blob` messages: one at a time, in order ([`ReadBlobsExt::read_blobs`]),
+/// or one Blob ([`read_blob`], [`Message::into_bytes`]). See MDN's
+/// [`Blob`](https://developer.mozilla.org/docs/Web/API/Blob).
+pub mod blob {
+    pub use crate::js::blob::{read_blob, ReadBlobs, ReadBlobsExt};
+}
+
+/// Byte streams: [`ByteStream`], a socket as `AsyncRead` + `AsyncWrite` over
+/// binary messages.
+pub mod io {
+    pub use crate::socket::byte_stream::ByteStream;
+}
+
+/// Counting what is alive, to check that nothing leaks: sockets, and JS
+/// callbacks registered with the browser (listeners and timers).
+pub mod diagnostics {
+    pub use crate::js::live_js_callbacks;
+    pub use crate::socket::shared::live_sockets;
+}
+
+pub use blob::{read_blob, ReadBlobs, ReadBlobsExt};
+pub use diagnostics::{live_js_callbacks, live_sockets};
+pub use io::ByteStream;
+pub use reconnect::{
+    Heartbeat, ReconnectEvent, ReconnectPolicy, ReconnectingBuilder, ReconnectingHandle,
+    ReconnectingReceiver, ReconnectingSender, ReconnectingWebSocket, Target,
+};
 pub use rules::close::{check_close_reason, CloseCode, CloseEvent, MAX_REASON_BYTES};
 pub use rules::error::{Error, Result};
 pub use rules::flow::FlowControl;
 pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
-pub use rules::policy::ReconnectPolicy;
-pub use rules::reconnect::ReconnectEvent;
-pub use socket::byte_stream::ByteStream;
 pub use socket::callbacks::Callbacks;
 pub use socket::halves::{Receiver, Sender};
 pub use socket::handle::{Closed, Handle};
-pub use socket::shared::live_sockets;
 pub use socket::websocket::{Connecting, WebSocket, WebSocketBuilder};

@@ -1,11 +1,35 @@
-//! [`ReconnectingWebSocket`]: a socket that comes back after network drops and
-//! server restarts, with backoff, a send queue while down, and a heartbeat.
-//! `builder` configures it; `driver` carries out the decisions of the pure
-//! machine in [`rules::reconnect`](crate::rules::reconnect).
+//! A socket that comes back: [`ReconnectingWebSocket`], after network drops,
+//! server restarts and dead connections, with backoff and full jitter
+//! ([`ReconnectPolicy`]), a bounded send queue while down, an app-level
+//! [`Heartbeat`], lifecycle [`ReconnectEvent`]s, and a fresh [`Target`] (URL,
+//! token) asked for before every attempt.
+//!
+//! The decisions are a pure state machine (tested natively, with an injected
+//! clock and random source); this module carries them out in the browser.
+//!
+//! ```no_run
+//! # async fn demo() -> browser_websocket::Result<()> {
+//! use futures_util::StreamExt;
+//! use browser_websocket::reconnect::{ReconnectPolicy, ReconnectingWebSocket};
+//!
+//! let mut socket = ReconnectingWebSocket::builder("/live")
+//!     .policy(ReconnectPolicy::default().final_codes([4001]))
+//!     .connect();
+//! socket.send_text("subscribe")?; // sent now, or queued until connected
+//! while let Some(message) = socket.next().await {
+//!     println!("{:?}", message?);
+//! }
+//! # Ok(()) }
+//! ```
 
 pub(crate) mod builder;
 pub(crate) mod driver;
 pub(crate) mod handle;
+
+pub use crate::rules::policy::ReconnectPolicy;
+pub use crate::rules::reconnect::ReconnectEvent;
+pub use builder::{Heartbeat, ReconnectingBuilder, Target};
+pub use handle::ReconnectingHandle;
 
 use std::ops::Deref;
 use std::pin::Pin;
@@ -16,7 +40,6 @@ use futures_core::Stream;
 use futures_sink::Sink;
 
 use crate::reconnect::driver::{Inner, Queueing};
-use crate::reconnect::handle::ReconnectingHandle;
 use crate::rules::error::{Error, Result};
 use crate::rules::message::Message;
 
