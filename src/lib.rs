@@ -137,6 +137,11 @@ pub mod diagnostics {
     pub use crate::socket::shared::live_sockets;
 }
 
+// The README's examples compile as doc tests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 pub use blob::{read_blob, ReadBlobs, ReadBlobsExt};
 pub use diagnostics::{live_js_callbacks, live_sockets};
 pub use io::ByteStream;

@@ -102,6 +102,12 @@ pub fn build_bench_page() -> Result<(), String> {
     )
 }
 
+/// `cargo xtask size`: the minimal apps' sizes, without the browsers.
+pub fn sizes_only() -> Result<(), String> {
+    crate::setup::for_demo()?;
+    wasm_sizes().map(|_| ())
+}
+
 /// Builds the minimal app with each crate (size profile), runs wasm-bindgen,
 /// `wasm-opt -Oz` and `gzip -9`, and measures the result.
 fn wasm_sizes() -> Result<Vec<WasmSize>, String> {

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("size") => bench::sizes_only(),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
     };
@@ -39,6 +40,7 @@ commands:
   test [--browsers chrome,firefox,webkit]   every check and test (installs what is missing)
   demo [--port N]                           build the demo page and serve it (default port 8080)
   bench [--browsers ...] [--samples N]      benchmarks in each browser, and the wasm sizes
+  size                                      only the wasm sizes of the minimal apps
   setup                                     install what is missing, and nothing else";
 
 /// Builds the demo page's wasm and JS glue into `www/pkg`.
