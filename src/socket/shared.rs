@@ -139,18 +139,20 @@ impl Shared {
             _ => 0,
         };
         let mut event = Some(event);
-        let mut wakers = Vec::new();
+        // Taken under the borrow, woken after it.
+        let mut woken: [Option<Waker>; 3] = [None, None, None];
+        let mut close_wakers = Vec::new();
         let mut forward = None;
         let mut limit_exceeded = false;
         let mut drain_timer = None;
         {
             let mut state = self.state();
             match &event {
-                Some(Event::Open) => wakers.extend(state.open_waker.take()),
+                Some(Event::Open) => woken[0] = state.open_waker.take(),
                 Some(Event::Close(_)) => {
-                    wakers.append(&mut state.close_wakers);
-                    wakers.extend(state.open_waker.take());
-                    wakers.extend(state.sink_waker.take());
+                    close_wakers = std::mem::take(&mut state.close_wakers);
+                    woken[0] = state.open_waker.take();
+                    woken[1] = state.sink_waker.take();
                     drain_timer = state.drain_timer.take();
                 }
                 _ => {}
@@ -165,14 +167,18 @@ impl Shared {
                         Some(Event::Error(error)) => inbox.push_error(error),
                         _ => {}
                     }
-                    wakers.extend(state.incoming_waker.take());
+                    woken[2] = state.incoming_waker.take();
                 }
                 Consumer::Forward(slot) => forward = slot.take(),
                 Consumer::Discard => {}
             }
         }
         drop(drain_timer);
-        wakers.into_iter().for_each(Waker::wake);
+        woken
+            .into_iter()
+            .flatten()
+            .chain(close_wakers)
+            .for_each(Waker::wake);
         if limit_exceeded {
             let code = CloseCode::from(RECEIVE_LIMIT_CLOSE_CODE);
             let _ = self.close(code, RECEIVE_LIMIT_CLOSE_REASON);
