@@ -10,7 +10,9 @@
 //!   into a `Sink` and a `Stream` usable in two tasks, cloneable handles,
 //!   `close_event`, `buffered_amount`, `send_message(&Message)`;
 //! - `close_normal` and `SinkExt::close` do what their names say, with no
-//!   inherent method shadowing the futures traits.
+//!   inherent method shadowing the futures traits;
+//! - the reconnecting socket releases its callbacks (and what they captured)
+//!   once closed for good.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -155,5 +157,34 @@ async fn the_reconnecting_socket_splits_like_a_websocket() {
     assert_eq!(
         handle.close_event().map(|event| (event.code, event.reason)),
         Some((CloseCode::from(4000), "done".to_owned()))
+    );
+}
+
+/// Set when dropped: shows that a callback was released.
+struct DropFlag(std::rc::Rc<std::cell::Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_callbacks_are_released_once_closed_for_good() {
+    let released = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = DropFlag(released.clone());
+    // 4001 is not a code the default policy reconnects after: closed for good.
+    let mut socket = ReconnectingWebSocket::builder(url("/close?code=4001"))
+        .on_event(move |_| {
+            let _hold = &flag;
+        })
+        .connect();
+    assert_eq!(within(10_000, "the end", socket.next()).await, None);
+    // The callback (and whatever it captured, such as a handle on this very
+    // socket) is gone while the socket is still held.
+    assert!(released.get());
+    assert_eq!(
+        socket.close_event().map(|event| event.code),
+        Some(CloseCode::from(4001))
     );
 }

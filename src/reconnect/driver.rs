@@ -217,6 +217,19 @@ impl Inner {
                     (delivery.reader.take(), delivery.sink.take())
                 };
                 reader.into_iter().chain(sink).for_each(Waker::wake);
+                // Nothing more will be reported: release the app's callbacks,
+                // and any handle they captured, so such a cycle ends here.
+                let on_event = self
+                    .on_event
+                    .try_borrow_mut()
+                    .ok()
+                    .and_then(|mut slot| slot.take());
+                let on_message = self
+                    .on_message
+                    .try_borrow_mut()
+                    .ok()
+                    .and_then(|mut slot| slot.take());
+                drop((on_event, on_message));
             }
         }
     }
