@@ -6,9 +6,13 @@
 //! - `cargo xtask demo [--port N]`: builds the demo page (and `/bench`) and serves it.
 //! - `cargo xtask bench`: the benchmarks in Chrome, Firefox and WebKit, and the
 //!   wasm size of a minimal app, into `target/bench/`.
+//! - `cargo xtask package`: `cargo publish --dry-run` of the library for wasm32.
+//! - `cargo xtask resolution`: an app pinning another wasm-bindgen builds with
+//!   the library (`tests/resolution`).
 //! - `cargo xtask setup`: only installs what is missing.
 
 mod bench;
+mod package;
 mod setup;
 mod shell;
 mod test;
@@ -22,6 +26,8 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("size") => bench::sizes_only(),
+        Some("package") => package::publish_dry_run(),
+        Some("resolution") => package::resolution(),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
     };
@@ -41,6 +47,8 @@ commands:
   demo [--port N]                           build the demo page and serve it (default port 8080)
   bench [--browsers ...] [--samples N]      benchmarks in each browser, and the wasm sizes
   size                                      only the wasm sizes of the minimal apps
+  package                                   cargo publish --dry-run of the library, for wasm32
+  resolution                                an app pinning another wasm-bindgen builds with the library
   setup                                     install what is missing, and nothing else";
 
 /// Builds the demo page's wasm and JS glue into `www/pkg`.

@@ -41,21 +41,47 @@ fn wasm_target() -> Result<(), String> {
     run(command("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
 }
 
-/// The `wasm-bindgen` version pinned in the library's `Cargo.toml` (`=X.Y.Z`).
-pub fn pinned_wasm_bindgen_version() -> Result<String, String> {
-    let manifest = std::fs::read_to_string(shell::root().join("Cargo.toml"))
-        .map_err(|error| error.to_string())?;
-    manifest
-        .lines()
-        .find_map(|line| line.strip_prefix("wasm-bindgen = \"="))
-        .and_then(|rest| rest.split('"').next())
-        .map(str::to_owned)
-        .ok_or_else(|| "Cargo.toml must pin wasm-bindgen as `wasm-bindgen = \"=X.Y.Z\"`".to_owned())
+/// The `wasm-bindgen` version in the workspace's `Cargo.lock`: the one our
+/// builds use. (The library's `Cargo.toml` states only a minimum.)
+pub fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let path = shell::root().join("Cargo.lock");
+    let lock =
+        std::fs::read_to_string(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let versions = locked_versions(&lock, "wasm-bindgen");
+    match versions.as_slice() {
+        [version] => Ok(version.clone()),
+        [] => Err(format!("{} has no wasm-bindgen package", path.display())),
+        _ => Err(format!(
+            "{} has several wasm-bindgen versions ({}); the CLI can match only one",
+            path.display(),
+            versions.join(", ")
+        )),
+    }
 }
 
-/// The test runner must be exactly the version of the `wasm-bindgen` crate.
+/// The versions of the package `name` in the text of a `Cargo.lock`.
+pub fn locked_versions(lock: &str, name: &str) -> Vec<String> {
+    let wanted = format!("name = \"{name}\"");
+    let mut versions = Vec::new();
+    let mut in_wanted = false;
+    for line in lock.lines().map(str::trim) {
+        if line == "[[package]]" {
+            in_wanted = false;
+        } else if line == wanted {
+            in_wanted = true;
+        } else if let Some(version) = line.strip_prefix("version = \"") {
+            if in_wanted {
+                versions.extend(version.strip_suffix('"').map(str::to_owned));
+                in_wanted = false;
+            }
+        }
+    }
+    versions
+}
+
+/// The test runner must be exactly the version of the locked `wasm-bindgen` crate.
 fn wasm_bindgen_cli() -> Result<(), String> {
-    let version = pinned_wasm_bindgen_version()?;
+    let version = locked_wasm_bindgen_version()?;
     cargo_install(
         "wasm-bindgen-test-runner",
         "wasm-bindgen-cli",
@@ -123,4 +149,33 @@ fn system_packages() -> Result<(), String> {
             missing.join(" ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locked_versions;
+
+    #[test]
+    fn reads_the_versions_of_one_package_from_a_lock() {
+        let lock = r#"
+[[package]]
+name = "wasm-bindgen"
+version = "0.2.130"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "wasm-bindgen-macro"
+version = "0.2.130"
+
+[[package]]
+name = "js-sys"
+version = "0.3.107"
+dependencies = [
+ "wasm-bindgen",
+]
+"#;
+        assert_eq!(locked_versions(lock, "wasm-bindgen"), ["0.2.130"]);
+        assert_eq!(locked_versions(lock, "js-sys"), ["0.3.107"]);
+        assert!(locked_versions(lock, "web-sys").is_empty());
+    }
 }

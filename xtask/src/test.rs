@@ -12,6 +12,7 @@ pub const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
 fn run_all(browsers: &[String]) -> Result<(), String> {
     setup::everything()?;
     static_checks()?;
+    crate::package::checks()?;
     let native = run_counted(
         cargo().args(["test", "--workspace", "--all-features"]),
         "native",
