@@ -9,6 +9,7 @@
 //! - `cargo xtask setup`: only installs what is missing.
 
 mod bench;
+mod conformance;
 mod setup;
 mod shell;
 mod test;
