@@ -54,8 +54,7 @@
 //! | browser events | `connect` and the `Stream` | [`Callbacks`] | [`ReconnectingWebSocket`] |
 //! |---|---|---|---|
 //! | `error`, `close(1006)` before `open` (refused, HTTP 403, not a WebSocket server, a refused subprotocol) | `connect` fails with [`Error::ConnectionFailed`] (1006) | `on_error(ConnectionFailed)`, `on_close(1006)` | [`ReconnectEvent::Closed`] (1006), then a retry |
-//! | `error` and never `close` (WebKit, a port it blocks) | the same: `error` is terminal | the same | the same |
-//! | a port the browser blocks (Chromium, Firefox) | [`Error::Security`], thrown by the constructor | the same, from `open_with_callbacks` | retried like a failed attempt |
+//! | `error` and never `close` (WebKit, a port it blocks; Chromium and Firefox fire `error`, `close(1006)` for one) | the same: `error` is terminal | the same | the same |
 //! | `open`, `message`…, `close` (clean, from either side) | the messages, then `None`; `closed()` gives the close | `on_open`, `on_message`…, `on_close` | the messages; `Closed`; reconnects by the policy |
 //! | `open`, …, `close(1006)` not clean (TCP drop) | …, [`Error::ConnectionClosed`] (1006), then `None` | …, `on_error(ConnectionClosed)`, `on_close(1006)` | `Closed` (1006), then reconnects |
 //! | `open`, …, `error`, `close(1006)` | the same as a TCP drop | the same | the same |

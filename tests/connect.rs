@@ -195,8 +195,9 @@ async fn plain_http_server_fails_with_1006() {
 
 #[wasm_bindgen_test]
 async fn blocked_port_is_a_typed_error_not_a_hang() {
-    // Chrome and Firefox throw SecurityError; WebKit fires `error` and never
-    // `close`, which the library turns into a 1006 failure itself.
+    // No engine throws any more: Chromium and Firefox fire `error` then
+    // `close(1006)`; WebKit fires `error` and never `close`, which the library
+    // turns into the 1006 failure itself.
     let error = within(
         15_000,
         "blocked port",
@@ -205,8 +206,7 @@ async fn blocked_port_is_a_typed_error_not_a_hang() {
     .await
     .unwrap_err();
     assert!(
-        matches!(&error, Error::Security { .. })
-            || matches!(&error, Error::ConnectionFailed(event) if event.code == CloseCode::Abnormal),
+        matches!(&error, Error::ConnectionFailed(event) if event.code == CloseCode::Abnormal),
         "{error:?}"
     );
 }

@@ -21,7 +21,7 @@
 //! | clean close by the server (4000 "bye") | messages, then `None`; `closed()` = 4000 "bye" clean | on_open, on_close(4000 "bye" clean); no on_error |
 //! | clean close by the app (`close_with(4001, "bye")`) | `None` | on_open, on_close(4001 "bye" clean); no on_error |
 //! | TCP drop after open | `Err(ConnectionClosed(1006))`, then `None` | on_open, on_message, on_error(ConnectionClosed 1006), on_close(1006) |
-//! | a port the browser blocks (WebKit: `error`, no `close`) | `Err(Security)` from the constructor, or as a refused port | the same |
+//! | a port the browser blocks (WebKit: `error`, no `close`) | as a refused port | the same |
 //!
 //! (The receive limit's row is in `receive_limit.rs`; every row, with every
 //! order of browser events, is also checked natively on the lifecycle machine.)
@@ -613,14 +613,11 @@ async fn tcp_drop_after_open_is_an_error_on_every_path() {
     assert_every_path_reports(&url("/abrupt"), OnOpen::Wait, &expected).await;
 }
 
-/// A port the browser blocks: Chromium and Firefox throw `SecurityError` from
-/// the constructor; WebKit fires `error` and never `close`. Either way, every
-/// path reports the same, and none hangs.
+/// A port the browser blocks: Chromium and Firefox fire `error` then
+/// `close(1006)`; WebKit fires `error` and never `close`. Every path reports a
+/// failed connection, and none hangs.
 #[wasm_bindgen_test]
 async fn blocked_port_is_alike_on_every_path() {
     let blocked = "ws://127.0.0.1:6000/";
-    let log = log_of(blocked, Via::Socket, OnOpen::Wait).await;
-    let thrown = log.len() == 1 && log[0].starts_with("error the browser refused the connection");
-    assert!(thrown || log == failed_connection(), "{log:?}");
-    assert_every_path_reports(blocked, OnOpen::Wait, &log).await;
+    assert_every_path_reports(blocked, OnOpen::Wait, &failed_connection()).await;
 }

@@ -144,8 +144,10 @@ pub enum Error {
         state: ReadyState,
     },
 
-    /// The browser refused the connection for security reasons: a blocked port
-    /// (such as 6000) or `ws:` from an `https:` page.
+    /// The browser refused the connection for security reasons, by throwing
+    /// from its constructor (e.g. `ws:` from an `https:` page where mixed
+    /// content is blocked). A blocked port (such as 6000) is not this: engines
+    /// report it as a failed connection ([`Error::ConnectionFailed`]).
     #[error("the browser refused the connection: {message}")]
     Security {
         /// The browser's message.

@@ -34,11 +34,28 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
             url: original.to_owned(),
         });
     }
+    // The standard forbids spaces and other forbidden code points in a host,
+    // and no valid host serializes with a `%`; Chromium's parser accepts
+    // "foo bar.com" as "foo%20bar.com" where the others fail. Fail here, alike.
+    if host_of(rest).contains('%') {
+        return Err(Error::InvalidUrl {
+            url: original.to_owned(),
+            reason: "the host has a character a host may not have".to_owned(),
+        });
+    }
     let mut url = String::with_capacity(mapped.len() + 1 + rest.len());
     url.push_str(mapped);
     url.push(':');
     url.push_str(rest);
     Ok(url)
+}
+
+/// The host (with its port) of what follows the scheme of a serialized
+/// special URL: `//userinfo@host:port/path?query`.
+fn host_of(after_scheme: &str) -> &str {
+    let authority = after_scheme.strip_prefix("//").unwrap_or(after_scheme);
+    let authority = authority.split(['/', '?']).next().unwrap_or(authority);
+    authority.rsplit('@').next().unwrap_or(authority)
 }
 
 /// Checks the subprotocols offered: each an HTTP token (RFC 7230), none twice.
@@ -117,6 +134,20 @@ mod tests {
             map("data:text/plain,hi"),
             Err(Error::InvalidScheme { .. })
         ));
+    }
+
+    #[test]
+    fn a_percent_in_the_host_is_an_invalid_url() {
+        let error = websocket_url_from_parsed("ws://foo%20bar.com/", "ws://foo bar.com/");
+        assert!(matches!(error, Err(Error::InvalidUrl { .. })), "{error:?}");
+        // In the path, query or userinfo it is fine.
+        for fine in [
+            "ws://example.com/a%20b?c=%20",
+            "wss://us%20er:pa%20ss@example.com:443/",
+            "ws://[::1]:9/x%25",
+        ] {
+            assert_eq!(websocket_url_from_parsed(fine, fine).as_deref(), Ok(fine));
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - `cargo xtask setup`: only installs what is missing.
 
 mod bench;
+mod conformance;
 mod package;
 mod setup;
 mod shell;

@@ -1,6 +1,9 @@
 //! Installs what the tests and the demo need, skipping what is already there.
 //! Everything comes from the package registries: rustup's wasm32 target,
-//! crates.io (`cargo install`) and Debian's packages (`apt-get`).
+//! crates.io (`cargo install`), Debian's packages (`apt-get`) and PyPI (`pip`,
+//! into a virtual environment of the project's own).
+
+use std::path::PathBuf;
 
 use crate::shell::{self, command, on_path, output, run};
 
@@ -13,6 +16,7 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
     ("/usr/bin/xvfb-run", "xvfb"),
     ("/usr/bin/xauth", "xauth"),
+    ("/usr/bin/python3", "python3"),
 ];
 
 pub fn everything() -> Result<(), String> {
@@ -20,7 +24,8 @@ pub fn everything() -> Result<(), String> {
     wasm_bindgen_cli()?;
     cargo_install("wasm-pack", "wasm-pack", None)?;
     cargo_install("geckodriver", "geckodriver", None)?;
-    system_packages()
+    system_packages()?;
+    conformance_venv().map(|_| ())
 }
 
 pub fn for_demo() -> Result<(), String> {
@@ -111,11 +116,17 @@ fn cargo_install(binary: &str, krate: &str, version: Option<&str>) -> Result<(),
 }
 
 fn system_packages() -> Result<(), String> {
-    let missing: Vec<&str> = SYSTEM_PACKAGES
+    let mut missing: Vec<&str> = SYSTEM_PACKAGES
         .iter()
         .filter(|(path, _)| !std::path::Path::new(path).exists())
         .map(|(_, package)| *package)
         .collect();
+    // Debian's python3 makes virtual environments only with python3-venv.
+    let can_make_venvs =
+        output(command("python3").args(["-c", "import ensurepip, venv"])).is_some();
+    if !can_make_venvs {
+        missing.push("python3-venv");
+    }
     if missing.is_empty() {
         return Ok(());
     }
@@ -149,6 +160,38 @@ fn system_packages() -> Result<(), String> {
             missing.join(" ")
         )
     })
+}
+
+/// The pinned Python packages of the conformance server.
+const CONFORMANCE_REQUIREMENTS: &str = "conformance/requirements.txt";
+
+/// The project's own virtual environment for the conformance server
+/// (pywebsocket3), made with `python3 -m venv` and filled with `pip install -r
+/// conformance/requirements.txt`; skipped when it already holds exactly that
+/// file's packages (a copy of the file is kept as a stamp). Returns its Python.
+pub fn conformance_venv() -> Result<PathBuf, String> {
+    let venv = shell::root().join("target/conformance-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("requirements.stamp");
+    let requirements = std::fs::read_to_string(shell::root().join(CONFORMANCE_REQUIREMENTS))
+        .map_err(|error| format!("cannot read {CONFORMANCE_REQUIREMENTS}: {error}"))?;
+    if python.is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&requirements) {
+        return Ok(python);
+    }
+    if !python.is_file() {
+        run(command("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    run(command(&python.to_string_lossy()).args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-r",
+        CONFORMANCE_REQUIREMENTS,
+    ]))?;
+    std::fs::write(&stamp, requirements).map_err(|error| error.to_string())?;
+    Ok(python)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use crate::conformance::ConformanceServer;
 use crate::setup;
 use crate::shell::{self, cargo};
 
@@ -20,15 +21,17 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
     crate::build_demo()?;
     shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
     let server = TestServer::start()?;
+    let conformance = ConformanceServer::start(&setup::conformance_venv()?)?;
     let refused_port = free_port()?;
     let mut results = vec![native];
     for browser in browsers {
-        results.push(browser_suite(browser, &server.origin, refused_port)?);
+        let servers = (server.origin.as_str(), conformance.origin.as_str());
+        results.push(browser_suite(browser, servers, refused_port)?);
     }
     for browser in browsers {
         results.push(demo_end_to_end(browser, &server.origin)?);
     }
-    drop(server);
+    drop((server, conformance));
     report(&results)
 }
 
@@ -87,7 +90,12 @@ struct Outcome {
     succeeded: bool,
 }
 
-fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outcome, String> {
+/// `servers`: the test server's origin and the conformance server's.
+fn browser_suite(
+    browser: &str,
+    (origin, conformance): (&str, &str),
+    refused_port: u16,
+) -> Result<Outcome, String> {
     let mut command = match browser {
         // WebKitWebDriver opens a real (MiniBrowser) window: give it a display.
         "webkit" => {
@@ -117,6 +125,7 @@ fn browser_suite(browser: &str, origin: &str, refused_port: u16) -> Result<Outco
         .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
         .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "90")
         .env("WS_TEST_SERVER", origin)
+        .env("WS_CONFORMANCE_SERVER", conformance)
         .env("WS_TEST_REFUSED_PORT", refused_port.to_string())
         .env_remove("CHROMEDRIVER")
         .env_remove("GECKODRIVER")
@@ -219,7 +228,7 @@ fn report(results: &[Outcome]) -> Result<(), String> {
 }
 
 /// A port with nothing listening on it: bound, then released.
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|error| error.to_string())?;
     listener
         .local_addr()
