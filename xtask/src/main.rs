@@ -13,6 +13,7 @@
 
 mod bench;
 mod package;
+mod readme;
 mod setup;
 mod shell;
 mod test;
