@@ -10,7 +10,8 @@
 //!   app's own close (clean, answered), a stalled server (not answered), the
 //!   server stopped;
 //! - events never arrive inside the call that caused them;
-//! - delays, URL matching (below a URL, the longest match wins), counts;
+//! - delays, URL matching (below a URL, the longest match wins, then the
+//!   newest), counts;
 //! - the reconnecting socket: refused attempts retried, the queue flushed on
 //!   reconnect, drops reconnected, final codes respected, a heartbeat answered
 //!   and a stalled one declared dead;
@@ -469,6 +470,11 @@ async fn delays_urls_below_and_the_longest_match() {
     assert_eq!(chat.accepted(), 2);
     assert_eq!(root.accepted(), 1);
     assert_eq!(root.next_connection().await.url(), mock_url("chatroom"));
+    // Two on the same URL: the newer takes the connections.
+    let older = MockServer::listen(&mock_url("twice"));
+    let newer = MockServer::listen(&mock_url("twice"));
+    let _d = WebSocket::connect(&mock_url("twice")).await.unwrap();
+    assert_eq!((older.accepted(), newer.accepted()), (0, 1));
     // Relative and http: URLs are resolved as the sockets resolve theirs.
     assert_eq!(
         MockServer::listen("http://mock.test/x").url(),

@@ -151,8 +151,8 @@ pub(crate) fn intercept(url: &str, offered: &[String]) -> Option<web_sys::WebSoc
         servers
             .borrow()
             .iter()
-            .rev()
             .filter(|server| server.matches(url))
+            // The last of the longest: the newest wins a tie.
             .max_by_key(|server| server.url.len())
             .cloned()
     })?;
