@@ -115,6 +115,8 @@ mod js;
 pub mod reconnect;
 mod rules;
 mod socket;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// Reading `Blob` messages: one at a time, in order ([`ReadBlobsExt::read_blobs`]),
 /// or one Blob ([`read_blob`], [`Message::into_bytes`]). See MDN's

@@ -2,7 +2,9 @@
 //! sharing code with its client) gets typed errors, not panics:
 //! - `connect`, `open_with_callbacks` and the reconnecting socket report
 //!   `Error::UnsupportedTarget`;
-//! - the pure types work as on wasm32.
+//! - the pure types work as on wasm32;
+//! - the README's chapter "Testing your app" shows `tests/testing_example.rs`
+//!   whole (which CI runs in the three browsers), so the two cannot drift.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -50,4 +52,10 @@ fn the_pure_types_work_natively() {
         },
         false
     ));
+}
+
+#[test]
+fn the_readme_shows_the_testing_example_whole() {
+    let readme = include_str!("../README.md");
+    assert!(readme.contains(include_str!("testing_example.rs")));
 }

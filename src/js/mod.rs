@@ -8,6 +8,8 @@ pub(crate) mod blob;
 pub(crate) mod exceptions;
 pub(crate) mod global;
 pub(crate) mod listeners;
+#[cfg(feature = "testing")]
+pub(crate) mod mock;
 pub(crate) mod socket;
 pub(crate) mod timers;
 

@@ -54,7 +54,13 @@ pub(crate) struct BrowserSocket {
 impl BrowserSocket {
     /// Constructs the browser's socket for an already checked URL and
     /// protocols. The protocols are passed as a list, never joined.
+    /// With the `testing` feature, a URL a mock server listens on gets the
+    /// mock's socket instead, driven the same way.
     pub(crate) fn open(url: &str, protocols: &[String], binary_type: BinaryType) -> Result<Self> {
+        #[cfg(feature = "testing")]
+        if let Some(socket) = crate::testing::intercept(url, protocols) {
+            return Ok(Self::configure(socket, binary_type));
+        }
         let socket = if protocols.is_empty() {
             web_sys::WebSocket::new(url)
         } else {
@@ -65,11 +71,15 @@ impl BrowserSocket {
             web_sys::WebSocket::new_with_str_sequence(url, &protocols)
         }
         .map_err(error_from_js)?;
+        Ok(Self::configure(socket, binary_type))
+    }
+
+    fn configure(socket: web_sys::WebSocket, binary_type: BinaryType) -> Self {
         socket.set_binary_type(match binary_type {
             BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
             BinaryType::Blob => web_sys::BinaryType::Blob,
         });
-        Ok(Self { socket })
+        Self { socket }
     }
 
     /// Attaches the four listeners, which hand each event to `on_event`.

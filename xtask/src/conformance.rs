@@ -20,7 +20,11 @@ impl ConformanceServer {
     /// Starts pywebsocket3 with the venv's `python` and waits until it accepts
     /// connections. Its log goes to `target/conformance-server.log`.
     pub fn start(python: &Path) -> Result<Self, String> {
-        let port = crate::test::free_port()?;
+        Self::start_on(python, crate::test::free_port()?)
+    }
+
+    /// As [`start`](Self::start), on a given port.
+    pub fn start_on(python: &Path, port: u16) -> Result<Self, String> {
         let log_path = shell::root().join("target/conformance-server.log");
         let log = std::fs::File::create(&log_path).map_err(|error| error.to_string())?;
         let errors = log.try_clone().map_err(|error| error.to_string())?;

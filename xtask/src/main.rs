@@ -14,6 +14,7 @@
 mod bench;
 mod conformance;
 mod package;
+mod readme;
 mod setup;
 mod shell;
 mod test;

@@ -32,6 +32,7 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
         results.push(demo_end_to_end(browser, &server.origin)?);
     }
     drop((server, conformance));
+    results.extend(crate::readme::suites(browsers)?);
     report(&results)
 }
 
@@ -83,7 +84,7 @@ fn static_checks() -> Result<(), String> {
 }
 
 /// One suite's outcome, summed over its test binaries.
-struct Outcome {
+pub struct Outcome {
     name: String,
     passed: u32,
     failed: u32,
@@ -127,6 +128,8 @@ fn browser_suite(
         .env("WS_TEST_SERVER", origin)
         .env("WS_CONFORMANCE_SERVER", conformance)
         .env("WS_TEST_REFUSED_PORT", refused_port.to_string())
+        // The full soak (10,000 sockets); without it, a short one.
+        .env("BROWSER_WEBSOCKET_SOAK", "1")
         .env_remove("CHROMEDRIVER")
         .env_remove("GECKODRIVER")
         .env_remove("SAFARIDRIVER");
@@ -163,7 +166,7 @@ pub fn browser_command(browser: &str, program: &std::path::Path) -> Command {
 
 /// Runs a `cargo test`, passing its output through and adding up its
 /// `test result:` lines.
-fn run_counted(command: &mut Command, name: &str) -> Result<Outcome, String> {
+pub fn run_counted(command: &mut Command, name: &str) -> Result<Outcome, String> {
     println!("\n==> {name} tests\n$ {command:?}");
     let mut child = command
         .stdout(Stdio::piped())
@@ -244,12 +247,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> Result<Self, String> {
+        Self::start_on(0)
+    }
+
+    /// The test server on `port` (0: a free one).
+    pub fn start_on(port: u16) -> Result<Self, String> {
         // Release: the same build the demo uses, and fast enough to carry the
         // 256 MiB flow-control test.
         shell::run(cargo().args(["build", "--release", "-p", "browser-websocket-server"]))?;
         let binary = shell::root().join("target/release/browser-websocket-server");
         let mut child = Command::new(&binary)
-            .args(["--port", "0", "--www"])
+            .args(["--port", &port.to_string(), "--www"])
             .arg(shell::root().join("www"))
             .stdout(Stdio::piped())
             .spawn()
