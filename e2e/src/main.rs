@@ -10,6 +10,12 @@
 //!
 //! `browser-websocket-e2e bench --browser B --page URL --out FILE` instead opens the
 //! `/bench` page at `URL`, waits for its results and writes their JSON to `FILE`.
+//!
+//! `browser-websocket-e2e example --browser B --page URL --out DIR` instead drives
+//! one of the chat examples (`examples/`, served under `/examples/NAME/`): waits
+//! until it shows it is connected, sends a message with the Send button and
+//! sees it come back from `/echo`, then restarts the server (`/restart`) and
+//! sees the example reconnect and deliver a message sent meanwhile.
 
 mod driver;
 
@@ -21,6 +27,7 @@ use fantoccini::{Client, Locator};
 
 struct Options {
     bench: bool,
+    example: bool,
     browser: String,
     page: String,
     out: PathBuf,
@@ -32,6 +39,7 @@ fn parse_options() -> Result<Options, String> {
     let mut out = PathBuf::from("target/e2e");
     let mut args = std::env::args().skip(1).peekable();
     let bench = args.next_if(|first| first == "bench").is_some();
+    let example = !bench && args.next_if(|first| first == "example").is_some();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
@@ -43,6 +51,7 @@ fn parse_options() -> Result<Options, String> {
     }
     Ok(Options {
         bench,
+        example,
         browser: browser.ok_or("--browser chrome|firefox|webkit is required")?,
         page: page.ok_or("--page URL is required")?,
         out,
@@ -101,9 +110,13 @@ struct Run {
 impl Run {
     async fn all(&mut self, client: &Client, options: &Options) {
         let browser = options.browser.as_str();
-        let steps_ok = self.steps(client, browser, &options.page).await;
+        let steps_ok = self.steps(client, options).await;
         // The screenshot is taken whatever happened: it shows the failure too.
-        let screenshot = options.out.join(format!("demo-{browser}.png"));
+        let name = match options.page.trim_end_matches('/').rsplit('/').next() {
+            Some(example) if options.example => example,
+            _ => "demo",
+        };
+        let screenshot = options.out.join(format!("{name}-{browser}.png"));
         let saved = save_screenshot(client, &screenshot).await;
         self.record(
             "screenshot saved",
@@ -116,7 +129,8 @@ impl Run {
 
     /// The checks in order, each one or more steps; stops at the first failure,
     /// since each check builds on the ones before.
-    async fn steps(&mut self, client: &Client, browser: &str, page: &str) -> bool {
+    async fn steps(&mut self, client: &Client, options: &Options) -> bool {
+        let (browser, page) = (options.browser.as_str(), options.page.as_str());
         let text = format!("hello from {browser}");
         let pi = "Uint8: 127 Float32: 3.1415927";
         let checks: Vec<(&str, Vec<Step>)> = vec![
@@ -175,6 +189,11 @@ impl Run {
                 ],
             ),
         ];
+        let checks = if options.example {
+            example_checks(browser, page)
+        } else {
+            checks
+        };
         for (name, steps) in checks {
             let mut outcome = Ok(String::new());
             for step in &steps {
@@ -211,6 +230,54 @@ impl Run {
     }
 }
 
+/// A chat example's checks: every example has the same ids.
+fn example_checks(browser: &str, page: &str) -> Vec<(&'static str, Vec<Step>)> {
+    let text = format!("hello from {browser}");
+    vec![
+        ("page loads", vec![Step::Goto(page.to_owned())]),
+        (
+            "the state shows connected",
+            vec![Step::WaitText("#status", "connected")],
+        ),
+        (
+            "a message sent with the Send button comes back as JSON",
+            vec![
+                Step::Fill("#message", text.clone()),
+                Step::Click("#send"),
+                Step::WaitItem("#messages li", format!("you: {text}")),
+            ],
+        ),
+        (
+            "the input is cleared and the state still shows connected",
+            vec![
+                Step::WaitValue("#message", ""),
+                Step::WaitText("#status", "connected"),
+            ],
+        ),
+        (
+            "a server restart shows in the state",
+            vec![
+                Step::Script(RESTART_SERVER),
+                Step::WaitTextNot("#status", "connected"),
+            ],
+        ),
+        (
+            "it reconnects, and a message sent meanwhile comes back",
+            vec![
+                Step::Fill("#message", format!("{text}, again")),
+                Step::Click("#send"),
+                Step::WaitText("#status", "connected"),
+                Step::WaitItem("#messages li", format!("you: {text}, again")),
+            ],
+        ),
+    ]
+}
+
+/// Asks the test server to drop every WebSocket and stop listening for 2 s.
+const RESTART_SERVER: &str = "const url = new URL('/restart?down_ms=2000', location.href);
+url.protocol = url.protocol.replace('http', 'ws');
+new WebSocket(url).onopen = (event) => event.target.send('restart');";
+
 enum Step {
     Goto(String),
     /// Waits until the element's text is exactly this.
@@ -220,6 +287,16 @@ enum Step {
     Connect(&'static str),
     SendTextWithEnter(String),
     Close(&'static str, String),
+    Fill(&'static str, String),
+    Click(&'static str),
+    /// Waits until one of the elements matching the selector reads exactly this.
+    WaitItem(&'static str, String),
+    /// Waits until the element's text is no longer this.
+    WaitTextNot(&'static str, &'static str),
+    /// Runs JavaScript in the page.
+    Script(&'static str),
+    /// Waits until the input's value is exactly this.
+    WaitValue(&'static str, &'static str),
 }
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -255,6 +332,32 @@ impl Step {
                 fill(client, "#close-reason", reason).await?;
                 click(client, "#close").await
             }
+            Step::WaitTextNot(selector, unwanted) => wait_for(|| async {
+                text_of(client, selector)
+                    .await
+                    .is_some_and(|text| text != *unwanted)
+            })
+            .await
+            .map_err(|()| format!("{selector} kept reading {unwanted:?}")),
+            Step::Script(script) => client
+                .execute(script, vec![])
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Step::Fill(selector, text) => fill(client, selector, text).await,
+            Step::Click(selector) => click(client, selector).await,
+            Step::WaitItem(selector, expected) => {
+                wait_for(|| async { texts_of(client, selector).await.contains(expected) })
+                    .await
+                    .map_err(|()| format!("no {selector} reads {expected:?}"))
+            }
+            Step::WaitValue(selector, expected) => wait_for(|| async {
+                value_of(client, selector)
+                    .await
+                    .is_some_and(|value| value == *expected)
+            })
+            .await
+            .map_err(|()| format!("{selector}'s value never was {expected:?}")),
         }
     }
 }
@@ -317,6 +420,28 @@ async fn text_of(client: &Client, selector: &str) -> Option<String> {
         .text()
         .await
         .ok()
+}
+
+async fn texts_of(client: &Client, selector: &str) -> Vec<String> {
+    let mut texts = Vec::new();
+    for element in client
+        .find_all(Locator::Css(selector))
+        .await
+        .unwrap_or_default()
+    {
+        texts.push(element.text().await.unwrap_or_default());
+    }
+    texts
+}
+
+async fn value_of(client: &Client, selector: &str) -> Option<String> {
+    client
+        .find(Locator::Css(selector))
+        .await
+        .ok()?
+        .prop("value")
+        .await
+        .ok()?
 }
 
 /// Each log row's cells joined without separators (e.g. "←text5hello").

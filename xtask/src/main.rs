@@ -1,8 +1,9 @@
 //! `cargo xtask`: the project's commands.
 //!
 //! - `cargo xtask test`: installs what is missing, then runs every check and test:
-//!   formatting, clippy (native and wasm32), native tests, and the browser suites
-//!   in Chrome, Firefox and WebKit against a test server it starts and stops.
+//!   formatting, clippy (native and wasm32), native tests, the examples
+//!   (`examples/`, built for wasm32), and the browser suites and end-to-end
+//!   tests in Chrome, Firefox and WebKit against a test server it starts and stops.
 //! - `cargo xtask demo [--port N]`: builds the demo page (and `/bench`) and serves it.
 //! - `cargo xtask bench`: the benchmarks in Chrome, Firefox and WebKit, and the
 //!   wasm size of a minimal app, into `target/bench/`.
@@ -13,6 +14,7 @@
 
 mod bench;
 mod conformance;
+mod examples;
 mod package;
 mod readme;
 mod setup;

@@ -14,6 +14,7 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
     setup::everything()?;
     static_checks()?;
     crate::package::checks()?;
+    crate::examples::check_and_build()?;
     let native = run_counted(
         cargo().args(["test", "--workspace", "--all-features"]),
         "native",
@@ -30,6 +31,9 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
     }
     for browser in browsers {
         results.push(demo_end_to_end(browser, &server.origin)?);
+    }
+    for (mut command, name) in crate::examples::end_to_end(browsers, &server.origin) {
+        results.push(run_counted(&mut command, &name)?);
     }
     drop((server, conformance));
     results.extend(crate::readme::suites(browsers)?);

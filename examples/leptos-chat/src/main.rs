@@ -1,0 +1,111 @@
+//! A tiny chat in Leptos (client-side rendering): messages go out as JSON to the
+//! test server's `/echo` and come back into the list.
+//!
+//! - `on_event` writes the connection state into a signal;
+//! - a task owns the receiving half (a `Stream`) and pushes each message into a
+//!   signal the view reads;
+//! - another task owns the sending half (a `Sink`), fed from a channel. The
+//!   halves are `!Send` (`signal` and `StoredValue::new` take only `Send + Sync`
+//!   values) and are used across `.await`s, so tasks own them; the form's
+//!   handler holds only the channel's sender.
+//!
+//! Both tasks are cancelled when the component is unmounted, which drops the
+//! halves and so closes the socket.
+
+use browser_websocket::{Message, ReconnectEvent, ReconnectingWebSocket};
+use futures_channel::mpsc;
+use futures_util::StreamExt;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local_scoped_with_cancellation;
+use serde::{Deserialize, Serialize};
+
+/// What goes over the socket, as JSON.
+#[derive(Serialize, Deserialize)]
+struct ChatMessage {
+    author: String,
+    text: String,
+}
+
+fn main() {
+    leptos::mount::mount_to_body(Chat);
+}
+
+#[component]
+fn Chat() -> impl IntoView {
+    let (status, set_status) = signal("loading…".to_owned());
+    let (lines, set_lines) = signal(Vec::<String>::new());
+    let (draft, set_draft) = signal(String::new());
+
+    // Relative URLs are resolved against the page: this is ws://<host>/echo.
+    // It starts connecting at once; sends are queued until it is open.
+    let socket = ReconnectingWebSocket::builder("/echo")
+        .on_event(move |event| set_status.set(describe(event)))
+        .connect();
+    let (sender, mut receiver) = socket.into_split();
+
+    // Received messages: a Stream, across reconnections.
+    spawn_local_scoped_with_cancellation(async move {
+        while let Some(received) = receiver.next().await {
+            let line = match received.and_then(|message| message.parse_json::<ChatMessage>()) {
+                Ok(chat) => format!("{}: {}", chat.author, chat.text),
+                Err(error) => format!("error: {error}"),
+            };
+            set_lines.update(|lines| lines.push(line));
+        }
+    });
+
+    // Messages to send: the Sink, fed from a channel. `forward` waits while the
+    // browser's buffer is full (or, while disconnected, the queue).
+    let (outgoing, to_send) = mpsc::unbounded::<ChatMessage>();
+    spawn_local_scoped_with_cancellation(async move {
+        let sent = to_send
+            .map(|chat| Message::json(&chat))
+            .forward(sender)
+            .await;
+        if let Err(error) = sent {
+            leptos::logging::error!("{error}");
+        }
+    });
+
+    let send = move |event: SubmitEvent| {
+        event.prevent_default();
+        let text = draft.get_untracked();
+        if text.is_empty() {
+            return;
+        }
+        let chat = ChatMessage {
+            author: "you".to_owned(),
+            text,
+        };
+        if outgoing.unbounded_send(chat).is_ok() {
+            set_draft.set(String::new());
+        }
+    };
+
+    view! {
+        <h1>"Chat (Leptos)"</h1>
+        <p>"State: " <output id="status">{status}</output></p>
+        <ul id="messages">
+            <For each=move || lines.get().into_iter().enumerate() key=|(index, _)| *index let((_, line))>
+                <li>{line}</li>
+            </For>
+        </ul>
+        <form id="chat" on:submit=send>
+            <input id="message" autocomplete="off" placeholder="Say something" aria-label="Message"
+                bind:value=(draft, set_draft) />
+            <button id="send">"Send"</button>
+        </form>
+    }
+}
+
+/// The connection state, for people.
+fn describe(event: &ReconnectEvent) -> String {
+    match event {
+        ReconnectEvent::Connecting { delay, .. } if delay.is_zero() => "connecting…".to_owned(),
+        ReconnectEvent::Connecting { delay, .. } => format!("reconnecting in {delay:.1?}"),
+        ReconnectEvent::Open { .. } => "connected".to_owned(),
+        ReconnectEvent::Closed(close) => format!("disconnected: {close}"),
+        ReconnectEvent::GaveUp { attempts } => format!("gave up after {attempts} attempts"),
+    }
+}

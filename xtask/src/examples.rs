@@ -1,0 +1,84 @@
+//! The examples (`examples/`): a workspace of their own, with its own
+//! `Cargo.lock`, so that the main workspace's native checks never compile a UI
+//! framework. Checked and built for wasm32 into `target/examples` (kept between
+//! runs), then bundled with `wasm-bindgen --target web` into
+//! `www/examples/DIR/`, where the test server serves them to the end-to-end test.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::shell;
+
+/// Each example's directory under `examples/` and its package (and binary) name.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("plain", "plain-chat"),
+    ("leptos-chat", "leptos-chat"),
+    ("yew-chat", "yew-chat"),
+];
+
+const WASM: &str = "wasm32-unknown-unknown";
+
+/// Formatting, clippy (`-D warnings`) and a debug build, all for wasm32; then
+/// each example's page and `pkg/` into `www/examples/DIR/`.
+pub fn check_and_build() -> Result<(), String> {
+    shell::run(cargo().args(["fmt", "--all", "--check"]))?;
+    shell::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--target",
+        WASM,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // Debug: the release build takes longer, and the end-to-end test does not
+    // need it.
+    shell::run(cargo().args(["build", "--workspace", "--target", WASM]))?;
+    for (dir, package) in EXAMPLES {
+        let page = shell::root().join("www/examples").join(dir);
+        std::fs::create_dir_all(&page).map_err(|error| format!("{}: {error}", page.display()))?;
+        let index = shell::root().join("examples").join(dir).join("index.html");
+        std::fs::copy(&index, page.join("index.html"))
+            .map_err(|error| format!("{}: {error}", index.display()))?;
+        let wasm = target_dir().join(format!("{WASM}/debug/{package}.wasm"));
+        shell::run(
+            shell::command("wasm-bindgen")
+                .args(["--target", "web", "--no-typescript", "--out-dir"])
+                .arg(page.join("pkg"))
+                .arg(wasm),
+        )?;
+    }
+    Ok(())
+}
+
+/// The end-to-end test of each example in each browser, as commands with their
+/// suite names: `test` runs them as it runs the demo's.
+pub fn end_to_end(browsers: &[String], origin: &str) -> Vec<(Command, String)> {
+    let e2e = shell::root().join("target/debug/browser-websocket-e2e");
+    let origin = origin.replacen("ws:", "http:", 1);
+    let mut runs = Vec::new();
+    for browser in browsers {
+        for (dir, _) in EXAMPLES {
+            let mut command = crate::test::browser_command(browser, &e2e);
+            command
+                .args(["example", "--browser", browser, "--page"])
+                .arg(format!("{origin}/examples/{dir}/"))
+                .args(["--out", "target/e2e"]);
+            runs.push((command, format!("{browser} {dir} e2e")));
+        }
+    }
+    runs
+}
+
+fn target_dir() -> PathBuf {
+    shell::root().join("target/examples")
+}
+
+/// `cargo` in `examples/`, building into `target/examples`.
+fn cargo() -> Command {
+    let mut command = shell::cargo();
+    command
+        .current_dir(shell::root().join("examples"))
+        .env("CARGO_TARGET_DIR", target_dir());
+    command
+}
