@@ -411,19 +411,16 @@ impl Inner {
                 state: ReadyState::Closed,
             });
         }
-        let bytes = Outgoing::from(&message).byte_len();
-        let mut delivery = self.delivery.borrow_mut();
-        if delivery.outbox.is_empty() && self.machine.borrow().is_open() {
-            if let Some(connection) = self.connection() {
-                // No borrow of the delivery is needed by a send.
-                drop(delivery);
-                match connection.send(Outgoing::from(&message)) {
-                    Err(Error::NotOpen { .. }) => {}
-                    sent => return sent,
-                }
-                delivery = self.delivery.borrow_mut();
+        let live = self.delivery.borrow().outbox.is_empty() && self.machine.borrow().is_open();
+        if let Some(connection) = self.connection().filter(|_| live) {
+            match connection.send(Outgoing::from(&message)) {
+                // Closing: queued for the next connection.
+                Err(Error::NotOpen { .. }) => {}
+                sent => return sent,
             }
         }
+        let bytes = Outgoing::from(&message).byte_len();
+        let mut delivery = self.delivery.borrow_mut();
         match queueing {
             Queueing::IfItFits => delivery.outbox.push(message, bytes),
             Queueing::WhenRoom => delivery.outbox.push_when_room(message, bytes),

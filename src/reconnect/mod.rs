@@ -78,13 +78,18 @@ use crate::rules::message::Message;
 /// ```
 #[must_use = "dropping it closes the connection and stops reconnecting"]
 pub struct ReconnectingWebSocket {
-    handle: ReconnectingHandle,
+    sender: ReconnectingSender,
+    receiver: ReconnectingReceiver,
 }
 
 impl ReconnectingWebSocket {
     pub(crate) fn from_inner(inner: Rc<Inner>) -> Self {
+        let handle = ReconnectingHandle { inner };
         Self {
-            handle: ReconnectingHandle { inner },
+            sender: ReconnectingSender {
+                handle: handle.clone(),
+            },
+            receiver: ReconnectingReceiver { handle },
         }
     }
 
@@ -106,14 +111,7 @@ impl ReconnectingWebSocket {
     /// # Ok(()) }
     /// ```
     pub fn into_split(self) -> (ReconnectingSender, ReconnectingReceiver) {
-        (
-            ReconnectingSender {
-                handle: self.handle.clone(),
-            },
-            ReconnectingReceiver {
-                handle: self.handle,
-            },
-        )
+        (self.sender, self.receiver)
     }
 }
 
@@ -121,14 +119,14 @@ impl Deref for ReconnectingWebSocket {
     type Target = ReconnectingHandle;
 
     fn deref(&self) -> &ReconnectingHandle {
-        &self.handle
+        &self.sender.handle
     }
 }
 
 impl std::fmt::Debug for ReconnectingWebSocket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("ReconnectingWebSocket")
-            .field(&self.handle)
+            .field(&self.sender.handle)
             .finish()
     }
 }
@@ -137,32 +135,29 @@ impl Stream for ReconnectingWebSocket {
     type Item = Result<Message>;
 
     /// Messages from every connection, in order; ends once closed for good.
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.handle.inner.poll_next(cx)
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.receiver).poll_next(cx)
     }
 }
 
+/// As the [`ReconnectingSender`]'s.
 impl Sink<Message> for ReconnectingWebSocket {
     type Error = Error;
 
-    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.handle.inner.poll_send_ready(cx)
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.sender).poll_ready(cx)
     }
 
-    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<()> {
-        self.handle.inner.send(message, Queueing::WhenRoom)
+    fn start_send(mut self: Pin<&mut Self>, message: Message) -> Result<()> {
+        Pin::new(&mut self.sender).start_send(message)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.sender).poll_flush(cx)
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        match self.handle.close_normal() {
-            Ok(()) | Err(Error::NotOpen { .. }) => {}
-            Err(error) => return Poll::Ready(Err(error)),
-        }
-        self.handle.inner.poll_finished(cx).map(Ok)
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Pin::new(&mut self.sender).poll_close(cx)
     }
 }
 
