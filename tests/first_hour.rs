@@ -188,3 +188,27 @@ async fn reconnecting_callbacks_are_released_once_closed_for_good() {
         Some(CloseCode::from(4001))
     );
 }
+
+#[cfg(feature = "json")]
+#[wasm_bindgen_test]
+async fn the_reconnecting_sinks_close_waits_and_its_handle_sends_json() {
+    let (mut sender, mut receiver) = ReconnectingWebSocket::connect(url("/echo")).into_split();
+    let handle = sender.handle();
+    handle
+        .send_json(&serde_json::json!({ "subscribe": "prices" }))
+        .unwrap();
+    let echo = next_message(&mut receiver).await;
+    assert_eq!(
+        echo.parse_json::<serde_json::Value>(),
+        Ok(serde_json::json!({ "subscribe": "prices" }))
+    );
+    within(10_000, "SinkExt::close", sender.close())
+        .await
+        .unwrap();
+    assert!(!handle.is_connected());
+    assert_eq!(
+        handle.close_event().map(|event| event.code),
+        Some(CloseCode::Normal)
+    );
+    assert_eq!(within(10_000, "the end", receiver.next()).await, None);
+}

@@ -6,7 +6,7 @@
 //!   the limit, in order, then one `ReceiveLimitExceeded`, then ends; nothing
 //!   is dropped silently;
 //! - the reconnecting socket does not reconnect after it;
-//! - Blobs count by their size;
+//! - text counts by its UTF-8 bytes, Blobs by their size;
 //! - `receive_limit(None)` turns it off.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -161,4 +161,30 @@ async fn the_reconnecting_socket_stops_at_the_limit() {
         close_seen_by_server(&id).await,
         "4009 receive limit exceeded"
     );
+}
+
+#[wasm_bindgen_test]
+async fn text_counts_by_its_utf8_bytes() {
+    let mut socket = WebSocket::builder(&url("/echo"))
+        .receive_limit(Some(LIMIT))
+        .connect()
+        .await
+        .unwrap();
+    for index in 0..10u8 {
+        // 10 KiB of UTF-8 (one character of two bytes), as the binary messages.
+        let text = char::from(b'a' + index).to_string().repeat(MESSAGE - 2) + "é";
+        assert_eq!(text.len(), MESSAGE);
+        socket.send_text(&text).unwrap();
+    }
+    within(10_000, "the close", socket.closed()).await;
+    let mut firsts = Vec::new();
+    let mut errors = Vec::new();
+    while let Some(item) = within(10_000, "the stream", socket.next()).await {
+        match item {
+            Ok(message) => firsts.push(message.as_text().unwrap().as_bytes()[0] - b'a'),
+            Err(error) => errors.push(error),
+        }
+    }
+    assert_eq!(firsts, expected_firsts());
+    assert_eq!(errors, [limit_error()]);
 }
