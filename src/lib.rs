@@ -147,8 +147,9 @@ pub use blob::{read_blob, ReadBlobs, ReadBlobsExt};
 pub use diagnostics::{live_js_callbacks, live_sockets};
 pub use io::ByteStream;
 pub use reconnect::{
-    Heartbeat, ReconnectEvent, ReconnectPolicy, ReconnectingBuilder, ReconnectingHandle,
-    ReconnectingReceiver, ReconnectingSender, ReconnectingWebSocket, Target,
+    CheckReason, EnsureAlive, Heartbeat, ReconnectEvent, ReconnectPolicy, ReconnectingBuilder,
+    ReconnectingHandle, ReconnectingReceiver, ReconnectingSender, ReconnectingWebSocket,
+    SendPolicy, Target, WithSessions,
 };
 pub use rules::close::{check_close_reason, CloseCode, CloseEvent, MAX_REASON_BYTES};
 pub use rules::error::{Error, Result};

@@ -374,7 +374,7 @@ async fn assert_full_queue_waits(how: Feed) {
         .policy(fast_policy())
         .queue_limits(2, 1 << 20)
         .on_event(move |event| {
-            if matches!(event, ReconnectEvent::Closed(_)) {
+            if matches!(event, ReconnectEvent::Closed { .. }) {
                 counted.set(counted.get() + 1);
             }
         })

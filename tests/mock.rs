@@ -524,11 +524,11 @@ async fn the_reconnecting_socket_retries_flushes_and_reconnects() {
         let events = events.borrow();
         let closes = events
             .iter()
-            .filter(|e| matches!(e, ReconnectEvent::Closed(c) if u16::from(c.code) == 1006))
+            .filter(|e| matches!(e, ReconnectEvent::Closed { close: c, .. } if u16::from(c.code) == 1006))
             .count();
         assert_eq!(closes, 2, "{events:?}");
         assert!(
-            matches!(events.last(), Some(ReconnectEvent::Open { attempt: 3 })),
+            matches!(events.last(), Some(ReconnectEvent::Open { attempt: 3, .. })),
             "{events:?}"
         );
     }
@@ -556,7 +556,7 @@ async fn the_reconnecting_socket_retries_flushes_and_reconnects() {
     assert_eq!(server.accepted(), 3);
     assert!(matches!(
         events.borrow().last(),
-        Some(ReconnectEvent::Closed(close)) if close.code == CloseCode::from(4001)
+        Some(ReconnectEvent::Closed { close, .. }) if close.code == CloseCode::from(4001)
     ));
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use browser_websocket::{
     live_js_callbacks, live_sockets, CloseCode, Error, Heartbeat, Message, ReconnectEvent,
-    ReconnectPolicy, ReconnectingBuilder, ReconnectingWebSocket, WebSocket,
+    WebSocket,
 };
 use common::*;
 use futures_util::StreamExt;
@@ -33,44 +33,11 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-type Events = Rc<RefCell<Vec<ReconnectEvent>>>;
-
-/// Fast retries for tests; attempts counted until the test says otherwise.
-fn fast_policy() -> ReconnectPolicy {
-    ReconnectPolicy::default()
-        .delays(Duration::from_millis(20), Duration::from_millis(200))
-        .connect_timeout(Duration::from_secs(5))
-        .stable_after(Duration::from_secs(60))
-}
-
-fn recording(path: &str, policy: ReconnectPolicy) -> (ReconnectingBuilder, Events) {
-    let events = Events::default();
-    let log = events.clone();
-    let builder = ReconnectingWebSocket::builder(url(path))
-        .policy(policy)
-        .on_event(move |event| log.borrow_mut().push(event.clone()));
-    (builder, events)
-}
-
-/// Waits until `events` satisfies `done`.
-async fn wait_for_events(events: &Events, what: &str, done: impl Fn(&[ReconnectEvent]) -> bool) {
-    for _ in 0..300 {
-        if done(&events.borrow()) {
-            return;
-        }
-        sleep(50).await;
-    }
-    panic!(
-        "timed out waiting for {what}; events: {:?}",
-        events.borrow()
-    );
-}
-
 fn closes(events: &[ReconnectEvent]) -> Vec<(CloseCode, String)> {
     events
         .iter()
         .filter_map(|event| match event {
-            ReconnectEvent::Closed(close) => Some((close.code, close.reason.clone())),
+            ReconnectEvent::Closed { close, .. } => Some((close.code, close.reason.clone())),
             _ => None,
         })
         .collect()
@@ -121,7 +88,10 @@ async fn rejected_upgrades_are_retried_until_accepted() {
     let seen = events.borrow().clone();
     assert_eq!(closes(&seen).len(), 2, "two failed attempts: {seen:?}");
     assert!(
-        seen.contains(&ReconnectEvent::Open { attempt: 3 }),
+        seen.contains(&ReconnectEvent::Open {
+            attempt: 3,
+            session: 1
+        }),
         "{seen:?}"
     );
     socket.close_normal().unwrap();
@@ -162,7 +132,7 @@ async fn final_app_code_does_not_reconnect() {
         [(CloseCode::Private(4001), "closing as asked".to_owned())]
     );
     assert!(
-        matches!(seen.last(), Some(ReconnectEvent::Closed(_))),
+        matches!(seen.last(), Some(ReconnectEvent::Closed { .. })),
         "nothing after the final close: {seen:?}"
     );
     assert_eq!(

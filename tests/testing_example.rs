@@ -8,9 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use browser_websocket::{
-    ReconnectEvent, ReconnectPolicy, ReconnectingHandle, ReconnectingWebSocket,
-};
+use browser_websocket::{ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket};
 
 /// The app under test: a chat client that shows a status line and joins its
 /// room again after every reconnection. Its code is production code: only the
@@ -20,14 +18,15 @@ pub struct ChatClient {
     status: Rc<RefCell<String>>,
 }
 
-/// What the app shows for a connection event.
-pub fn status_line(event: &ReconnectEvent) -> String {
-    match event {
+/// What the app shows for a connection event; `None` keeps the line as it is.
+pub fn status_line(event: &ReconnectEvent) -> Option<String> {
+    Some(match event {
         ReconnectEvent::Open { .. } => "online".to_owned(),
         ReconnectEvent::Connecting { attempt, .. } => format!("connecting (attempt {attempt})"),
-        ReconnectEvent::Closed(_) => "offline".to_owned(),
+        ReconnectEvent::Closed { .. } => "offline".to_owned(),
         ReconnectEvent::GaveUp { .. } => "offline: reload the page".to_owned(),
-    }
+        _ => return None,
+    })
 }
 
 impl ChatClient {
@@ -35,8 +34,6 @@ impl ChatClient {
     pub fn start(url: &str, room: &str) -> Self {
         let status = Rc::new(RefCell::new(String::new()));
         let shown = Rc::clone(&status);
-        let handle: Rc<RefCell<Option<ReconnectingHandle>>> = Rc::default();
-        let rejoin = Rc::clone(&handle);
         let join = format!("join {room}");
         let socket = ReconnectingWebSocket::builder(url)
             .policy(
@@ -44,13 +41,15 @@ impl ChatClient {
                     .delays(Duration::from_millis(10), Duration::from_millis(100)),
             )
             .on_event(move |event| {
-                *shown.borrow_mut() = status_line(event);
-                if let (ReconnectEvent::Open { .. }, Some(socket)) = (event, &*rejoin.borrow()) {
-                    let _ = socket.send_text(&join);
+                if let Some(line) = status_line(event) {
+                    *shown.borrow_mut() = line;
                 }
             })
+            // Every connection joins the room first, before queued lines.
+            .on_open(move |socket, _session| {
+                let _ = socket.send_text(&join);
+            })
             .connect();
-        *handle.borrow_mut() = Some(socket.handle());
         Self { socket, status }
     }
 

@@ -18,6 +18,8 @@
 //! | `/flaky?id=ID&reject=N&close=C` | attempts 1..=N for `ID` get HTTP 403; the next, if `close` is given, is closed at once with code C; later ones echo |
 //! | `/silent` | accepts, then never sends anything (a server that stopped answering) |
 //! | `/hang` | accepts the TCP connection and does not answer the upgrade (for a minute, then 504) |
+//! | `/record?id=ID` | one session per connection for `ID` (numbered from 1): records each text message (binary as `binary N`) and echoes it, and at the end `close CODE REASON` (or `dropped`); text `ping` is answered `pong` (not recorded), `mute` makes it stop answering without closing (half-open), `drop` drops TCP with no close frame |
+//! | `/record-log?id=ID` | sends the sessions of `ID` as JSON (`[["first", ...], ...]`, one list per session), then closes 1000 |
 //! | `/restart?down_ms=D` | on the client's first message, sends `"restarting"`, then the server drops every WebSocket (no close frame), stops listening for D ms (default 1000), and listens again on the same port |
 //! | anything else | the demo page's files, with `--www` |
 
@@ -46,6 +48,8 @@ pub struct AppState {
     recorded: Arc<Notify>,
     /// Connection attempts per `/flaky` id.
     attempts: Arc<Mutex<HashMap<String, u32>>>,
+    /// What each `/record` session received, per id.
+    sessions: Arc<Mutex<HashMap<String, Vec<Vec<String>>>>>,
     /// A restart asked for by `/restart`, with how long to stay down (ms).
     pub restart: Arc<Mutex<Option<u64>>>,
     pub restart_requested: Arc<Notify>,
@@ -81,6 +85,8 @@ pub fn router(www: Option<PathBuf>, state: AppState) -> Router {
         .route("/silent", get(silent))
         .route("/hang", get(hang))
         .route("/restart", get(restart))
+        .route("/record", get(record))
+        .route("/record-log", get(record_log))
         .with_state(state);
     match www {
         Some(dir) => router
@@ -456,6 +462,86 @@ async fn restart(
         state.restart_requested.notify_one();
         // This socket goes with the others when the server restarts.
         std::future::pending::<()>().await;
+    })
+}
+
+/// Appends `entry` to session `session` (from 0) of `id`.
+fn log_entry(state: &AppState, id: &str, session: usize, entry: String) {
+    if let Ok(mut sessions) = state.sessions.lock() {
+        if let Some(log) = sessions.get_mut(id).and_then(|log| log.get_mut(session)) {
+            log.push(entry);
+        }
+    }
+}
+
+async fn record(
+    ws: WebSocketUpgrade,
+    Query(query): Query<IdQuery>,
+    State(state): State<AppState>,
+) -> Response {
+    let id = query.id.unwrap_or_default();
+    on_socket(ws, move |mut socket| async move {
+        let session = match state.sessions.lock() {
+            Ok(mut sessions) => {
+                let log = sessions.entry(id.clone()).or_default();
+                log.push(Vec::new());
+                log.len() - 1
+            }
+            Err(_) => return,
+        };
+        let end = loop {
+            let Some(Ok(message)) = socket.recv().await else {
+                break "dropped".to_owned();
+            };
+            let entry = match message {
+                Message::Text(text) if text.as_str() == "ping" => {
+                    let _ = socket.send(Message::Text("pong".into())).await;
+                    continue;
+                }
+                Message::Text(text) if text.as_str() == "mute" => {
+                    // Half-open: keep TCP, read, never answer, never close.
+                    while let Some(Ok(_)) = socket.recv().await {}
+                    break "dropped".to_owned();
+                }
+                Message::Text(text) if text.as_str() == "drop" => {
+                    log_entry(&state, &id, session, "dropped".to_owned());
+                    drop(socket);
+                    return;
+                }
+                Message::Text(text) => text.to_string(),
+                Message::Binary(bytes) => format!("binary {}", bytes.len()),
+                Message::Close(Some(frame)) => {
+                    break format!("close {} {}", frame.code, frame.reason)
+                }
+                Message::Close(None) => break "close 1005 ".to_owned(),
+                Message::Ping(_) | Message::Pong(_) => continue,
+            };
+            log_entry(&state, &id, session, entry.clone());
+            if socket.send(Message::Text(entry.into())).await.is_err() {
+                break "dropped".to_owned();
+            }
+        };
+        log_entry(&state, &id, session, end);
+        finish_close(socket).await;
+    })
+}
+
+async fn record_log(
+    ws: WebSocketUpgrade,
+    Query(query): Query<IdQuery>,
+    State(state): State<AppState>,
+) -> Response {
+    let id = query.id.unwrap_or_default();
+    let log = state
+        .sessions
+        .lock()
+        .ok()
+        .and_then(|sessions| sessions.get(&id).cloned())
+        .unwrap_or_default();
+    let json = serde_json::to_string(&log).unwrap_or_default();
+    on_socket(ws, move |mut socket| async move {
+        let _ = socket.send(Message::Text(json.into())).await;
+        close_and_drain(socket, 1000, "").await;
     })
 }
 

@@ -1,5 +1,5 @@
 //! Event listeners: a socket's four (open, message, error, close) and the
-//! global `online` listener. Each type owns its closures and removes its
+//! page's life (online, offline, back/forward cache, visibility). Each type owns its closures and removes its
 //! listeners when dropped, so each closure lives exactly as long as the Rust
 //! value holding it.
 //!
@@ -26,10 +26,26 @@ use crate::rules::message::Message;
 const LISTENERS_PER_SOCKET: usize = 4;
 
 #[wasm_bindgen(inline_js = r#"
-export function listenForOnline(onOnline) {
-  const online = () => onOnline();
-  globalThis.addEventListener("online", online);
-  return () => globalThis.removeEventListener("online", online);
+export function listenForPageLife(onSignal) {
+  const scope = globalThis;
+  const doc = scope.document;
+  const online = () => onSignal(0);
+  const offline = () => onSignal(1);
+  const pagehide = (event) => { if (event.persisted) onSignal(2); };
+  const pageshow = (event) => { if (event.persisted) onSignal(3); };
+  const visibility = () => { if (doc.visibilityState === "visible") onSignal(4); };
+  scope.addEventListener("online", online);
+  scope.addEventListener("offline", offline);
+  scope.addEventListener("pagehide", pagehide);
+  scope.addEventListener("pageshow", pageshow);
+  if (doc) doc.addEventListener("visibilitychange", visibility);
+  return () => {
+    scope.removeEventListener("online", online);
+    scope.removeEventListener("offline", offline);
+    scope.removeEventListener("pagehide", pagehide);
+    scope.removeEventListener("pageshow", pageshow);
+    if (doc) doc.removeEventListener("visibilitychange", visibility);
+  };
 }
 
 export function listen(socket, onOpen, onText, onBytes, onBlob, onOther, onError, onClose) {
@@ -68,25 +84,57 @@ extern "C" {
         on_close: &Closure<dyn FnMut(u16, String, bool)>,
     ) -> js_sys::Function;
 
-    /// Calls `on_online` when the browser reports being back online; returns
-    /// the function that stops listening.
-    #[wasm_bindgen(js_name = listenForOnline)]
-    fn listen_for_online(on_online: &Closure<dyn FnMut()>) -> js_sys::Function;
+    /// Calls `on_signal` with a [`PageSignal`]'s number at each change of the
+    /// page's life; returns the function that stops listening.
+    #[wasm_bindgen(js_name = listenForPageLife)]
+    fn listen_for_page_life(on_signal: &Closure<dyn FnMut(u8)>) -> js_sys::Function;
 }
 
-/// The global `online` listener: calls its callback each time the browser
-/// reports being back online, until dropped.
-#[must_use = "the listener is removed when dropped"]
-pub(crate) struct OnlineListener {
+/// A change in the page's life, as the browser reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PageSignal {
+    Online,
+    Offline,
+    /// `pagehide` with `persisted`: entering the back/forward cache.
+    Hidden,
+    /// `pageshow` with `persisted`: back from the cache.
+    Shown,
+    /// The document became visible.
+    Visible,
+}
+
+impl PageSignal {
+    fn from_number(number: u8) -> Option<Self> {
+        match number {
+            0 => Some(Self::Online),
+            1 => Some(Self::Offline),
+            2 => Some(Self::Hidden),
+            3 => Some(Self::Shown),
+            4 => Some(Self::Visible),
+            _ => None,
+        }
+    }
+}
+
+/// The page's life listeners (`online`, `offline`, `pagehide`, `pageshow` on
+/// the global scope, `visibilitychange` on the document where there is one):
+/// calls its callback with each [`PageSignal`] until dropped. None of them
+/// keeps a page out of the back/forward cache (`unload` would).
+#[must_use = "the listeners are removed when dropped"]
+pub(crate) struct PageLifeListener {
     detach: js_sys::Function,
-    _callback: Closure<dyn FnMut()>,
+    _callback: Closure<dyn FnMut(u8)>,
     _registration: Registration,
 }
 
-impl OnlineListener {
-    pub(crate) fn attach(callback: impl FnMut() + 'static) -> Self {
-        let callback = Closure::<dyn FnMut()>::new(callback);
-        let detach = listen_for_online(&callback);
+impl PageLifeListener {
+    pub(crate) fn attach(mut callback: impl FnMut(PageSignal) + 'static) -> Self {
+        let callback = Closure::<dyn FnMut(u8)>::new(move |number| {
+            if let Some(signal) = PageSignal::from_number(number) {
+                callback(signal);
+            }
+        });
+        let detach = listen_for_page_life(&callback);
         Self {
             detach,
             _callback: callback,
@@ -95,9 +143,9 @@ impl OnlineListener {
     }
 }
 
-impl Drop for OnlineListener {
+impl Drop for PageLifeListener {
     fn drop(&mut self) {
-        // Cannot throw: it only removes a listener.
+        // Cannot throw: it only removes listeners.
         let _ = self.detach.call0(&JsValue::UNDEFINED);
     }
 }

@@ -4,12 +4,13 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::reconnect::driver::{Config, EventFn, Inner, MessageFn, TargetFn};
+use crate::reconnect::driver::{Config, EventFn, Inner, MessageFn, OpenFn, TargetFn};
+use crate::reconnect::handle::ReconnectingHandle;
 use crate::reconnect::ReconnectingWebSocket;
 use crate::rules::flow::FlowControl;
 use crate::rules::inbox::{Inbox, DEFAULT_RECEIVE_LIMIT};
 use crate::rules::message::{BinaryType, Message};
-use crate::rules::outbox::Outbox;
+use crate::rules::outbox::{Outbox, SendPolicy};
 use crate::rules::policy::ReconnectPolicy;
 use crate::rules::reconnect::ReconnectEvent;
 
@@ -138,11 +139,14 @@ pub struct ReconnectingBuilder {
     binary_type: BinaryType,
     flow: FlowControl,
     heartbeat: Option<Heartbeat>,
+    idle_timeout: Option<Duration>,
     max_queued_messages: usize,
     max_queued_bytes: usize,
+    send_policy: SendPolicy,
     on_event: Option<EventFn>,
     on_message: Option<MessageFn>,
-    reconnect_when_online: bool,
+    on_open: Option<OpenFn>,
+    follow_page_life: bool,
     receive_limit: Option<usize>,
 }
 
@@ -209,14 +213,55 @@ impl ReconnectingBuilder {
         self
     }
 
-    /// Whether to stop waiting and reconnect at once when the browser reports
-    /// being back online (the global `online` event). On by default.
+    /// Declares the connection dead after `timeout` with no incoming frame
+    /// (none by default). Any message counts as proof of life, pongs included.
+    /// With a [heartbeat](Self::heartbeat), silence that long sends a ping at
+    /// once (any frame within the heartbeat's timeout answers it); without
+    /// one, the connection is dropped and, by the policy, replaced.
     ///
     /// ```
-    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").reconnect_when_online(false);
+    /// # use std::time::Duration;
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").idle_timeout(Duration::from_secs(45));
     /// ```
-    pub fn reconnect_when_online(mut self, enabled: bool) -> Self {
-        self.reconnect_when_online = enabled;
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// What the `send_*` methods and the `Sink` do with a message while no
+    /// connection is open (default [`SendPolicy::Replay`]: queue it for the
+    /// next); [`send_with`](crate::ReconnectingHandle::send_with) chooses per
+    /// message.
+    ///
+    /// ```
+    /// use browser_websocket::{ReconnectingWebSocket, SendPolicy};
+    /// let builder = ReconnectingWebSocket::builder("/live").send_policy(SendPolicy::FailOnDisconnect);
+    /// ```
+    pub fn send_policy(mut self, policy: SendPolicy) -> Self {
+        self.send_policy = policy;
+        self
+    }
+
+    /// Whether to follow the page's life (on by default):
+    ///
+    /// - entering the back/forward cache (`pagehide` with `persisted`) closes
+    ///   the connection cleanly (1000, "page suspended"), so the page stays
+    ///   eligible for the cache, and reports [`ReconnectEvent::Suspended`];
+    ///   coming back (`pageshow` with `persisted`) reports
+    ///   [`ReconnectEvent::Resumed`] and reconnects at once, the backoff reset;
+    /// - the page becoming visible, or a timer firing far later than asked (the
+    ///   machine slept, or a hidden tab's timers were throttled), checks an open
+    ///   connection at once (see [`heartbeat`](Self::heartbeat) and
+    ///   [`idle_timeout`](Self::idle_timeout)) and replaces it at once if it
+    ///   is dead, and starts a waiting retry at once;
+    /// - `offline` stops counting failed attempts and slows retries to the
+    ///   policy's longest delay; `online` starts a waiting retry at once.
+    ///
+    /// ```
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").follow_page_life(false);
+    /// ```
+    pub fn follow_page_life(mut self, enabled: bool) -> Self {
+        self.follow_page_life = enabled;
         self
     }
 
@@ -239,8 +284,37 @@ impl ReconnectingBuilder {
     ///     let _ = message.as_text();
     /// });
     /// ```
-    pub fn on_message(mut self, on_message: impl FnMut(Message) + 'static) -> Self {
+    pub fn on_message(mut self, mut on_message: impl FnMut(Message) + 'static) -> Self {
+        self.on_message = Some(Box::new(move |_session, message| on_message(message)));
+        self
+    }
+
+    /// Delivers messages to this callback, with the session (the connection,
+    /// numbered from 1) each arrived on, instead of the `Stream`.
+    ///
+    /// ```
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live")
+    ///     .on_session_message(|session, message| {
+    ///         let _ = (session, message.as_text());
+    ///     });
+    /// ```
+    pub fn on_session_message(mut self, on_message: impl FnMut(u64, Message) + 'static) -> Self {
         self.on_message = Some(Box::new(on_message));
+        self
+    }
+
+    /// Runs on every (re)opened connection, with its session number, before
+    /// anything queued is sent: what it sends through the handle goes out
+    /// first. The place to re-authenticate and resubscribe.
+    ///
+    /// ```
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("/live").on_open(|socket, session| {
+    ///     let _ = socket.send_text("auth token-123");
+    ///     let _ = socket.send_text(&format!("subscribe prices (session {session})"));
+    /// });
+    /// ```
+    pub fn on_open(mut self, on_open: impl FnMut(&ReconnectingHandle, u64) + 'static) -> Self {
+        self.on_open = Some(Box::new(on_open));
         self
     }
 
@@ -273,10 +347,13 @@ impl ReconnectingBuilder {
             binary_type: self.binary_type,
             flow: self.flow,
             heartbeat: self.heartbeat,
-            reconnect_when_online: self.reconnect_when_online,
+            idle_timeout: self.idle_timeout,
+            follow_page_life: self.follow_page_life,
+            send_policy: self.send_policy,
             target: self.target,
             on_event: self.on_event,
             on_message: self.on_message,
+            on_open: self.on_open,
             inbox: Inbox::new(self.receive_limit),
             outbox: Outbox::new(self.max_queued_messages, self.max_queued_bytes),
         };
@@ -308,11 +385,14 @@ impl ReconnectingWebSocket {
             binary_type: BinaryType::ArrayBuffer,
             flow: FlowControl::default(),
             heartbeat: None,
+            idle_timeout: None,
             max_queued_messages: 1024,
             max_queued_bytes: 1 << 20,
+            send_policy: SendPolicy::Replay,
             on_event: None,
             on_message: None,
-            reconnect_when_online: true,
+            on_open: None,
+            follow_page_life: true,
             receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
         }
     }

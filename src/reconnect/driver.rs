@@ -1,6 +1,6 @@
 //! What drives a [`ReconnectingWebSocket`](super::ReconnectingWebSocket): the
 //! pure [`Reconnector`] decides, and [`Inner`] carries its commands out (timers,
-//! connections, the `online` listener) and feeds it what happens. There is no
+//! connections, the page's life listeners) and feeds it what happens. There is no
 //! task: every input arrives from a browser callback or an app call, and the
 //! connection's events come straight from its socket, so received messages go
 //! into the one delivery queue with no extra hop.
@@ -11,24 +11,28 @@ use std::rc::Rc;
 use std::task::Waker;
 
 use crate::js::global::{now_ms, random};
-use crate::js::listeners::OnlineListener;
+use crate::js::listeners::{PageLifeListener, PageSignal};
 use crate::js::socket::{received_len, Outgoing};
 use crate::js::timers::Timer;
 use crate::reconnect::builder::{Heartbeat, Target};
+use crate::reconnect::handle::ReconnectingHandle;
 use crate::rules::close::{CloseCode, CloseEvent};
 use crate::rules::error::{Error, Result};
 use crate::rules::flow::FlowControl;
 use crate::rules::inbox::{Admitted, Inbox, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON};
 use crate::rules::lifecycle::Event;
 use crate::rules::message::{BinaryType, Message, ReadyState};
-use crate::rules::outbox::Outbox;
+use crate::rules::outbox::{Outbox, Queued, SendPolicy};
 use crate::rules::policy::ReconnectPolicy;
-use crate::rules::reconnect::{Beat, Command, Input, ReconnectEvent, Reconnector};
+use crate::rules::reconnect::{
+    timer_was_late, Beat, Command, Input, Liveness, ReconnectEvent, Reconnector,
+};
 use crate::socket::shared::Shared;
 use crate::socket::websocket::WebSocket;
 
 pub(crate) type EventFn = Box<dyn FnMut(&ReconnectEvent)>;
-pub(crate) type MessageFn = Box<dyn FnMut(Message)>;
+pub(crate) type MessageFn = Box<dyn FnMut(u64, Message)>;
+pub(crate) type OpenFn = Box<dyn FnMut(&ReconnectingHandle, u64)>;
 pub(crate) type TargetFn = Box<dyn FnMut() -> Target>;
 
 /// What the builder hands over.
@@ -36,10 +40,13 @@ pub(crate) struct Config {
     pub(crate) binary_type: BinaryType,
     pub(crate) flow: FlowControl,
     pub(crate) heartbeat: Option<Heartbeat>,
-    pub(crate) reconnect_when_online: bool,
+    pub(crate) idle_timeout: Option<std::time::Duration>,
+    pub(crate) follow_page_life: bool,
+    pub(crate) send_policy: SendPolicy,
     pub(crate) target: TargetFn,
     pub(crate) on_event: Option<EventFn>,
     pub(crate) on_message: Option<MessageFn>,
+    pub(crate) on_open: Option<OpenFn>,
     pub(crate) inbox: Inbox,
     pub(crate) outbox: Outbox,
 }
@@ -57,10 +64,15 @@ pub(crate) struct Inner {
     binary_type: BinaryType,
     flow: FlowControl,
     heartbeat: Option<Heartbeat>,
-    reconnect_when_online: bool,
+    /// Whether frames are reported to the machine (something watches them).
+    watches_frames: bool,
+    pub(crate) send_policy: SendPolicy,
     target: RefCell<TargetFn>,
     on_event: RefCell<Option<EventFn>>,
     on_message: RefCell<Option<MessageFn>>,
+    on_open: RefCell<Option<OpenFn>>,
+    /// The open hook is running: its sends go out before the queue.
+    opening: Cell<bool>,
     machine: RefCell<Reconnector>,
     /// Inputs that arrived while another was being carried out (an app
     /// callback closing the socket, a failed construction).
@@ -75,52 +87,88 @@ pub(crate) struct Inner {
 struct Resources {
     connection: Option<Rc<Shared>>,
     wait: Option<Timer>,
-    online: Option<OnlineListener>,
+    page_life: Option<PageLifeListener>,
     connect_timeout: Option<Timer>,
     next_ping: Option<Timer>,
-    pong_deadline: Option<Timer>,
+    proof_deadline: Option<Timer>,
+    idle_check: Option<Timer>,
 }
 
 /// The app's side: what it will read, what waits to be sent, who waits.
 struct Delivery {
     inbox: Inbox,
+    /// The session of each message in the inbox, as runs of (session, count).
+    inbox_sessions: VecDeque<(u64, usize)>,
     outbox: Outbox,
     reader: Option<Waker>,
     sink: Option<Waker>,
     last_close: Option<CloseEvent>,
     /// The receiving half was dropped: nobody will read.
     discard: bool,
+    /// Messages dropped by their [`SendPolicy`].
+    discarded: usize,
+    /// Proofs of life so far (opens and answered checks), and the session of
+    /// the last; [`Inner::poll_alive`] waits for the next.
+    proofs: u64,
+    proven_session: u64,
+    alive_waiters: Vec<Waker>,
 }
 
 impl Inner {
     /// Starts the machine: the first attempt is made at once.
     pub(crate) fn start(policy: ReconnectPolicy, config: Config) -> Rc<Self> {
-        let beat = config.heartbeat.as_ref().map(|heartbeat| Beat {
-            interval: heartbeat.interval,
-            timeout: heartbeat.timeout,
-        });
-        let (machine, commands) = Reconnector::start(policy, beat);
+        let liveness = Liveness {
+            beat: config.heartbeat.as_ref().map(|heartbeat| Beat {
+                interval: heartbeat.interval,
+                timeout: heartbeat.timeout,
+            }),
+            idle_timeout: config.idle_timeout,
+        };
+        let (machine, commands) = Reconnector::start(policy, liveness);
         let inner = Rc::new(Self {
             binary_type: config.binary_type,
             flow: config.flow,
             heartbeat: config.heartbeat,
-            reconnect_when_online: config.reconnect_when_online,
+            watches_frames: liveness.watches_frames(),
+            send_policy: config.send_policy,
             target: RefCell::new(config.target),
             on_event: RefCell::new(config.on_event),
             on_message: RefCell::new(config.on_message),
+            on_open: RefCell::new(config.on_open),
+            opening: Cell::new(false),
             machine: RefCell::new(machine),
             pending: RefCell::new(VecDeque::new()),
             running: Cell::new(false),
             resources: RefCell::new(Resources::default()),
             delivery: RefCell::new(Delivery {
                 inbox: config.inbox,
+                inbox_sessions: VecDeque::new(),
                 outbox: config.outbox,
                 reader: None,
                 sink: None,
                 last_close: None,
                 discard: false,
+                discarded: 0,
+                proofs: 0,
+                proven_session: 0,
+                alive_waiters: Vec::new(),
             }),
         });
+        if config.follow_page_life {
+            let weak = Rc::downgrade(&inner);
+            let listener = PageLifeListener::attach(move |signal| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.input(match signal {
+                        PageSignal::Online => Input::Online,
+                        PageSignal::Offline => Input::Offline,
+                        PageSignal::Hidden => Input::PageHidden,
+                        PageSignal::Shown => Input::PageShown,
+                        PageSignal::Visible => Input::Visible,
+                    });
+                }
+            });
+            inner.resources.borrow_mut().page_life = Some(listener);
+        }
         inner.run(commands);
         inner
     }
@@ -152,24 +200,28 @@ impl Inner {
         self.running.set(false);
     }
 
+    /// A frame arrived: proof of life, told to the machine without the
+    /// random number (per message, every call across to JS counts).
+    fn heard(self: &Rc<Self>) {
+        if self.running.get() {
+            self.pending.borrow_mut().push_back(Input::Heard);
+            return;
+        }
+        let commands = self.machine.borrow_mut().step(Input::Heard, now_ms(), 0.0);
+        if !commands.is_empty() {
+            self.run(commands);
+        }
+    }
+
     fn execute(self: &Rc<Self>, command: Command) {
         match command {
             Command::Report(event) => self.report(&event),
             Command::Wait(delay) => {
                 let wait = self.timer(delay, Input::WaitOver);
-                let online = self.reconnect_when_online.then(|| {
-                    let weak = Rc::downgrade(self);
-                    OnlineListener::attach(move || {
-                        if let Some(inner) = weak.upgrade() {
-                            inner.input(Input::WaitOver);
-                        }
-                    })
-                });
-                let mut resources = self.resources.borrow_mut();
-                resources.wait = Some(wait);
-                resources.online = online;
+                self.resources.borrow_mut().wait = Some(wait);
             }
             Command::Connect { timeout } => self.connect(timeout),
+            Command::RunOpenHook(session) => self.run_open_hook(session),
             Command::Flush => self.flush(),
             Command::SchedulePing(interval) => {
                 let timer = self.timer(interval, Input::PingDue);
@@ -181,62 +233,97 @@ impl Inner {
                     let _ = connection.send(Outgoing::from(&heartbeat.ping));
                 }
             }
-            Command::AwaitPong(timeout) => {
-                let timer = self.timer(timeout, Input::PongOverdue);
-                self.resources.borrow_mut().pong_deadline = Some(timer);
+            Command::AwaitProof(timeout) => {
+                let timer = self.timer(timeout, Input::ProbeOverdue);
+                self.resources.borrow_mut().proof_deadline = Some(timer);
             }
-            Command::PongArrived => {
-                let deadline = self.resources.borrow_mut().pong_deadline.take();
+            Command::ProofArrived => {
+                let deadline = self.resources.borrow_mut().proof_deadline.take();
                 drop(deadline);
             }
-            Command::DropConnection => {
-                let resources = {
-                    let mut resources = self.resources.borrow_mut();
-                    Resources {
-                        connection: resources.connection.take(),
-                        connect_timeout: resources.connect_timeout.take(),
-                        next_ping: resources.next_ping.take(),
-                        pong_deadline: resources.pong_deadline.take(),
-                        ..Resources::default()
-                    }
-                };
-                // Dropping the connection closes it (1000) and detaches its
-                // listeners; a failed or dead one is already closed. A `Sink`
-                // that waited on its flow control now waits on the queue.
-                drop(resources);
-                let sink = self.delivery.borrow_mut().sink.take();
-                if let Some(sink) = sink {
-                    sink.wake();
+            Command::ScheduleIdleCheck(delay) => {
+                let timer = self.timer(delay, Input::IdleCheckDue);
+                self.resources.borrow_mut().idle_check = Some(timer);
+            }
+            Command::CloseForSuspend => {
+                if let Some(connection) = self.connection() {
+                    // Only fails if already closing, which is as good.
+                    let _ = connection.close(CloseCode::Normal, "page suspended");
                 }
             }
-            Command::Finish => {
-                let resources = std::mem::take(&mut *self.resources.borrow_mut());
-                drop(resources);
-                let (reader, sink) = {
-                    let mut delivery = self.delivery.borrow_mut();
-                    (delivery.reader.take(), delivery.sink.take())
-                };
-                reader.into_iter().chain(sink).for_each(Waker::wake);
-                // Nothing more will be reported: release the app's callbacks,
-                // and any handle they captured, so such a cycle ends here.
-                let on_event = self
-                    .on_event
-                    .try_borrow_mut()
-                    .ok()
-                    .and_then(|mut slot| slot.take());
-                let on_message = self
-                    .on_message
-                    .try_borrow_mut()
-                    .ok()
-                    .and_then(|mut slot| slot.take());
-                drop((on_event, on_message));
-            }
+            Command::EndSession(session) => self.end_session(session),
+            Command::DropConnection => self.drop_connection(),
+            Command::Finish => self.finish(),
         }
     }
 
+    fn drop_connection(&self) {
+        let resources = {
+            let mut resources = self.resources.borrow_mut();
+            Resources {
+                connection: resources.connection.take(),
+                connect_timeout: resources.connect_timeout.take(),
+                next_ping: resources.next_ping.take(),
+                proof_deadline: resources.proof_deadline.take(),
+                idle_check: resources.idle_check.take(),
+                ..Resources::default()
+            }
+        };
+        // Dropping the connection closes it (1000) and detaches its
+        // listeners; a failed or dead one is already closed. A `Sink`
+        // that waited on its flow control now waits on the queue.
+        drop(resources);
+        let sink = self.delivery.borrow_mut().sink.take();
+        if let Some(sink) = sink {
+            sink.wake();
+        }
+    }
+
+    fn finish(&self) {
+        let resources = std::mem::take(&mut *self.resources.borrow_mut());
+        drop(resources);
+        let (reader, sink, waiters) = {
+            let mut delivery = self.delivery.borrow_mut();
+            (
+                delivery.reader.take(),
+                delivery.sink.take(),
+                std::mem::take(&mut delivery.alive_waiters),
+            )
+        };
+        reader
+            .into_iter()
+            .chain(sink)
+            .chain(waiters)
+            .for_each(Waker::wake);
+        // Nothing more will be reported: release the app's callbacks, and any
+        // handle they captured, so such a cycle ends here.
+        let on_event = self
+            .on_event
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        let on_message = self
+            .on_message
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        let on_open = self
+            .on_open
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        drop((on_event, on_message, on_open));
+    }
+
     fn report(&self, event: &ReconnectEvent) {
-        if let ReconnectEvent::Closed(close) = event {
-            self.delivery.borrow_mut().last_close = Some(close.clone());
+        match event {
+            ReconnectEvent::Closed { close, .. } => {
+                self.delivery.borrow_mut().last_close = Some(close.clone());
+            }
+            ReconnectEvent::Open { session, .. } | ReconnectEvent::Alive { session } => {
+                self.proved_alive(*session);
+            }
+            _ => {}
         }
         // A re-entrant report (the callback causing another event) is skipped,
         // not panicked on; the app sees the state through the getters.
@@ -247,22 +334,36 @@ impl Inner {
         }
     }
 
-    /// A timer that feeds `input` to the machine.
+    fn proved_alive(&self, session: u64) {
+        let waiters = {
+            let mut delivery = self.delivery.borrow_mut();
+            delivery.proofs += 1;
+            delivery.proven_session = session;
+            std::mem::take(&mut delivery.alive_waiters)
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// A timer that feeds `input` to the machine, marked [`Input::Late`] if
+    /// it fired far later than asked.
     fn timer(self: &Rc<Self>, delay: std::time::Duration, input: Input) -> Timer {
         let weak = Rc::downgrade(self);
+        let started_ms = now_ms();
         Timer::once(delay, move || {
             if let Some(inner) = weak.upgrade() {
+                let input = if timer_was_late(delay, now_ms() - started_ms) {
+                    Input::Late(Box::new(input))
+                } else {
+                    input
+                };
                 inner.input(input);
             }
         })
     }
 
     fn connect(self: &Rc<Self>, timeout: std::time::Duration) {
-        let (wait, online) = {
-            let mut resources = self.resources.borrow_mut();
-            (resources.wait.take(), resources.online.take())
-        };
-        drop((wait, online));
+        let wait = self.resources.borrow_mut().wait.take();
+        drop(wait);
         let target = (self.target.borrow_mut())();
         let weak = Rc::downgrade(self);
         let opened = WebSocket::builder(&target.url)
@@ -294,18 +395,34 @@ impl Inner {
         }
     }
 
+    /// Runs the app's open hook: what it sends goes out before the queue.
+    fn run_open_hook(self: &Rc<Self>, session: u64) {
+        let connect_timeout = self.resources.borrow_mut().connect_timeout.take();
+        drop(connect_timeout);
+        // Re-entered (the hook's own sends cannot open a connection): skipped.
+        let Ok(mut slot) = self.on_open.try_borrow_mut() else {
+            return;
+        };
+        if let Some(on_open) = slot.as_mut() {
+            let handle = ReconnectingHandle {
+                inner: Rc::clone(self),
+            };
+            self.opening.set(true);
+            on_open(&handle, session);
+            self.opening.set(false);
+        }
+    }
+
     /// Sends what was queued while down, in order, until the socket refuses;
     /// then lets a waiting `Sink` go on.
     fn flush(&self) {
-        let connect_timeout = self.resources.borrow_mut().connect_timeout.take();
-        drop(connect_timeout);
         if let Some(connection) = self.connection() {
             loop {
-                let Some((message, bytes)) = self.delivery.borrow_mut().outbox.pop() else {
+                let Some(queued) = self.delivery.borrow_mut().outbox.pop() else {
                     break;
                 };
-                if connection.send(Outgoing::from(&message)).is_err() {
-                    self.delivery.borrow_mut().outbox.push_front(message, bytes);
+                if connection.send(Outgoing::from(&queued.message)).is_err() {
+                    self.delivery.borrow_mut().outbox.push_front(queued);
                     break;
                 }
             }
@@ -313,6 +430,19 @@ impl Inner {
         let sink = self.delivery.borrow_mut().sink.take();
         if let Some(sink) = sink {
             sink.wake();
+        }
+    }
+
+    /// `session` ended: what was queued for it alone is dropped, and said so.
+    fn end_session(&self, session: u64) {
+        let messages = {
+            let mut delivery = self.delivery.borrow_mut();
+            let messages = delivery.outbox.drop_session(session);
+            delivery.discarded += messages;
+            messages
+        };
+        if messages > 0 {
+            self.report(&ReconnectEvent::Discarded { session, messages });
         }
     }
 
@@ -330,13 +460,14 @@ impl Inner {
         match event {
             Event::Open => self.input(Input::Opened),
             Event::Message(message) => {
+                if self.watches_frames {
+                    self.heard();
+                }
                 let is_pong = self
                     .heartbeat
                     .as_ref()
                     .is_some_and(|heartbeat| (heartbeat.is_pong)(&message));
-                if is_pong {
-                    self.input(Input::PongReceived);
-                } else {
+                if !is_pong {
                     self.deliver(message);
                 }
             }
@@ -348,9 +479,10 @@ impl Inner {
     }
 
     fn deliver(self: &Rc<Self>, message: Message) {
+        let session = self.machine.borrow().open_session().unwrap_or(0);
         let message = match self.on_message.try_borrow_mut() {
             Ok(mut slot) => match slot.as_mut() {
-                Some(on_message) => return on_message(message),
+                Some(on_message) => return on_message(session, message),
                 None => message,
             },
             // Re-entered from inside `on_message`: queue it for the stream.
@@ -363,6 +495,12 @@ impl Inner {
                 return;
             }
             let admitted = delivery.inbox.push_message(message, bytes);
+            if admitted != Admitted::Closing {
+                match delivery.inbox_sessions.back_mut() {
+                    Some((last, count)) if *last == session => *count += 1,
+                    _ => delivery.inbox_sessions.push_back((session, 1)),
+                }
+            }
             (admitted, delivery.reader.take())
         };
         if let Some(reader) = reader {
@@ -404,14 +542,35 @@ impl Inner {
         Ok(())
     }
 
-    /// Sends now if connected and nothing older waits, else queues.
-    pub(crate) fn send(&self, message: Message, queueing: Queueing) -> Result<()> {
+    /// Sends now if connected and nothing older waits (or from the open
+    /// hook), else queues, as `policy` says.
+    pub(crate) fn send(
+        &self,
+        message: Message,
+        queueing: Queueing,
+        policy: SendPolicy,
+    ) -> Result<()> {
         if self.machine.borrow().is_closed() {
             return Err(Error::NotOpen {
                 state: ReadyState::Closed,
             });
         }
-        let live = self.delivery.borrow().outbox.is_empty() && self.machine.borrow().is_open();
+        let open_session = self.machine.borrow().open_session();
+        let session = match (policy, open_session) {
+            (SendPolicy::Replay, _) => None,
+            (_, Some(session)) => Some(session),
+            (SendPolicy::DropOnDisconnect, None) => {
+                self.delivery.borrow_mut().discarded += 1;
+                return Ok(());
+            }
+            (SendPolicy::FailOnDisconnect, None) => {
+                return Err(Error::NotOpen {
+                    state: ReadyState::Connecting,
+                })
+            }
+        };
+        let live = (self.opening.get() || self.delivery.borrow().outbox.is_empty())
+            && open_session.is_some();
         if let Some(connection) = self.connection().filter(|_| live) {
             match connection.send(Outgoing::from(&message)) {
                 // Closing: queued for the next connection.
@@ -420,16 +579,21 @@ impl Inner {
             }
         }
         let bytes = Outgoing::from(&message).byte_len();
+        let queued = Queued {
+            message,
+            bytes,
+            session,
+        };
         let mut delivery = self.delivery.borrow_mut();
         match queueing {
-            Queueing::IfItFits => delivery.outbox.push(message, bytes),
-            Queueing::WhenRoom => delivery.outbox.push_when_room(message, bytes),
+            Queueing::IfItFits => delivery.outbox.push(queued),
+            Queueing::WhenRoom => delivery.outbox.push_when_room(queued),
         }
     }
 
     /// Ready when the `Sink` may take a message: while connected with nothing
     /// queued, by the live connection's flow control; otherwise when the queue
-    /// has room.
+    /// has room (or at once, if the Sink's policy will not queue it).
     pub(crate) fn poll_send_ready(
         &self,
         cx: &mut std::task::Context<'_>,
@@ -440,7 +604,11 @@ impl Inner {
                 state: ReadyState::Closed,
             }));
         }
-        let connected = self.machine.borrow().is_open() && self.delivery.borrow().outbox.is_empty();
+        let open = self.machine.borrow().is_open();
+        if !open && self.send_policy != SendPolicy::Replay {
+            return Poll::Ready(Ok(()));
+        }
+        let connected = open && self.delivery.borrow().outbox.is_empty();
         if let Some(connection) = self.connection().filter(|_| connected) {
             match connection.poll_send_ready(cx) {
                 // Closing: the message will be queued for the next connection.
@@ -461,15 +629,29 @@ impl Inner {
         Poll::Pending
     }
 
-    /// The stream's next item; `None` once closed for good and all is read.
+    /// The stream's next item, with the session of a message; `None` once
+    /// closed for good and all is read.
     pub(crate) fn poll_next(
         &self,
         cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Message>>> {
+    ) -> std::task::Poll<Option<Result<(u64, Message)>>> {
         use std::task::Poll;
         let mut delivery = self.delivery.borrow_mut();
         if let Some(item) = delivery.inbox.pop() {
-            return Poll::Ready(Some(item));
+            return Poll::Ready(Some(item.map(|message| {
+                let session = match delivery.inbox_sessions.front_mut() {
+                    Some((session, count)) => {
+                        let session = *session;
+                        *count -= 1;
+                        if *count == 0 {
+                            delivery.inbox_sessions.pop_front();
+                        }
+                        session
+                    }
+                    None => 0,
+                };
+                (session, message)
+            })));
         }
         if self.machine.borrow().is_finished() {
             return Poll::Ready(None);
@@ -487,11 +669,43 @@ impl Inner {
         std::task::Poll::Pending
     }
 
+    /// How many proofs of life there have been; [`poll_alive`](Self::poll_alive)
+    /// waits for one more.
+    pub(crate) fn proofs(&self) -> u64 {
+        self.delivery.borrow().proofs
+    }
+
+    /// Asks the machine to check the connection.
+    pub(crate) fn request_check(self: &Rc<Self>) {
+        self.input(Input::CheckRequested);
+    }
+
+    /// Ready with the session once there were more than `seen` proofs of life.
+    pub(crate) fn poll_alive(
+        &self,
+        seen: u64,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<u64>> {
+        use std::task::Poll;
+        let mut delivery = self.delivery.borrow_mut();
+        if delivery.proofs > seen {
+            return Poll::Ready(Ok(delivery.proven_session));
+        }
+        if self.machine.borrow().is_finished() {
+            return Poll::Ready(Err(Error::NotOpen {
+                state: ReadyState::Closed,
+            }));
+        }
+        delivery.alive_waiters.push(cx.waker().clone());
+        Poll::Pending
+    }
+
     /// The receiving half is gone: drop what is queued and queue nothing more.
     pub(crate) fn stop_receiving(&self) {
         let mut delivery = self.delivery.borrow_mut();
         delivery.discard = true;
         let unread = std::mem::replace(&mut delivery.inbox, Inbox::new(None));
+        delivery.inbox_sessions.clear();
         drop(delivery);
         drop(unread);
     }
@@ -500,8 +714,16 @@ impl Inner {
         self.machine.borrow().is_open()
     }
 
+    pub(crate) fn session(&self) -> Option<u64> {
+        self.machine.borrow().open_session()
+    }
+
     pub(crate) fn queued(&self) -> usize {
         self.delivery.borrow().outbox.len()
+    }
+
+    pub(crate) fn discarded(&self) -> usize {
+        self.delivery.borrow().discarded
     }
 
     pub(crate) fn last_close(&self) -> Option<CloseEvent> {

@@ -4,10 +4,15 @@
 
 use std::rc::Rc;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use crate::reconnect::driver::{Inner, Queueing};
 use crate::rules::close::{check_close_reason, CloseCode, CloseEvent};
 use crate::rules::error::Result;
 use crate::rules::message::Message;
+use crate::rules::outbox::SendPolicy;
 
 /// A cloneable handle on a [`ReconnectingWebSocket`](crate::ReconnectingWebSocket).
 ///
@@ -39,12 +44,14 @@ impl ReconnectingHandle {
         self.clone()
     }
 
-    /// Sends now if connected, else queues it for the next connection.
+    /// Sends now if connected; otherwise as the socket's
+    /// [`SendPolicy`] says (by default queued for the next connection).
     ///
     /// # Errors
     ///
     /// [`Error::QueueFull`](crate::Error::QueueFull) when disconnected with a full queue;
-    /// [`Error::NotOpen`](crate::Error::NotOpen) once closed for good.
+    /// [`Error::NotOpen`](crate::Error::NotOpen) once closed for good, or while
+    /// disconnected under [`SendPolicy::FailOnDisconnect`].
     ///
     /// ```no_run
     /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live").handle();
@@ -52,7 +59,23 @@ impl ReconnectingHandle {
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_message(&self, message: &Message) -> Result<()> {
-        self.inner.send(message.clone(), Queueing::IfItFits)
+        self.send_with(message, self.inner.send_policy)
+    }
+
+    /// Sends now if connected; otherwise as `policy` says.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_message`](Self::send_message).
+    ///
+    /// ```no_run
+    /// use browser_websocket::{Message, ReconnectingWebSocket, SendPolicy};
+    /// let socket = ReconnectingWebSocket::connect("/live");
+    /// socket.send_with(&Message::from("ack 17"), SendPolicy::FailOnDisconnect)?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn send_with(&self, message: &Message, policy: SendPolicy) -> Result<()> {
+        self.inner.send(message.clone(), Queueing::IfItFits, policy)
     }
 
     /// Sends a text message (now, or queued while disconnected).
@@ -67,7 +90,9 @@ impl ReconnectingHandle {
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_text(&self, text: &str) -> Result<()> {
-        self.inner.send(Message::from(text), Queueing::IfItFits)
+        let policy = self.inner.send_policy;
+        self.inner
+            .send(Message::from(text), Queueing::IfItFits, policy)
     }
 
     /// Sends a binary message (now, or queued while disconnected).
@@ -82,7 +107,9 @@ impl ReconnectingHandle {
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
-        self.inner.send(Message::from(bytes), Queueing::IfItFits)
+        let policy = self.inner.send_policy;
+        self.inner
+            .send(Message::from(bytes), Queueing::IfItFits, policy)
     }
 
     /// Closes for good with 1000: no reconnection follows. Returns at once;
@@ -129,6 +156,54 @@ impl ReconnectingHandle {
     /// ```
     pub fn is_connected(&self) -> bool {
         self.inner.is_connected()
+    }
+
+    /// The open connection's session number (1 for the first connection,
+    /// then 2, ...), or `None` while disconnected.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// assert_eq!(socket.session(), None); // not yet
+    /// ```
+    pub fn session(&self) -> Option<u64> {
+        self.inner.session()
+    }
+
+    /// How many messages their [`SendPolicy`] dropped so far (sent while
+    /// disconnected, or queued for a session that ended).
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// assert_eq!(socket.discarded(), 0);
+    /// ```
+    pub fn discarded(&self) -> usize {
+        self.inner.discarded()
+    }
+
+    /// Resolves, with the session, once the connection has proved itself
+    /// alive after this call: a frame arrived in answer to a check (the
+    /// heartbeat's ping is sent at once), or a connection opened. A connection
+    /// found dead is replaced, and the new one's opening resolves it. Without
+    /// a heartbeat, a frame within the [idle timeout](crate::ReconnectingBuilder::idle_timeout)
+    /// is the proof; with neither, nothing can prove more than the browser's
+    /// word, and an open connection resolves it at once.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`](crate::Error::NotOpen) once closed for good.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// let session = socket.ensure_alive().await?;
+    /// socket.send_text(&format!("important, in session {session}"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ensure_alive(&self) -> EnsureAlive {
+        EnsureAlive {
+            inner: self.inner.clone(),
+            seen: None,
+        }
     }
 
     /// How many messages wait for the next connection.
@@ -180,7 +255,40 @@ impl ReconnectingHandle {
     /// ```
     #[cfg(feature = "json")]
     pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        self.inner.send(Message::json(value)?, Queueing::IfItFits)
+        let policy = self.inner.send_policy;
+        self.inner
+            .send(Message::json(value)?, Queueing::IfItFits, policy)
+    }
+}
+
+/// The future of [`ReconnectingHandle::ensure_alive`].
+#[must_use = "futures do nothing unless polled"]
+pub struct EnsureAlive {
+    inner: Rc<Inner>,
+    /// Proofs of life counted when first polled: the next one answers.
+    seen: Option<u64>,
+}
+
+impl Future for EnsureAlive {
+    type Output = Result<u64>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<u64>> {
+        let seen = match self.seen {
+            Some(seen) => seen,
+            None => {
+                let seen = self.inner.proofs();
+                self.seen = Some(seen);
+                self.inner.request_check();
+                seen
+            }
+        };
+        self.inner.poll_alive(seen, cx)
+    }
+}
+
+impl std::fmt::Debug for EnsureAlive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnsureAlive").finish_non_exhaustive()
     }
 }
 
@@ -188,6 +296,7 @@ impl std::fmt::Debug for ReconnectingHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReconnectingHandle")
             .field("connected", &self.is_connected())
+            .field("session", &self.session())
             .field("queued", &self.queued())
             .finish()
     }

@@ -26,10 +26,11 @@ pub(crate) mod builder;
 pub(crate) mod driver;
 pub(crate) mod handle;
 
+pub use crate::rules::outbox::SendPolicy;
 pub use crate::rules::policy::ReconnectPolicy;
-pub use crate::rules::reconnect::ReconnectEvent;
+pub use crate::rules::reconnect::{CheckReason, ReconnectEvent};
 pub use builder::{Heartbeat, ReconnectingBuilder, Target};
-pub use handle::ReconnectingHandle;
+pub use handle::{EnsureAlive, ReconnectingHandle};
 
 use std::ops::Deref;
 use std::pin::Pin;
@@ -236,7 +237,69 @@ impl Stream for ReconnectingReceiver {
 
     /// Messages from every connection, in order; ends once closed for good.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.handle.inner.poll_next(cx)
+        self.handle
+            .inner
+            .poll_next(cx)
+            .map(|item| item.map(|item| item.map(|(_session, message)| message)))
+    }
+}
+
+impl ReconnectingReceiver {
+    /// The same messages, each with the session (the connection, numbered
+    /// from 1) it arrived on.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use futures_util::StreamExt;
+    /// let (_sender, mut receiver) = browser_websocket::ReconnectingWebSocket::connect("/live").into_split();
+    /// while let Some(item) = receiver.with_sessions().next().await {
+    ///     let (session, message) = item?;
+    ///     println!("session {session}: {message:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_sessions(&mut self) -> WithSessions<'_> {
+        WithSessions { receiver: self }
+    }
+}
+
+impl ReconnectingWebSocket {
+    /// The received messages, each with the session (the connection, numbered
+    /// from 1) it arrived on, as [`ReconnectingReceiver::with_sessions`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// use futures_util::StreamExt;
+    /// let mut socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// if let Some(item) = socket.with_sessions().next().await {
+    ///     let (session, message) = item?;
+    ///     println!("session {session}: {message:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_sessions(&mut self) -> WithSessions<'_> {
+        self.receiver.with_sessions()
+    }
+}
+
+/// The received messages with their sessions; made by
+/// [`ReconnectingReceiver::with_sessions`].
+#[must_use = "streams do nothing unless polled"]
+pub struct WithSessions<'a> {
+    receiver: &'a mut ReconnectingReceiver,
+}
+
+impl Stream for WithSessions<'_> {
+    type Item = Result<(u64, Message)>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.receiver.handle.inner.poll_next(cx)
+    }
+}
+
+impl std::fmt::Debug for WithSessions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("WithSessions").field(&self.receiver).finish()
     }
 }
 
@@ -252,7 +315,8 @@ impl Sink<Message> for ReconnectingSender {
     /// Sends on the live connection, or queues (taking the message whole even
     /// if it passes the byte limit: `poll_ready` waited for room).
     fn start_send(self: Pin<&mut Self>, message: Message) -> Result<()> {
-        self.handle.inner.send(message, Queueing::WhenRoom)
+        let policy = self.handle.inner.send_policy;
+        self.handle.inner.send(message, Queueing::WhenRoom, policy)
     }
 
     /// Immediate: a queued message waits for a connection, which may be long.

@@ -4,7 +4,13 @@
 
 use std::future::Future;
 
-use browser_websocket::{Message, WebSocket};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use browser_websocket::{
+    Message, ReconnectEvent, ReconnectPolicy, ReconnectingBuilder, ReconnectingWebSocket, WebSocket,
+};
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use wasm_bindgen::{JsCast, JsValue};
@@ -108,4 +114,43 @@ pub fn wasm_memory_bytes() -> f64 {
         .buffer()
         .unchecked_into::<js_sys::ArrayBuffer>()
         .byte_length() as f64
+}
+
+/// The events a reconnecting socket reported, in order.
+pub type Events = Rc<RefCell<Vec<ReconnectEvent>>>;
+
+/// Fast retries for tests; attempts counted until the test says otherwise.
+pub fn fast_policy() -> ReconnectPolicy {
+    ReconnectPolicy::default()
+        .delays(Duration::from_millis(20), Duration::from_millis(200))
+        .connect_timeout(Duration::from_secs(5))
+        .stable_after(Duration::from_secs(60))
+}
+
+/// A reconnecting socket's builder for `path` that records its events.
+pub fn recording(path: &str, policy: ReconnectPolicy) -> (ReconnectingBuilder, Events) {
+    let events = Events::default();
+    let log = events.clone();
+    let builder = ReconnectingWebSocket::builder(url(path))
+        .policy(policy)
+        .on_event(move |event| log.borrow_mut().push(event.clone()));
+    (builder, events)
+}
+
+/// Waits until `events` satisfies `done`.
+pub async fn wait_for_events(
+    events: &Events,
+    what: &str,
+    done: impl Fn(&[ReconnectEvent]) -> bool,
+) {
+    for _ in 0..300 {
+        if done(&events.borrow()) {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!(
+        "timed out waiting for {what}; events: {:?}",
+        events.borrow()
+    );
 }

@@ -74,7 +74,11 @@ fn Chat() -> Html {
             // ws://<host>/echo. It starts connecting at once; sends are queued
             // until it is open.
             let socket = ReconnectingWebSocket::builder("/echo")
-                .on_event(move |event| on_event.dispatch(Update::Status(describe(event))))
+                .on_event(move |event| {
+                    if let Some(status) = describe(event) {
+                        on_event.dispatch(Update::Status(status));
+                    }
+                })
                 .connect();
             let (sender, mut receiver) = socket.into_split();
             let handle = receiver.handle();
@@ -155,13 +159,17 @@ fn Chat() -> Html {
     }
 }
 
-/// The connection state, for people.
-fn describe(event: &ReconnectEvent) -> String {
-    match event {
+/// The connection state, for people; `None` for events that do not change it.
+fn describe(event: &ReconnectEvent) -> Option<String> {
+    Some(match event {
         ReconnectEvent::Connecting { delay, .. } if delay.is_zero() => "connecting…".to_owned(),
         ReconnectEvent::Connecting { delay, .. } => format!("reconnecting in {delay:.1?}"),
         ReconnectEvent::Open { .. } => "connected".to_owned(),
-        ReconnectEvent::Closed(close) => format!("disconnected: {close}"),
+        ReconnectEvent::Closed { close, .. } => format!("disconnected: {close}"),
         ReconnectEvent::GaveUp { attempts } => format!("gave up after {attempts} attempts"),
-    }
+        ReconnectEvent::Suspended { .. } => "paused while the page is in the back/forward cache".to_owned(),
+        ReconnectEvent::Offline => "offline".to_owned(),
+        // Checks, answers and the rest change nothing a person needs to see.
+        _ => return None,
+    })
 }
