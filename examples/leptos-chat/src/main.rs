@@ -111,7 +111,9 @@ fn describe(event: &ReconnectEvent) -> Option<String> {
         ReconnectEvent::Open { .. } => "connected".to_owned(),
         ReconnectEvent::Closed { close, .. } => format!("disconnected: {close}"),
         ReconnectEvent::GaveUp { attempts } => format!("gave up after {attempts} attempts"),
-        ReconnectEvent::Suspended { .. } => "paused while the page is in the back/forward cache".to_owned(),
+        ReconnectEvent::Suspended { .. } => {
+            "paused while the page is in the back/forward cache".to_owned()
+        }
         ReconnectEvent::Offline => "offline".to_owned(),
         // Checks, answers and the rest change nothing a person needs to see.
         _ => return None,
