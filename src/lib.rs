@@ -92,7 +92,7 @@
 //!                 web_sys::console::log_1(&log.into());
 //!                 sender.close_with(CloseCode::Normal, "done")?;
 //!             }
-//!             Message::Blob(_) => {}
+//!             Message::Blob(_) | Message::JsBinary(_) => {} // only with other binary types
 //!         }
 //!     }
 //!     let event = sender.closed().await;

@@ -113,6 +113,7 @@ fn describe(message: &Message) -> String {
         Message::Text(text) => format!("text {text:?}"),
         Message::Binary(bytes) => format!("binary {} bytes", bytes.len()),
         Message::Blob(blob) => format!("blob {} bytes", blob.size()),
+        Message::JsBinary(view) => format!("js binary {} bytes", view.length()),
     }
 }
 

@@ -56,6 +56,7 @@ impl Message {
         match self {
             Self::Text(text) => Ok(text.into_bytes()),
             Self::Binary(bytes) => Ok(bytes),
+            Self::JsBinary(view) => Ok(view.to_vec()),
             Self::Blob(blob) => read_blob(&blob).await,
         }
     }

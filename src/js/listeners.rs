@@ -48,13 +48,16 @@ export function listenForPageLife(onSignal) {
   };
 }
 
-export function listen(socket, onOpen, onText, onBytes, onBlob, onOther, onError, onClose) {
+export function listen(socket, keepInJs, onOpen, onText, onBytes, onObject, onOther, onError, onClose) {
   const open = () => onOpen();
   const message = (event) => {
     const data = event.data;
     if (typeof data === "string") onText(data);
-    else if (data instanceof ArrayBuffer) onBytes(new Uint8Array(data));
-    else if (data instanceof Blob) onBlob(data);
+    else if (data instanceof ArrayBuffer) {
+      if (keepInJs) onObject(new Uint8Array(data));
+      else onBytes(new Uint8Array(data));
+    }
+    else if (data instanceof Blob) onObject(data);
     else onOther(typeof data);
   };
   const error = () => onError();
@@ -75,10 +78,11 @@ extern "C" {
     /// Attaches the four listeners; returns the function that detaches them.
     fn listen(
         socket: &web_sys::WebSocket,
+        keep_in_js: bool,
         on_open: &Closure<dyn FnMut()>,
         on_text: &Closure<dyn FnMut(String)>,
         on_bytes: &Closure<dyn FnMut(Vec<u8>)>,
-        on_blob: &Closure<dyn FnMut(JsValue)>,
+        on_object: &Closure<dyn FnMut(JsValue)>,
         on_other: &Closure<dyn FnMut(String)>,
         on_error: &Closure<dyn FnMut()>,
         on_close: &Closure<dyn FnMut(u16, String, bool)>,
@@ -158,7 +162,7 @@ pub(crate) struct SocketListeners {
     _on_open: Closure<dyn FnMut()>,
     _on_text: Closure<dyn FnMut(String)>,
     _on_bytes: Closure<dyn FnMut(Vec<u8>)>,
-    _on_blob: Closure<dyn FnMut(JsValue)>,
+    _on_object: Closure<dyn FnMut(JsValue)>,
     _on_other: Closure<dyn FnMut(String)>,
     _on_error: Closure<dyn FnMut()>,
     _on_close: Closure<dyn FnMut(u16, String, bool)>,
@@ -167,8 +171,13 @@ pub(crate) struct SocketListeners {
 
 impl SocketListeners {
     /// Attaches `open`, `message`, `error` and `close` listeners that hand each
-    /// event, translated, to `on_event`.
-    pub(crate) fn attach(socket: &web_sys::WebSocket, on_event: Rc<dyn Fn(BrowserEvent)>) -> Self {
+    /// event, translated, to `on_event`; with `keep_binary_in_js`, binary
+    /// data arrives as [`Message::JsBinary`], not copied into wasm.
+    pub(crate) fn attach(
+        socket: &web_sys::WebSocket,
+        keep_binary_in_js: bool,
+        on_event: Rc<dyn Fn(BrowserEvent)>,
+    ) -> Self {
         let on_open = {
             let on_event = Rc::clone(&on_event);
             Closure::<dyn FnMut()>::new(move || on_event(BrowserEvent::Open))
@@ -185,13 +194,16 @@ impl SocketListeners {
                 on_event(BrowserEvent::Message(Ok(Message::Binary(bytes))))
             })
         };
-        let on_blob = {
+        let on_object = {
             let on_event = Rc::clone(&on_event);
-            // The listener has checked `instanceof Blob`.
-            Closure::<dyn FnMut(JsValue)>::new(move |blob: JsValue| {
-                on_event(BrowserEvent::Message(Ok(Message::Blob(
-                    blob.unchecked_into(),
-                ))))
+            // The listener has checked: a `Blob`, or a `Uint8Array` it made.
+            Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
+                let message = if data.is_instance_of::<js_sys::Uint8Array>() {
+                    Message::JsBinary(data.unchecked_into())
+                } else {
+                    Message::Blob(data.unchecked_into())
+                };
+                on_event(BrowserEvent::Message(Ok(message)))
             })
         };
         // Data of another type is something no browser sends; it is reported
@@ -217,14 +229,22 @@ impl SocketListeners {
                 }))
             });
         let detach = listen(
-            socket, &on_open, &on_text, &on_bytes, &on_blob, &on_other, &on_error, &on_close,
+            socket,
+            keep_binary_in_js,
+            &on_open,
+            &on_text,
+            &on_bytes,
+            &on_object,
+            &on_other,
+            &on_error,
+            &on_close,
         );
         Self {
             detach,
             _on_open: on_open,
             _on_text: on_text,
             _on_bytes: on_bytes,
-            _on_blob: on_blob,
+            _on_object: on_object,
             _on_other: on_other,
             _on_error: on_error,
             _on_close: on_close,

@@ -16,6 +16,8 @@ pub(crate) enum Outgoing<'a> {
     Text(&'a str),
     Bytes(&'a [u8]),
     Blob(&'a web_sys::Blob),
+    /// Bytes in JS memory, sent without a copy through wasm.
+    JsBytes(&'a js_sys::Uint8Array),
 }
 
 impl<'a> From<&'a Message> for Outgoing<'a> {
@@ -24,6 +26,7 @@ impl<'a> From<&'a Message> for Outgoing<'a> {
             Message::Text(text) => Self::Text(text),
             Message::Binary(bytes) => Self::Bytes(bytes),
             Message::Blob(blob) => Self::Blob(blob),
+            Message::JsBinary(view) => Self::JsBytes(view),
         }
     }
 }
@@ -37,6 +40,7 @@ impl Outgoing<'_> {
             Self::Bytes(bytes) => bytes.len() as u64,
             // A Blob's size is a whole number of bytes, as an f64.
             Self::Blob(blob) => blob.size() as u64,
+            Self::JsBytes(view) => u64::from(view.byte_length()),
         }
     }
 }
@@ -49,6 +53,8 @@ pub(crate) fn received_len(message: &Message) -> u64 {
 /// The browser's socket.
 pub(crate) struct BrowserSocket {
     socket: web_sys::WebSocket,
+    /// [`BinaryType::JsArrayBuffer`]: binary data stays in JS.
+    keep_binary_in_js: bool,
 }
 
 impl BrowserSocket {
@@ -76,15 +82,18 @@ impl BrowserSocket {
 
     fn configure(socket: web_sys::WebSocket, binary_type: BinaryType) -> Self {
         socket.set_binary_type(match binary_type {
-            BinaryType::ArrayBuffer => web_sys::BinaryType::Arraybuffer,
+            BinaryType::ArrayBuffer | BinaryType::JsArrayBuffer => web_sys::BinaryType::Arraybuffer,
             BinaryType::Blob => web_sys::BinaryType::Blob,
         });
-        Self { socket }
+        Self {
+            socket,
+            keep_binary_in_js: binary_type == BinaryType::JsArrayBuffer,
+        }
     }
 
     /// Attaches the four listeners, which hand each event to `on_event`.
     pub(crate) fn listen(&self, on_event: Rc<dyn Fn(BrowserEvent)>) -> SocketListeners {
-        SocketListeners::attach(&self.socket, on_event)
+        SocketListeners::attach(&self.socket, self.keep_binary_in_js, on_event)
     }
 
     /// Hands one message to the browser. The caller has checked the state.
@@ -93,6 +102,7 @@ impl BrowserSocket {
             Outgoing::Text(text) => self.socket.send_with_str(text),
             Outgoing::Bytes(bytes) => send_bytes(&self.socket, bytes),
             Outgoing::Blob(blob) => self.socket.send_with_blob(blob),
+            Outgoing::JsBytes(view) => self.socket.send_with_array_buffer_view(view),
         }
         .map_err(error_from_js)
     }
@@ -131,6 +141,7 @@ impl BrowserSocket {
     pub(crate) fn binary_type(&self) -> BinaryType {
         match self.socket.binary_type() {
             web_sys::BinaryType::Blob => BinaryType::Blob,
+            _ if self.keep_binary_in_js => BinaryType::JsArrayBuffer,
             _ => BinaryType::ArrayBuffer,
         }
     }

@@ -53,6 +53,7 @@ impl Message {
         match self {
             Self::Text(text) => serde_json::from_str(text).map_err(json_error),
             Self::Binary(bytes) => serde_json::from_slice(bytes).map_err(json_error),
+            Self::JsBinary(view) => serde_json::from_slice(&view.to_vec()).map_err(json_error),
             Self::Blob(_) => Err(Error::Json {
                 message: "a Blob message must be read before it is parsed".to_owned(),
             }),

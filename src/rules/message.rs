@@ -18,7 +18,7 @@ use std::fmt;
 /// let binary = Message::from(vec![0x40, 0x49, 0x0f, 0xdb, 127]);
 /// assert_eq!(binary.len(), Some(5));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Message {
     /// A text message.
     Text(String),
@@ -30,6 +30,12 @@ pub enum Message {
     /// [`Message::into_bytes`]; on a stream, [`read_blobs`](crate::ReadBlobsExt::read_blobs)
     /// keeps the order.
     Blob(web_sys::Blob),
+    /// A binary message whose bytes stay in JavaScript memory: received with
+    /// [`BinaryType::JsArrayBuffer`] (a view of the browser's `ArrayBuffer`,
+    /// never copied into wasm memory, which never shrinks), or a JS view to
+    /// send without a copy through wasm. [`Message::to_vec`] copies it into
+    /// wasm when the app asks.
+    JsBinary(js_sys::Uint8Array),
 }
 
 impl Message {
@@ -79,6 +85,23 @@ impl Message {
         }
     }
 
+    /// The bytes of a [`Message::Binary`] or [`Message::JsBinary`] (copied
+    /// out of JS memory), or the UTF-8 of a text; `None` for a Blob, which
+    /// must be read ([`Message::into_bytes`]).
+    ///
+    /// ```
+    /// use browser_websocket::Message;
+    /// assert_eq!(Message::from("hi").to_vec(), Some(b"hi".to_vec()));
+    /// ```
+    pub fn to_vec(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::Text(text) => Some(text.as_bytes().to_vec()),
+            Self::Binary(bytes) => Some(bytes.clone()),
+            Self::JsBinary(view) => Some(view.to_vec()),
+            Self::Blob(_) => None,
+        }
+    }
+
     /// The size in bytes (UTF-8 bytes for text), if known without reading a Blob
     /// (a Blob's size is known too, but only in the browser).
     ///
@@ -90,6 +113,7 @@ impl Message {
         match self {
             Self::Text(text) => Some(text.len()),
             Self::Binary(bytes) => Some(bytes.len()),
+            Self::JsBinary(view) => Some(view.length() as usize),
             Self::Blob(_) => None,
         }
     }
@@ -103,6 +127,22 @@ impl Message {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
+    }
+}
+
+/// Variants equal variants of their kind: texts and bytes by content, JS views
+/// by their bytes (copied out to compare), Blobs by identity.
+impl PartialEq for Message {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Text(a), Self::Text(b)) => a == b,
+            (Self::Binary(a), Self::Binary(b)) => a == b,
+            (Self::Blob(a), Self::Blob(b)) => a == b,
+            (Self::JsBinary(a), Self::JsBinary(b)) => {
+                a.byte_length() == b.byte_length() && a.to_vec() == b.to_vec()
+            }
+            _ => false,
+        }
     }
 }
 
@@ -142,6 +182,12 @@ impl From<web_sys::Blob> for Message {
     }
 }
 
+impl From<js_sys::Uint8Array> for Message {
+    fn from(view: js_sys::Uint8Array) -> Self {
+        Self::JsBinary(view)
+    }
+}
+
 /// How binary messages are delivered: the socket's `binaryType`.
 ///
 /// # Example
@@ -158,12 +204,18 @@ pub enum BinaryType {
     ArrayBuffer,
     /// As [`Message::Blob`]: the bytes stay in the browser until read.
     Blob,
+    /// As [`Message::JsBinary`]: a view of the browser's `ArrayBuffer`, left
+    /// in JS memory until the app copies it (the socket's `binaryType` is
+    /// `"arraybuffer"`). For large messages: wasm memory never shrinks, so
+    /// one 16 MiB message received as [`Message::Binary`] keeps its pages for
+    /// good.
+    JsArrayBuffer,
 }
 
 impl fmt::Display for BinaryType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::ArrayBuffer => "arraybuffer",
+            Self::ArrayBuffer | Self::JsArrayBuffer => "arraybuffer",
             Self::Blob => "blob",
         })
     }

@@ -118,6 +118,10 @@ impl AsyncRead for ByteStream {
                     self.unread = bytes;
                     self.position = 0;
                 }
+                Some(Ok(Message::JsBinary(view))) => {
+                    self.unread = view.to_vec();
+                    self.position = 0;
+                }
                 Some(Ok(other)) => {
                     let kind = if other.is_text() { "text" } else { "Blob" };
                     return Poll::Ready(Err(io::Error::new(

@@ -445,6 +445,7 @@ impl MockConnection {
             Message::Text(text) => self.send_text(text),
             Message::Binary(bytes) => self.send_bytes(bytes),
             Message::Blob(blob) => self.send_blob(blob),
+            Message::JsBinary(view) => self.send_bytes(&view.to_vec()),
         }
     }
 

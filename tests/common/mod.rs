@@ -154,3 +154,26 @@ pub async fn wait_for_events(
         events.borrow()
     );
 }
+
+/// Bytes of a large-message test: byte `i` is `i mod 251`.
+pub const LARGE_PATTERN_MODULUS: u32 = 251;
+
+/// Checks `len` bytes read through `byte_at` against the large pattern at
+/// the start, the middle and the end; panics naming `what` otherwise.
+pub fn check_large_pattern(what: &str, len: u32, byte_at: impl Fn(u32) -> u8) {
+    for index in [0, 1, 250, 251, len / 2, len - 2, len - 1] {
+        let expected = (index % LARGE_PATTERN_MODULUS) as u8;
+        assert_eq!(byte_at(index), expected, "{what}: byte {index}");
+    }
+}
+
+/// How many 16 MiB round trips the large-message tests make: 10, or
+/// `WS_LARGE_ROUNDS` at compile time (the README's figures are for 100).
+pub fn large_rounds() -> u32 {
+    option_env!("WS_LARGE_ROUNDS")
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(10)
+}
+
+/// The size of a large message.
+pub const LARGE_SIZE: u32 = 16 << 20;

@@ -138,6 +138,7 @@ async fn binary_example(url: &str, binary_type: BinaryType) -> Result<String, St
     line(&label, &format!("sent 5 bytes (binaryType = {label:?})"));
     let bytes = match socket.next().await {
         Some(Ok(Message::Binary(bytes))) => bytes,
+        Some(Ok(Message::JsBinary(view))) => view.to_vec(),
         Some(Ok(Message::Blob(blob))) => {
             line(
                 &label,

@@ -203,6 +203,11 @@ fn log_message(direction: &str, message: &Message) {
         Message::Text(text) => ("text", text.len().to_string(), preview_text(text)),
         Message::Binary(bytes) => ("binary", bytes.len().to_string(), preview_hex(bytes)),
         Message::Blob(blob) => ("blob", blob.size().to_string(), "(Blob)".to_owned()),
+        Message::JsBinary(view) => (
+            "binary",
+            view.length().to_string(),
+            preview_hex(&view.to_vec()),
+        ),
     };
     log_row("message", direction, kind, &size, &data);
 }
