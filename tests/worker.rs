@@ -5,16 +5,14 @@
 //! - the callback API, and a failed connection, work there too;
 //! - dropped sockets leave nothing alive;
 //! - the reconnecting socket comes back after a drop, and releases everything.
+//!
+//! The cases are shared with the shared-worker suite (`worker_cases/`).
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod worker_cases;
 
-use browser_websocket::{
-    live_js_callbacks, live_sockets, Callbacks, CloseCode, Error, Message, WebSocket,
-};
-use common::*;
-use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -31,102 +29,25 @@ async fn runs_in_a_worker_without_window() {
 
 #[wasm_bindgen_test]
 async fn echo_and_close_from_a_worker() {
-    let mut socket = connect("/echo").await;
-    socket.send_text("from a worker").unwrap();
-    assert_eq!(
-        next_message(&mut socket).await,
-        Message::Text("from a worker".into())
-    );
-    socket.send_bytes(&pi_and_127()).unwrap();
-    let Message::Binary(bytes) = next_message(&mut socket).await else {
-        panic!("expected binary");
-    };
-    assert_eq!(describe_pi_and_127(&bytes), "Uint8: 127 Float32: 3.1415927");
-    socket.close_with(4001, "bye").unwrap();
-    assert!(within(10_000, "end of stream", socket.next())
-        .await
-        .is_none());
-    assert_eq!(socket.closed().await.code, CloseCode::Private(4001));
+    worker_cases::echo_and_close_from_a_worker().await;
 }
 
 #[wasm_bindgen_test]
 async fn relative_urls_resolve_against_the_worker_location() {
-    let relative = url("/echo").replacen("ws:", "", 1);
-    let socket = within(10_000, "connect", WebSocket::connect(&relative))
-        .await
-        .unwrap();
-    assert_eq!(socket.url(), url("/echo"));
-    let location = js_sys::global()
-        .unchecked_into::<web_sys::WorkerGlobalScope>()
-        .location();
-    let handle = WebSocket::builder("/x")
-        .open_with_callbacks(Callbacks::new())
-        .unwrap();
-    assert_eq!(handle.url(), format!("ws://{}/x", location.host()));
+    worker_cases::relative_urls_resolve_against_the_worker_location().await;
 }
 
 #[wasm_bindgen_test]
 async fn callbacks_and_failures_in_a_worker() {
-    let (done, finished) = futures_channel::oneshot::channel();
-    let mut done = Some(done);
-    let _socket = WebSocket::builder(&url("/echo"))
-        .open_with_callbacks(
-            Callbacks::new()
-                .on_open(|socket| socket.send_text("ping").unwrap())
-                .on_message(move |socket, message| {
-                    if let Some(done) = done.take() {
-                        let _ = done.send(message);
-                    }
-                    socket.close_normal().unwrap();
-                }),
-        )
-        .unwrap();
-    assert_eq!(
-        within(10_000, "on_message", finished).await.unwrap(),
-        Message::Text("ping".into())
-    );
-
-    let failure = within(15_000, "failure", WebSocket::connect(&url("/reject")))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(failure, Error::ConnectionFailed(ref event) if event.code == CloseCode::Abnormal),
-        "{failure:?}"
-    );
+    worker_cases::callbacks_and_failures_in_a_worker().await;
 }
 
 #[wasm_bindgen_test]
 async fn dropped_sockets_leave_nothing_alive_in_a_worker() {
-    let sockets = live_sockets();
-    let listeners = live_js_callbacks();
-    for _ in 0..50 {
-        drop(connect("/echo").await);
-    }
-    assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_js_callbacks(), listeners);
+    worker_cases::dropped_sockets_leave_nothing_alive_in_a_worker().await;
 }
 
 #[wasm_bindgen_test]
 async fn reconnecting_socket_comes_back_in_a_worker() {
-    let sockets = live_sockets();
-    let listeners = live_js_callbacks();
-    let policy = browser_websocket::ReconnectPolicy::default().delays(
-        std::time::Duration::from_millis(20),
-        std::time::Duration::from_millis(100),
-    );
-    let mut socket = browser_websocket::ReconnectingWebSocket::builder(url("/abrupt"))
-        .policy(policy)
-        .connect();
-    assert_eq!(next_message(&mut socket).await, Message::Text("bye".into()));
-    socket.send_text("drop now").unwrap();
-    // Dropped by the server, back again: the new connection says bye too.
-    assert_eq!(next_message(&mut socket).await, Message::Text("bye".into()));
-    socket.close_normal().unwrap();
-    assert!(within(10_000, "end of stream", socket.next())
-        .await
-        .is_none());
-    drop(socket);
-    sleep(50).await;
-    assert_eq!(live_sockets(), sockets);
-    assert_eq!(live_js_callbacks(), listeners);
+    worker_cases::reconnecting_socket_comes_back_in_a_worker().await;
 }

@@ -1,0 +1,49 @@
+//! Verifies that the library works in a shared worker (one for every page of
+//! an origin), where there is no `window`: the same cases as the dedicated
+//! worker's suite (`worker_cases/`): connect, echo, close, relative URLs,
+//! callbacks, a failed connection, nothing left alive, and the reconnecting
+//! socket coming back after a drop.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod worker_cases;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_shared_worker);
+
+#[wasm_bindgen_test]
+async fn runs_in_a_shared_worker_without_window() {
+    let global = js_sys::global();
+    assert!(global
+        .dyn_ref::<web_sys::SharedWorkerGlobalScope>()
+        .is_some());
+    assert!(global.dyn_ref::<web_sys::Window>().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn echo_and_close_from_a_worker() {
+    worker_cases::echo_and_close_from_a_worker().await;
+}
+
+#[wasm_bindgen_test]
+async fn relative_urls_resolve_against_the_worker_location() {
+    worker_cases::relative_urls_resolve_against_the_worker_location().await;
+}
+
+#[wasm_bindgen_test]
+async fn callbacks_and_failures_in_a_worker() {
+    worker_cases::callbacks_and_failures_in_a_worker().await;
+}
+
+#[wasm_bindgen_test]
+async fn dropped_sockets_leave_nothing_alive_in_a_worker() {
+    worker_cases::dropped_sockets_leave_nothing_alive_in_a_worker().await;
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_socket_comes_back_in_a_worker() {
+    worker_cases::reconnecting_socket_comes_back_in_a_worker().await;
+}
