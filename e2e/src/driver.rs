@@ -80,6 +80,9 @@ fn capabilities(browser: &str) -> Map<String, Value> {
                 // performance.memory to the byte and current (the benchmark's
                 // JS heap figures), not bucketed and cached.
                 args.push(json!("--enable-precise-memory-info"));
+                // window.gc(): the benchmark collects garbage between runs, so
+                // that no run pays for the one before it.
+                args.push(json!("--js-flags=--expose-gc"));
             }
             capabilities.insert("goog:chromeOptions".into(), options);
         }
