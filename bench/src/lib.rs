@@ -76,7 +76,7 @@ impl Default for Plan {
         Self {
             warmup_rounds: 2,
             max_rounds: 300,
-            budget_ms: 45_000.0,
+            budget_ms: 50_000.0,
         }
     }
 }
