@@ -90,11 +90,11 @@ pub mod this_crate {
         Ok(elapsed)
     }
 
-    /// Through the Sink, which waits on the watermarks.
-    pub async fn bulk(url: &str, total: u32, chunk: u32) -> Result<crate::Sample, String> {
+    /// Through the Sink, which waits on the watermarks; timed until the
+    /// browser's buffer has drained after the last send.
+    pub async fn bulk(url: &str, total: u32, chunk: u32) -> Result<f64, String> {
         let mut socket = WebSocket::connect(url).await.map_err(err)?;
         let mut buffer = vec![0u8; chunk as usize];
-        let mut peak = 0;
         let start = crate::now();
         for sequence in 0..u64::from(total / chunk) {
             bulk_chunk(&mut buffer, sequence);
@@ -102,20 +102,18 @@ pub mod this_crate {
                 .feed(Message::Binary(buffer.clone()))
                 .await
                 .map_err(err)?;
-            peak = peak.max(socket.buffered_amount());
+            crate::note_peak();
         }
+        socket.flush().await.map_err(err)?;
+        let elapsed = crate::drained().await.as_f64().unwrap_or(f64::NAN) - start;
         socket.send_text("done").map_err(err)?;
         let report = match socket.next().await {
             Some(Ok(Message::Text(report))) => report,
             other => return Err(format!("expected the report, got {other:?}")),
         };
-        let elapsed = crate::now() - start;
         let _ = socket.close_normal();
         check_bulk_report(&report, total, chunk)?;
-        Ok(crate::Sample {
-            ms: elapsed,
-            peak_buffered: Some(f64::from(peak)),
-        })
+        Ok(elapsed)
     }
 }
 
@@ -197,7 +195,7 @@ pub mod gloo {
     }
 
     /// gloo-net has no flow control (its Sink waits only while connecting) and
-    /// no `bufferedAmount` getter, so no peak is recorded.
+    /// no `bufferedAmount` getter: the page reads it off the socket it tracks.
     pub async fn bulk(url: &str, total: u32, chunk: u32) -> Result<f64, String> {
         let mut socket = open(url).await?;
         let mut buffer = vec![0u8; chunk as usize];
@@ -208,7 +206,10 @@ pub mod gloo {
                 .feed(Message::Bytes(buffer.clone()))
                 .await
                 .map_err(err)?;
+            crate::note_peak();
         }
+        socket.flush().await.map_err(err)?;
+        let elapsed = crate::drained().await.as_f64().unwrap_or(f64::NAN) - start;
         socket
             .send(Message::Text("done".to_owned()))
             .await
@@ -217,7 +218,6 @@ pub mod gloo {
             Some(Ok(Message::Text(report))) => report,
             other => return Err(format!("expected the report, got {other:?}")),
         };
-        let elapsed = crate::now() - start;
         let _ = socket.close(Some(1000), None);
         check_bulk_report(&report, total, chunk)?;
         Ok(elapsed)

@@ -1,14 +1,27 @@
 //! The benchmark suite, run in the browser: each scenario written three times,
 //! in raw JavaScript (`raw.js`), with this crate, and with gloo-net 0.7, timed
 //! the same way (from the first send, or the request that starts a flood, to the
-//! last byte received; connecting and closing are not timed).
+//! last byte received, or for `bulk_send` to the browser's buffer draining;
+//! connecting and closing are not timed).
+//!
+//! The contenders take turns sample by sample, in rounds: each round runs each
+//! contender once, in the order [`rotation`] gives, and the first rounds are
+//! warm-ups that are thrown away. Each crate's time is paired with raw JS's in
+//! the same round, and the rounds go on until every crate's ratio to raw JS is
+//! settled (its 95 % interval narrower than ± 0.03) or the scenario's round or
+//! time budget is spent. A crate whose ratio is settled stops running, so the
+//! rounds that remain are shorter.
 #![forbid(unsafe_code)]
 
 mod contenders;
 mod page;
 
-use browser_websocket_bench_report::{Measurement, IMPLEMENTATIONS, SCENARIOS};
+use browser_websocket_bench_report::{
+    median, paired_ratios, ratio_interval, rotation, with_intervals, Measurement, IMPLEMENTATIONS,
+    SCENARIOS,
+};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(module = "/src/raw.js")]
 extern "C" {
@@ -19,25 +32,72 @@ extern "C" {
     async fn raw_flood(url: &str, count: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawBulk, catch)]
     async fn raw_bulk(url: &str, total: u32, chunk: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = trackSockets)]
+    fn track_sockets(on: bool);
+    #[wasm_bindgen(js_name = notePeak)]
+    fn note_peak();
+    #[wasm_bindgen(js_name = peakBuffered)]
+    fn peak_buffered() -> f64;
+    async fn drained() -> JsValue;
+    #[wasm_bindgen(js_name = collectGarbage)]
+    fn collect_garbage();
+    #[wasm_bindgen(js_name = jsHeapUsed)]
+    fn js_heap_used() -> f64;
 }
 
-/// The sizes of each scenario.
+/// The sizes of each scenario's sample (one run of one contender).
 pub mod sizes {
-    pub const ECHO_COUNT: u32 = 10_000;
+    /// `echo_binary` / `echo_text`: this many messages of `ECHO_SIZE` bytes.
+    pub const ECHO_COUNT: u32 = 1_000;
     pub const ECHO_SIZE: u32 = 1024;
-    pub const FLOOD_COUNT: u32 = 100_000;
+    pub const FLOOD_COUNT: u32 = 5_000;
     pub const FLOOD_SIZE: u32 = 64;
-    pub const LARGE_SIZE: u32 = 16 << 20;
-    pub const BULK_TOTAL: u32 = 256 << 20;
+    pub const LARGE_SIZE: u32 = 8 << 20;
+    pub const BULK_TOTAL: u32 = 32 << 20;
     pub const BULK_CHUNK: u32 = 64 << 10;
-    /// The slow reader's pace for `bulk_send`, bytes per second.
-    pub const BULK_RATE: u32 = 128 << 20;
+    /// The reader's pace for `bulk_send`, bytes per second: far above what a
+    /// browser sends, so the time measured is the sender's, not the reader's.
+    pub const BULK_RATE: u64 = 1 << 40;
 }
 
-/// One timed run: milliseconds, and the peak `bufferedAmount` where recorded.
+/// How long each scenario may run.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Rounds run first and thrown away.
+    pub warmup_rounds: u32,
+    /// At most this many rounds are kept.
+    pub max_rounds: u32,
+    /// A scenario starts no new round after this many ms (warm-ups included).
+    pub budget_ms: f64,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            warmup_rounds: 2,
+            max_rounds: 300,
+            budget_ms: 50_000.0,
+        }
+    }
+}
+
+/// One timed run: milliseconds, and for `bulk_send` the memory figures.
+#[derive(Default)]
 pub struct Sample {
     pub ms: f64,
     pub peak_buffered: Option<f64>,
+    pub wasm_growth: Option<f64>,
+    pub heap_growth: Option<f64>,
+}
+
+/// The byte length of the page's wasm memory.
+fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+        .into()
 }
 
 fn js_error(value: JsValue) -> String {
@@ -55,71 +115,68 @@ pub async fn run_once(
     scenario: &str,
     implementation: &str,
 ) -> Result<Sample, String> {
+    if scenario == "bulk_send" {
+        return bulk_once(origin, implementation).await;
+    }
     use sizes::*;
     let echo = format!("{origin}/echo");
     let flood = format!("{origin}/flood?n={FLOOD_COUNT}&size={FLOOD_SIZE}");
-    let slow = format!("{origin}/slow?rate={BULK_RATE}");
-    let timed = |ms: f64| Sample {
-        ms,
-        peak_buffered: None,
-    };
-    match (implementation, scenario) {
-        ("raw_js", "echo_binary") => {
-            raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await).map(timed)
-        }
-        ("raw_js", "echo_text") => {
-            raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await).map(timed)
-        }
-        ("raw_js", "flood") => raw_ms(raw_flood(&flood, FLOOD_COUNT).await).map(timed),
-        ("raw_js", "large") => raw_ms(raw_echo(&echo, 1, LARGE_SIZE, false).await).map(timed),
-        ("raw_js", "bulk_send") => {
-            let pair: js_sys::Array = raw_bulk(&slow, BULK_TOTAL, BULK_CHUNK)
-                .await
-                .map_err(js_error)?
-                .into();
-            Ok(Sample {
-                ms: pair.get(0).as_f64().unwrap_or(f64::NAN),
-                peak_buffered: pair.get(1).as_f64(),
-            })
-        }
+    let ms = match (implementation, scenario) {
+        ("raw_js", "echo_binary") => raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await),
+        ("raw_js", "echo_text") => raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await),
+        ("raw_js", "flood") => raw_ms(raw_flood(&flood, FLOOD_COUNT).await),
+        ("raw_js", "large") => raw_ms(raw_echo(&echo, 1, LARGE_SIZE, false).await),
         ("this_crate", "echo_binary") => {
-            contenders::this_crate::echo(&echo, ECHO_COUNT, ECHO_SIZE, false)
-                .await
-                .map(timed)
+            contenders::this_crate::echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await
         }
         ("this_crate", "echo_text") => {
-            contenders::this_crate::echo(&echo, ECHO_COUNT, ECHO_SIZE, true)
-                .await
-                .map(timed)
+            contenders::this_crate::echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await
         }
-        ("this_crate", "flood") => contenders::this_crate::flood(&flood, FLOOD_COUNT)
-            .await
-            .map(timed),
-        ("this_crate", "large") => contenders::this_crate::echo(&echo, 1, LARGE_SIZE, false)
-            .await
-            .map(timed),
-        ("this_crate", "bulk_send") => {
-            contenders::this_crate::bulk(&slow, BULK_TOTAL, BULK_CHUNK).await
+        ("this_crate", "flood") => contenders::this_crate::flood(&flood, FLOOD_COUNT).await,
+        ("this_crate", "large") => contenders::this_crate::echo(&echo, 1, LARGE_SIZE, false).await,
+        ("gloo_net", "echo_binary") => {
+            contenders::gloo::echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await
         }
-        ("gloo_net", "echo_binary") => contenders::gloo::echo(&echo, ECHO_COUNT, ECHO_SIZE, false)
-            .await
-            .map(timed),
-        ("gloo_net", "echo_text") => contenders::gloo::echo(&echo, ECHO_COUNT, ECHO_SIZE, true)
-            .await
-            .map(timed),
-        ("gloo_net", "flood") => contenders::gloo::flood(&flood, FLOOD_COUNT)
-            .await
-            .map(timed),
-        ("gloo_net", "large") => contenders::gloo::echo(&echo, 1, LARGE_SIZE, false)
-            .await
-            .map(timed),
-        ("gloo_net", "bulk_send") => contenders::gloo::bulk(&slow, BULK_TOTAL, BULK_CHUNK)
-            .await
-            .map(timed),
+        ("gloo_net", "echo_text") => {
+            contenders::gloo::echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await
+        }
+        ("gloo_net", "flood") => contenders::gloo::flood(&flood, FLOOD_COUNT).await,
+        ("gloo_net", "large") => contenders::gloo::echo(&echo, 1, LARGE_SIZE, false).await,
         _ => Err(format!(
             "unknown scenario {scenario:?} or implementation {implementation:?}"
         )),
-    }
+    }?;
+    Ok(Sample {
+        ms,
+        ..Sample::default()
+    })
+}
+
+/// `bulk_send` once: the time until the browser's buffer drains, its peak,
+/// and how much the wasm memory and the JS heap grew over the run (the heap
+/// from just after a forced collection where there is one, so the figure is
+/// what the run allocated and had not yet collected when it ended).
+async fn bulk_once(origin: &str, implementation: &str) -> Result<Sample, String> {
+    use sizes::*;
+    let url = format!("{origin}/slow?rate={BULK_RATE}");
+    let wasm_before = wasm_memory_bytes();
+    let heap_before = js_heap_used();
+    track_sockets(true);
+    let ms = match implementation {
+        "raw_js" => raw_ms(raw_bulk(&url, BULK_TOTAL, BULK_CHUNK).await),
+        "this_crate" => contenders::this_crate::bulk(&url, BULK_TOTAL, BULK_CHUNK).await,
+        "gloo_net" => contenders::gloo::bulk(&url, BULK_TOTAL, BULK_CHUNK).await,
+        _ => Err(format!("unknown implementation {implementation:?}")),
+    };
+    let peak = peak_buffered();
+    track_sockets(false);
+    let heap_after = js_heap_used();
+    Ok(Sample {
+        ms: ms?,
+        peak_buffered: Some(peak),
+        wasm_growth: Some(wasm_memory_bytes() - wasm_before),
+        heap_growth: Some(heap_after - heap_before).filter(|growth| growth.is_finite()),
+    })
 }
 
 fn raw_ms(result: Result<JsValue, JsValue>) -> Result<f64, String> {
@@ -131,47 +188,96 @@ fn raw_ms(result: Result<JsValue, JsValue>) -> Result<f64, String> {
     }
 }
 
-/// Runs the whole suite: every scenario, every implementation, `samples` times,
-/// the implementations taking turns so that drift hits them alike. Calls
-/// `progress(done, total, label)` before each run.
+/// Runs the whole suite: every scenario, in rounds (see the crate's
+/// documentation) within `plan`. Calls `progress(fraction done, label)` before
+/// each run.
 pub async fn run_suite(
     origin: &str,
     browser: &str,
-    samples: u32,
+    plan: Plan,
     scenarios: &[&str],
-    mut progress: impl FnMut(u32, u32, &str),
+    mut progress: impl FnMut(f64, &str),
 ) -> Result<Vec<Measurement>, String> {
-    let total = scenarios.len() as u32 * IMPLEMENTATIONS.len() as u32 * samples;
-    let mut done = 0;
     let mut results = Vec::new();
-    for scenario in scenarios {
-        let mut times: Vec<Vec<f64>> = vec![Vec::new(); IMPLEMENTATIONS.len()];
-        let mut peaks: Vec<Option<f64>> = vec![None; IMPLEMENTATIONS.len()];
-        for _ in 0..samples {
-            for (index, implementation) in IMPLEMENTATIONS.iter().enumerate() {
-                progress(done, total, &format!("{scenario} · {implementation}"));
+    for (scenario_index, scenario) in scenarios.iter().enumerate() {
+        let contenders = IMPLEMENTATIONS.len();
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); contenders];
+        let mut peaks: Vec<Option<f64>> = vec![None; contenders];
+        let mut wasm_growth: Vec<Option<f64>> = vec![None; contenders];
+        let mut heap_growth: Vec<Vec<f64>> = vec![Vec::new(); contenders];
+        // Raw JS (index 0) always runs: it is every round's baseline.
+        let mut running = vec![true; contenders];
+        let started = now();
+        let mut round: u32 = 0;
+        loop {
+            let kept = round >= plan.warmup_rounds;
+            let active: Vec<usize> = (0..contenders).filter(|i| running[*i]).collect();
+            for position in rotation(round as usize, active.len()) {
+                let index = active[position];
+                let implementation = IMPLEMENTATIONS[index];
+                let elapsed = (now() - started) / plan.budget_ms;
+                let label = if kept {
+                    format!(
+                        "{scenario} · round {} · {implementation}",
+                        round - plan.warmup_rounds + 1
+                    )
+                } else {
+                    format!("{scenario} · warm-up · {implementation}")
+                };
+                progress(
+                    (scenario_index as f64 + elapsed.min(1.0)) / scenarios.len() as f64,
+                    &label,
+                );
+                collect_garbage();
                 let sample = run_once(origin, scenario, implementation)
                     .await
                     .map_err(|error| format!("{scenario} with {implementation}: {error}"))?;
-                times[index].push(sample.ms);
                 if let Some(peak) = sample.peak_buffered {
                     peaks[index] = Some(peaks[index].map_or(peak, |seen: f64| seen.max(peak)));
                 }
-                done += 1;
+                if let Some(growth) = sample.wasm_growth {
+                    wasm_growth[index] =
+                        Some(wasm_growth[index].map_or(growth, |seen: f64| seen.max(growth)));
+                }
+                heap_growth[index].extend(sample.heap_growth);
+                if kept {
+                    times[index].push(sample.ms);
+                }
+            }
+            round += 1;
+            if !kept {
+                continue;
+            }
+            let rounds = round - plan.warmup_rounds;
+            // The bootstrap is not free (tens of ms on hundreds of rounds):
+            // past 30 rounds, look every 5th.
+            let look = rounds < 30 || rounds % 5 == 0;
+            for index in 1..contenders {
+                if running[index] && look {
+                    let settled = ratio_interval(&paired_ratios(&times[0], &times[index]))
+                        .is_some_and(|interval| interval.settled());
+                    running[index] = !settled;
+                }
+            }
+            if running[1..].iter().all(|running| !running)
+                || rounds >= plan.max_rounds
+                || now() - started >= plan.budget_ms
+            {
+                break;
             }
         }
         for (index, implementation) in IMPLEMENTATIONS.iter().enumerate() {
             let samples = std::mem::take(&mut times[index]);
-            results.push(Measurement::new(
-                browser,
-                scenario,
-                implementation,
-                samples,
-                peaks[index],
-            ));
+            let mut measurement =
+                Measurement::new(browser, scenario, implementation, samples, peaks[index]);
+            measurement.wasm_memory_growth_bytes = wasm_growth[index];
+            measurement.js_heap_growth_bytes =
+                Some(median(&heap_growth[index])).filter(|growth| growth.is_finite());
+            results.push(measurement);
         }
     }
-    progress(done, total, "done");
+    with_intervals(&mut results);
+    progress(1.0, "done");
     Ok(results)
 }
 

@@ -1,7 +1,9 @@
 //! The `/bench` page: runs the suite in the visitor's browser with a progress
 //! bar, then shows the table and the chart. `?auto=1` starts at once (used by
-//! `cargo xtask bench`), `?samples=N` (default 5), `?browser=NAME` names the
-//! browser in the results, `?scenarios=a,b` runs only those.
+//! `cargo xtask bench`), `?rounds=N` caps the rounds kept per scenario (default
+//! 300), `?budget=S` the seconds per scenario (default 50), `?warmup=N` the
+//! rounds thrown away first (default 2), `?browser=NAME` names the browser in
+//! the results, `?scenarios=a,b` runs only those.
 
 use std::cell::RefCell;
 
@@ -73,10 +75,20 @@ async fn run() {
         return;
     }
     button.set_disabled(true);
-    let samples = query("samples")
-        .and_then(|s| s.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(5);
+    let defaults = crate::Plan::default();
+    let plan = crate::Plan {
+        warmup_rounds: query("warmup")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(defaults.warmup_rounds),
+        max_rounds: query("rounds")
+            .and_then(|s| s.parse().ok())
+            .filter(|n| *n > 1)
+            .unwrap_or(defaults.max_rounds),
+        budget_ms: query("budget")
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| *s > 0.0)
+            .map_or(defaults.budget_ms, |seconds| seconds * 1000.0),
+    };
     let browser = query("browser").unwrap_or_else(browser_name);
     let wanted = query("scenarios");
     let scenarios: Vec<&str> = SCENARIOS
@@ -93,19 +105,13 @@ async fn run() {
         .unwrap_or_default();
     let origin = format!("ws://{host}");
     let progress = element::<web_sys::HtmlProgressElement>("progress");
-    let outcome = crate::run_suite(
-        &origin,
-        &browser,
-        samples,
-        &scenarios,
-        |done, total, label| {
-            if let Some(progress) = &progress {
-                progress.set_max(f64::from(total));
-                progress.set_value(f64::from(done));
-            }
-            set_text("status", &format!("{done} / {total} runs · {label}"));
-        },
-    )
+    let outcome = crate::run_suite(&origin, &browser, plan, &scenarios, |fraction, label| {
+        if let Some(progress) = &progress {
+            progress.set_max(1.0);
+            progress.set_value(fraction);
+        }
+        set_text("status", label);
+    })
     .await;
     match outcome {
         Ok(results) => {

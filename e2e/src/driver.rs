@@ -77,13 +77,24 @@ fn capabilities(browser: &str) -> Map<String, Value> {
                 .unwrap_or_else(|| json!({ "args": [] }));
             if let Some(args) = options.get_mut("args").and_then(Value::as_array_mut) {
                 args.push(json!("--window-size=1280,1100"));
+                // performance.memory to the byte and current (the benchmark's
+                // JS heap figures), not bucketed and cached.
+                args.push(json!("--enable-precise-memory-info"));
+                // window.gc(): the benchmark collects garbage between runs, so
+                // that no run pays for the one before it.
+                args.push(json!("--js-flags=--expose-gc"));
             }
             capabilities.insert("goog:chromeOptions".into(), options);
         }
         "firefox" => {
             capabilities.insert(
                 "moz:firefoxOptions".into(),
-                json!({ "args": ["-headless", "--width=1280", "--height=1100"] }),
+                json!({
+                    "args": ["-headless", "--width=1280", "--height=1100"],
+                    // performance.now() to the microsecond, not the millisecond,
+                    // for the benchmark's timings.
+                    "prefs": { "privacy.reduceTimerPrecision": false },
+                }),
             );
         }
         _ => {}

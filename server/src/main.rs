@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use std::future::IntoFuture;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 struct Options {
@@ -70,6 +71,12 @@ async fn main() -> ExitCode {
         // A restart drops the accept loop (and with it the listener) at once,
         // without waiting for open connections: a request that never ends must
         // not keep the server down.
+        // TCP_NODELAY: a small write (an echo, the end of a burst) goes out at
+        // once instead of waiting up to 40 ms for the peer's delayed ACK, which
+        // made the benchmarks' echo times jump by that much at random.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let serving = axum::serve(listener, app.clone()).into_future();
         let stop = tokio::select! {
             result = serving => match result {

@@ -1,11 +1,15 @@
 //! `cargo xtask bench`: the benchmark suite in Chrome, Firefox and WebKit, and
 //! the wasm size of a minimal app with this crate and with gloo-net. Writes
-//! `target/bench/results.json`, `results.md` and `chart.svg`.
+//! `target/bench/results.json`, `results.md` and `chart.svg`. How the page
+//! samples (rounds, warm-ups, when it stops) is the bench crate's; `--rounds`
+//! and `--budget` (seconds per scenario) change its limits.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use browser_websocket_bench_report::{markdown_table, svg_chart, Measurement, Record, WasmSize};
+use browser_websocket_bench_report::{
+    markdown_table, svg_chart, Measurement, Record, WasmSize, SCENARIOS,
+};
 
 use crate::shell::{self, cargo};
 use crate::{setup, test};
@@ -13,23 +17,28 @@ use crate::{setup, test};
 /// binaryen's `wasm-opt`, from npm (Debian's is too old for this wasm-bindgen).
 const BINARYEN: &str = "binaryen@132.0.0";
 
+const USAGE: &str = "usage: cargo xtask bench [--browsers chrome,firefox,webkit] [--scenarios a,b] [--rounds MAX] [--budget SECONDS]";
+
 pub fn run(args: &[String]) -> Result<(), String> {
+    let started = std::time::Instant::now();
     let mut browsers: Vec<String> = test::BROWSERS.iter().map(|b| (*b).to_owned()).collect();
-    let mut samples = "5".to_owned();
+    // Passed on to the page as they are: it checks them and has the defaults.
+    let mut query = String::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match (arg.as_str(), rest.next()) {
             ("--browsers", Some(list)) => browsers = list.split(',').map(str::to_owned).collect(),
-            ("--samples", Some(n)) => samples = n.clone(),
-            _ => {
-                return Err(
-                    "usage: cargo xtask bench [--browsers chrome,firefox,webkit] [--samples N]"
-                        .to_owned(),
-                )
+            ("--rounds", Some(n)) if n.parse::<u32>().is_ok() => query += &format!("&rounds={n}"),
+            ("--budget", Some(s)) if s.parse::<f64>().is_ok() => query += &format!("&budget={s}"),
+            ("--scenarios", Some(list))
+                if list.split(',').all(|name| SCENARIOS.contains(&name)) =>
+            {
+                query += &format!("&scenarios={list}");
             }
+            _ => return Err(USAGE.to_owned()),
         }
     }
-    setup::everything()?;
+    setup::for_bench()?;
     let out = shell::root().join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     build_bench_page()?;
@@ -39,7 +48,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut measurements: Vec<Measurement> = Vec::new();
     for browser in &browsers {
         let file = out.join(format!("{browser}.json"));
-        let page = format!("{page_origin}/bench?auto=1&samples={samples}&browser={browser}");
+        let page = format!("{page_origin}/bench?auto=1&browser={browser}{query}");
         let mut command = test::browser_command(
             browser,
             &shell::root().join("target/debug/browser-websocket-e2e"),
@@ -68,8 +77,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     write(&out.join("results.md"), &table)?;
     write(&out.join("chart.svg"), &svg_chart(&measurements))?;
     println!(
-        "\n{table}\nwrote {}/results.json, results.md and chart.svg",
-        out.display()
+        "\n{table}\nwrote {}/results.json, results.md and chart.svg in {:.1} minutes",
+        out.display(),
+        started.elapsed().as_secs_f64() / 60.0
     );
     Ok(())
 }

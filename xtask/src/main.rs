@@ -49,7 +49,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test [--browsers chrome,firefox,webkit]   every check and test (installs what is missing)
   demo [--port N]                           build the demo page and serve it (default port 8080)
-  bench [--browsers ...] [--samples N]      benchmarks in each browser, and the wasm sizes
+  bench [--browsers ...] [--scenarios ...]  benchmarks in each browser, and the wasm sizes
+        [--rounds MAX] [--budget SECONDS]   (limits per scenario; default 300 rounds, 50 s)
   size                                      only the wasm sizes of the minimal apps
   package                                   cargo publish --dry-run of the library, for wasm32
   resolution                                an app pinning another wasm-bindgen builds with the library

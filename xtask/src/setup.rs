@@ -28,6 +28,14 @@ pub fn everything() -> Result<(), String> {
     conformance_venv().map(|_| ())
 }
 
+/// What `cargo xtask bench` needs: the demo's tools, the browsers and their
+/// drivers (not the conformance suite's Python).
+pub fn for_bench() -> Result<(), String> {
+    for_demo()?;
+    cargo_install("geckodriver", "geckodriver", None)?;
+    system_packages()
+}
+
 pub fn for_demo() -> Result<(), String> {
     wasm_target()?;
     wasm_bindgen_cli()?;

@@ -1,6 +1,7 @@
 //! Benchmark results, shared by the in-browser `/bench` page and `cargo xtask
-//! bench`: the JSON records, medians, ratios to raw JavaScript, a markdown table
-//! and an SVG chart. Pure Rust, tested natively.
+//! bench`: the JSON records, medians, the order the contenders take turns in,
+//! ratios to raw JavaScript paired by round with bootstrap intervals, a
+//! markdown table and an SVG chart. Pure Rust, tested natively.
 #![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
@@ -13,6 +14,11 @@ pub const SCENARIOS: &[&str] = &["echo_binary", "echo_text", "flood", "large", "
 pub const IMPLEMENTATIONS: &[&str] = &["raw_js", "this_crate", "gloo_net"];
 
 /// One scenario's timings for one implementation in one browser.
+///
+/// `samples_ms[i]` is the time of round `i` (warm-up rounds not counted), so the
+/// samples of two implementations with the same index ran in the same round and
+/// are paired. An implementation whose ratio was settled early stops running,
+/// so its samples are the first rounds only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
     pub browser: String,
@@ -21,6 +27,18 @@ pub struct Measurement {
     pub median_ms: f64,
     pub samples_ms: Vec<f64>,
     pub peak_buffered_bytes: Option<f64>,
+    /// Throughput relative to raw JS, paired by round (see [`ratio_interval`]);
+    /// none for raw JS itself.
+    #[serde(default)]
+    pub ratio_to_raw: Option<Interval>,
+    /// The largest growth of the page's wasm memory (`WebAssembly.Memory`'s
+    /// buffer) over one run, warm-ups included, where recorded.
+    #[serde(default)]
+    pub wasm_memory_growth_bytes: Option<f64>,
+    /// The median growth of `performance.memory.usedJSHeapSize` over one run,
+    /// where the browser has it (Chromium).
+    #[serde(default)]
+    pub js_heap_growth_bytes: Option<f64>,
 }
 
 /// The gzipped size of a minimal app's wasm.
@@ -45,6 +63,10 @@ pub fn median(samples: &[f64]) -> f64 {
         return f64::NAN;
     }
     sorted.sort_by(f64::total_cmp);
+    median_of_sorted(&sorted)
+}
+
+fn median_of_sorted(sorted: &[f64]) -> f64 {
     let middle = sorted.len() / 2;
     if sorted.len() % 2 == 0 {
         (sorted[middle - 1] + sorted[middle]) / 2.0
@@ -68,6 +90,9 @@ impl Measurement {
             median_ms: median(&samples_ms),
             samples_ms,
             peak_buffered_bytes: peak,
+            ratio_to_raw: None,
+            wasm_memory_growth_bytes: None,
+            js_heap_growth_bytes: None,
         }
     }
 }
@@ -83,16 +108,243 @@ fn find<'a>(
     })
 }
 
-/// Throughput relative to raw JS in the same browser: raw time / this time
-/// (1.00 = as fast as raw JS, higher is faster).
-pub fn ratio_to_raw(results: &[Measurement], measurement: &Measurement) -> Option<f64> {
-    let raw = find(
-        results,
-        &measurement.browser,
-        &measurement.scenario,
-        "raw_js",
-    )?;
-    (measurement.median_ms > 0.0).then(|| raw.median_ms / measurement.median_ms)
+// ---------------------------------------------------------------------------
+// Deciding a difference: rotation, paired ratios, the bootstrap interval.
+// ---------------------------------------------------------------------------
+
+/// The interval's target: a ratio is settled once its 95 % interval is
+/// narrower than ± 0.03, i.e. it can tell a 3 % difference in throughput from
+/// raw JS.
+pub const TARGET_HALF_WIDTH: f64 = 0.03;
+/// No ratio is settled on fewer rounds than this: a bootstrap of fewer paired
+/// ratios understates its own spread.
+pub const MIN_ROUNDS: usize = 10;
+/// Bootstrap resamples per interval.
+pub const RESAMPLES: usize = 2000;
+/// The bootstrap's fixed seed, so that the same samples always give the same
+/// interval.
+pub const SEED: u64 = 0x0014_5eed_b00f_0003;
+
+/// The order in which the `contenders` (indices `0..contenders`) run in round
+/// `round` (counted from 0, warm-ups included).
+///
+/// Each round starts with the next contender (raw, this, gloo; this, gloo, raw;
+/// gloo, raw, this), and every `contenders` rounds the direction turns (raw,
+/// gloo, this; ...). Over `2 × contenders` rounds every contender runs in every
+/// position equally often *and* directly after every other contender equally
+/// often (a Williams design): a plain rotation would always run raw JS right
+/// after gloo-net, charging raw JS for the garbage gloo-net leaves behind.
+pub fn rotation(round: usize, contenders: usize) -> Vec<usize> {
+    if contenders == 0 {
+        return Vec::new();
+    }
+    let start = round % contenders;
+    let forward = (round / contenders) % 2 == 0;
+    (0..contenders)
+        .map(|step| {
+            if forward {
+                (start + step) % contenders
+            } else {
+                (start + contenders - step) % contenders
+            }
+        })
+        .collect()
+}
+
+/// The per-round throughput ratios `raw_ms[i] / other_ms[i]` (above 1: `other`
+/// is faster), over the rounds both ran; rounds with a missing or non-positive
+/// time are skipped.
+pub fn paired_ratios(raw_ms: &[f64], other_ms: &[f64]) -> Vec<f64> {
+    raw_ms
+        .iter()
+        .zip(other_ms)
+        .filter(|(raw, other)| raw.is_finite() && other.is_finite() && **raw > 0.0 && **other > 0.0)
+        .map(|(raw, other)| raw / other)
+        .collect()
+}
+
+/// A ratio and its 95 % confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// The 20 % trimmed mean of the paired ratios (see [`ratio_interval`]).
+    pub estimate: f64,
+    pub low: f64,
+    pub high: f64,
+    /// The number of paired rounds.
+    pub rounds: usize,
+}
+
+/// What an interval says about a contender against raw JS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The interval contains 1.00: no difference shown.
+    Tie,
+    /// The whole interval is above 1.00.
+    Faster,
+    /// The whole interval is below 1.00.
+    Slower,
+}
+
+impl Verdict {
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Tie => "tie",
+            Verdict::Faster => "faster",
+            Verdict::Slower => "slower",
+        }
+    }
+}
+
+impl Interval {
+    pub fn half_width(&self) -> f64 {
+        (self.high - self.low) / 2.0
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        if self.low > 1.0 {
+            Verdict::Faster
+        } else if self.high < 1.0 {
+            Verdict::Slower
+        } else {
+            Verdict::Tie
+        }
+    }
+
+    /// Narrow enough to tell a 3 % difference, on enough rounds.
+    pub fn settled(&self) -> bool {
+        self.rounds >= MIN_ROUNDS && self.half_width() < TARGET_HALF_WIDTH
+    }
+}
+
+/// SplitMix64: a small, fixed, portable generator, so that the bootstrap gives
+/// the same interval on every machine and in every browser.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (Lemire's multiply-shift; the bias is below 2⁻⁵⁰ here).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+/// The `q` quantile of sorted values, interpolating linearly.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = position.ceil() as usize;
+    let fraction = position - below as f64;
+    sorted[below] + (sorted[above] - sorted[below]) * fraction
+}
+
+/// The share of rounds trimmed from each end by [`trimmed_mean`].
+pub const TRIM: f64 = 0.2;
+
+/// The mean of the sorted values without the lowest and highest [`TRIM`] of
+/// them (at least one value remains).
+pub fn trimmed_mean(sorted: &[f64]) -> f64 {
+    let cut = ((sorted.len() as f64 * TRIM).floor() as usize).min((sorted.len() - 1) / 2);
+    let kept = &sorted[cut..sorted.len() - cut];
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
+/// The 20 % trimmed mean of the paired ratios and its 95 % percentile-bootstrap
+/// interval (2,000 resamples of the rounds, with replacement, fixed seed);
+/// `None` for fewer than 2 rounds.
+///
+/// Why this and not a paired t interval on the log ratios: on a shared 2-core
+/// machine the timings are heavy-tailed (a garbage collection, or another
+/// process's burst of work, lands on one contender's run in one round and
+/// doubles it). A mean and a t interval follow such outliers and widen with
+/// them. The median ignores them but wastes a third of the rounds' information
+/// on well-behaved data, and its bootstrap distribution is lumpy on a few
+/// dozen rounds; the 20 % trimmed mean ignores the outliers (up to a fifth of
+/// the rounds at each end) while keeping nearly a mean's precision, and the
+/// bootstrap assumes no distribution for it. Pairing by round (each ratio
+/// compares runs made seconds apart, in a rotating order) removes the slow
+/// drift that hits all contenders alike. The seed is fixed, so the same samples
+/// always give the same interval. The interval is checked after every round to
+/// decide when to stop, which makes it a little optimistic; the minimum of
+/// [`MIN_ROUNDS`] rounds limits that.
+pub fn ratio_interval(ratios: &[f64]) -> Option<Interval> {
+    let mut ratios: Vec<f64> = ratios.iter().copied().filter(|r| r.is_finite()).collect();
+    let n = ratios.len();
+    if n < 2 {
+        return None;
+    }
+    let mut rng = SplitMix64(SEED);
+    let mut resample = vec![0.0; n];
+    let mut estimates = Vec::with_capacity(RESAMPLES);
+    for _ in 0..RESAMPLES {
+        for slot in resample.iter_mut() {
+            *slot = ratios[rng.below(n)];
+        }
+        resample.sort_unstable_by(f64::total_cmp);
+        estimates.push(trimmed_mean(&resample));
+    }
+    estimates.sort_unstable_by(f64::total_cmp);
+    ratios.sort_unstable_by(f64::total_cmp);
+    Some(Interval {
+        estimate: trimmed_mean(&ratios),
+        low: quantile(&estimates, 0.025),
+        high: quantile(&estimates, 0.975),
+        rounds: n,
+    })
+}
+
+/// Fills in every non-raw measurement's [`Measurement::ratio_to_raw`] from its
+/// samples and raw JS's in the same browser and scenario.
+pub fn with_intervals(results: &mut [Measurement]) {
+    for index in 0..results.len() {
+        let m = &results[index];
+        if m.implementation == "raw_js" {
+            continue;
+        }
+        let interval = find(results, &m.browser, &m.scenario, "raw_js")
+            .and_then(|raw| ratio_interval(&paired_ratios(&raw.samples_ms, &m.samples_ms)));
+        results[index].ratio_to_raw = interval;
+    }
+}
+
+/// Throughput relative to raw JS in the same browser, from the paired rounds:
+/// the stored interval, or one computed from the samples.
+pub fn ratio_to_raw(results: &[Measurement], measurement: &Measurement) -> Option<Interval> {
+    if measurement.implementation == "raw_js" {
+        return None;
+    }
+    measurement.ratio_to_raw.or_else(|| {
+        let raw = find(
+            results,
+            &measurement.browser,
+            &measurement.scenario,
+            "raw_js",
+        )?;
+        ratio_interval(&paired_ratios(&raw.samples_ms, &measurement.samples_ms))
+    })
+}
+
+/// `1.02× [0.99–1.05] tie`, with `*` when the interval is wider than the
+/// ± 0.03 target (the round or time budget ran out first).
+pub fn format_interval(interval: &Interval) -> String {
+    format!(
+        "{:.2}× [{:.2}–{:.2}] {}{}",
+        interval.estimate,
+        interval.low,
+        interval.high,
+        interval.verdict().word(),
+        if interval.half_width() < TARGET_HALF_WIDTH {
+            ""
+        } else {
+            "*"
+        }
+    )
 }
 
 /// Browsers present, in the order they first appear.
@@ -106,50 +358,62 @@ pub fn browsers(results: &[Measurement]) -> Vec<String> {
     seen
 }
 
-/// A markdown table: median ms per implementation, with throughput relative to
-/// raw JS in parentheses, and the peak `bufferedAmount` where recorded.
+/// The markdown tables: per browser and scenario, raw JS's median time and
+/// each crate's throughput relative to raw JS with its 95 % interval and
+/// verdict; then `bulk_send`'s memory figures; then the wasm sizes.
 pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
     let mut out = String::from(
-        "| browser | scenario | raw JS | this crate | gloo-net | peak bufferedAmount (raw / this / gloo) |\n|---|---|---|---|---|---|\n",
+        "| browser | scenario | rounds (this / gloo) | raw JS, median | this crate vs raw JS | gloo-net vs raw JS |\n|---|---|---|---|---|---|\n",
     );
     for browser in browsers(results) {
         for scenario in SCENARIOS {
-            let cells: Vec<String> = IMPLEMENTATIONS
-                .iter()
-                .map(
-                    |implementation| match find(results, &browser, scenario, implementation) {
-                        None => "–".to_owned(),
-                        Some(m) if *implementation == "raw_js" => format!("{:.1} ms", m.median_ms),
-                        Some(m) => match ratio_to_raw(results, m) {
-                            Some(ratio) => format!("{:.1} ms ({ratio:.2}×)", m.median_ms),
-                            None => format!("{:.1} ms", m.median_ms),
-                        },
-                    },
-                )
-                .collect();
-            if cells.iter().all(|cell| cell == "–") {
+            let Some(raw) = find(results, &browser, scenario, "raw_js") else {
                 continue;
-            }
-            let peaks: Vec<String> = IMPLEMENTATIONS
-                .iter()
-                .map(|implementation| {
-                    match find(results, &browser, scenario, implementation)
-                        .and_then(|m| m.peak_buffered_bytes)
-                    {
-                        Some(peak) => format_bytes(peak),
-                        None => "–".to_owned(),
-                    }
-                })
-                .collect();
-            let peaks = if peaks.iter().all(|p| p == "–") {
-                String::new()
-            } else {
-                peaks.join(" / ")
             };
+            let mut rounds = Vec::new();
+            let mut cells = Vec::new();
+            for implementation in &IMPLEMENTATIONS[1..] {
+                match find(results, &browser, scenario, implementation)
+                    .and_then(|m| ratio_to_raw(results, m))
+                {
+                    Some(interval) => {
+                        rounds.push(interval.rounds.to_string());
+                        cells.push(format_interval(&interval));
+                    }
+                    None => {
+                        rounds.push("–".to_owned());
+                        cells.push("–".to_owned());
+                    }
+                }
+            }
             let _ = writeln!(
                 out,
-                "| {browser} | {scenario} | {} | {peaks} |",
+                "| {browser} | {scenario} | {} | {:.1} ms | {} |",
+                rounds.join(" / "),
+                raw.median_ms,
                 cells.join(" | ")
+            );
+        }
+    }
+    let bulk: Vec<&Measurement> = results
+        .iter()
+        .filter(|m| m.scenario == "bulk_send")
+        .collect();
+    if !bulk.is_empty() {
+        out.push_str(
+            "\n| browser | bulk_send | time to drain, median | peak bufferedAmount | wasm memory growth | JS heap growth |\n|---|---|---|---|---|---|\n",
+        );
+        for m in bulk {
+            let optional = |value: Option<f64>| value.map_or("n/a".to_owned(), format_bytes);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.1} ms | {} | {} | {} |",
+                m.browser,
+                m.implementation,
+                m.median_ms,
+                optional(m.peak_buffered_bytes),
+                optional(m.wasm_memory_growth_bytes),
+                optional(m.js_heap_growth_bytes),
             );
         }
     }
@@ -167,9 +431,9 @@ pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
 }
 
 fn format_bytes(bytes: f64) -> String {
-    if bytes >= 1048576.0 {
+    if bytes.abs() >= 1048576.0 {
         format!("{:.1} MiB", bytes / 1048576.0)
-    } else if bytes >= 1024.0 {
+    } else if bytes.abs() >= 1024.0 {
         format!("{:.0} KiB", bytes / 1024.0)
     } else {
         format!("{bytes:.0} B")
@@ -177,7 +441,8 @@ fn format_bytes(bytes: f64) -> String {
 }
 
 /// A horizontal bar chart (SVG) of throughput relative to raw JS: one group per
-/// browser and scenario, one bar per implementation, a line at 1.0.
+/// browser and scenario, one bar per crate with its 95 % interval as a
+/// whisker, a line at 1.0.
 pub fn svg_chart(results: &[Measurement]) -> String {
     const ROW: f64 = 16.0;
     const LABEL: f64 = 190.0;
@@ -185,19 +450,16 @@ pub fn svg_chart(results: &[Measurement]) -> String {
     let max_ratio = results
         .iter()
         .filter_map(|m| ratio_to_raw(results, m))
+        .map(|interval| interval.high)
         .fold(1.2_f64, f64::max)
         .min(3.0);
     let scale = PLOT / max_ratio;
-    let colors = [
-        ("raw_js", "#9aa3b5"),
-        ("this_crate", "#2757c8"),
-        ("gloo_net", "#e08a1e"),
-    ];
+    let colors = [("this_crate", "#2757c8"), ("gloo_net", "#e08a1e")];
     let mut bars = String::new();
     let mut y = 34.0;
     for browser in browsers(results) {
         for scenario in SCENARIOS {
-            let group: Vec<(&str, f64)> = IMPLEMENTATIONS
+            let group: Vec<(&str, Interval)> = IMPLEMENTATIONS
                 .iter()
                 .filter_map(|implementation| {
                     let m = find(results, &browser, scenario, implementation)?;
@@ -213,17 +475,24 @@ pub fn svg_chart(results: &[Measurement]) -> String {
                 x = LABEL - 8.0,
                 ty = y + ROW * group.len() as f64 / 2.0 + 4.0
             );
-            for (implementation, ratio) in group {
+            for (implementation, interval) in group {
                 let color = colors
                     .iter()
                     .find(|(name, _)| *name == implementation)
                     .map_or("#888", |(_, c)| c);
-                let width = (ratio.min(max_ratio) * scale).max(1.0);
+                let x = |ratio: f64| LABEL + (ratio.clamp(0.0, max_ratio) * scale);
+                let width = (x(interval.estimate) - LABEL).max(1.0);
+                let middle = y + (ROW - 3.0) / 2.0;
                 let _ = write!(
                     bars,
-                    r#"<rect x="{LABEL}" y="{y}" width="{width:.1}" height="{h}" fill="{color}"><title>{implementation}: {ratio:.2}×</title></rect><text x="{tx:.1}" y="{ty}" class="value">{ratio:.2}</text>"#,
+                    r##"<rect x="{LABEL}" y="{y}" width="{width:.1}" height="{h}" fill="{color}"><title>{implementation}: {text}</title></rect><line x1="{lo:.1}" y1="{middle}" x2="{hi:.1}" y2="{middle}" stroke="#1d2330"/><line x1="{lo:.1}" y1="{t}" x2="{lo:.1}" y2="{b}" stroke="#1d2330"/><line x1="{hi:.1}" y1="{t}" x2="{hi:.1}" y2="{b}" stroke="#1d2330"/><text x="{tx:.1}" y="{ty}" class="value">{text}</text>"##,
                     h = ROW - 3.0,
-                    tx = LABEL + width + 4.0,
+                    text = format_interval(&interval),
+                    lo = x(interval.low),
+                    hi = x(interval.high),
+                    t = middle - 3.0,
+                    b = middle + 3.0,
+                    tx = x(interval.high).max(LABEL + width) + 4.0,
                     ty = y + ROW - 5.0
                 );
                 y += ROW;
@@ -232,7 +501,7 @@ pub fn svg_chart(results: &[Measurement]) -> String {
         }
     }
     let height = y + 10.0;
-    let width = LABEL + PLOT + 60.0;
+    let width = LABEL + PLOT + 170.0;
     let one = LABEL + scale;
     let mut legend = String::new();
     for (index, (name, color)) in colors.iter().enumerate() {
@@ -244,7 +513,7 @@ pub fn svg_chart(results: &[Measurement]) -> String {
         );
     }
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11"><style>.label{{fill:#1d2330}}.value{{fill:#5a6275;font-size:10px}}</style><rect width="100%" height="100%" fill="#fff"/>{legend}<text x="{one}" y="30" text-anchor="middle" class="value">1.0 = raw JS</text><line x1="{one}" y1="32" x2="{one}" y2="{y}" stroke="#b3261e" stroke-dasharray="3 3"/>{bars}<text x="{LABEL}" y="{foot}" class="value">throughput relative to raw JavaScript in the same browser (higher is faster)</text></svg>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11"><style>.label{{fill:#1d2330}}.value{{fill:#5a6275;font-size:10px}}</style><rect width="100%" height="100%" fill="#fff"/>{legend}<text x="{one}" y="30" text-anchor="middle" class="value">1.0 = raw JS</text><line x1="{one}" y1="32" x2="{one}" y2="{y}" stroke="#b3261e" stroke-dasharray="3 3"/>{bars}<text x="{LABEL}" y="{foot}" class="value">throughput relative to raw JavaScript in the same browser (higher is faster): trimmed mean of paired rounds, 95 % interval</text></svg>"##,
         foot = height - 2.0,
     )
 }
@@ -253,14 +522,8 @@ pub fn svg_chart(results: &[Measurement]) -> String {
 mod tests {
     use super::*;
 
-    fn sample(browser: &str, scenario: &str, implementation: &str, ms: f64) -> Measurement {
-        Measurement::new(
-            browser,
-            scenario,
-            implementation,
-            vec![ms, ms * 2.0, ms / 2.0],
-            None,
-        )
+    fn measured(browser: &str, scenario: &str, implementation: &str, ms: &[f64]) -> Measurement {
+        Measurement::new(browser, scenario, implementation, ms.to_vec(), None)
     }
 
     #[test]
@@ -271,22 +534,138 @@ mod tests {
     }
 
     #[test]
+    fn rotation_balances_positions_and_predecessors() {
+        assert_eq!(rotation(0, 3), [0, 1, 2]);
+        assert_eq!(rotation(1, 3), [1, 2, 0]);
+        assert_eq!(rotation(2, 3), [2, 0, 1]);
+        assert_eq!(rotation(3, 3), [0, 2, 1]);
+        assert_eq!(rotation(6, 3), [0, 1, 2]);
+        let mut position = [[0; 3]; 3];
+        let mut after = [[0; 3]; 3];
+        for round in 0..6 {
+            let order = rotation(round, 3);
+            for (place, contender) in order.iter().enumerate() {
+                position[*contender][place] += 1;
+            }
+            for pair in order.windows(2) {
+                after[pair[0]][pair[1]] += 1;
+            }
+        }
+        assert_eq!(position, [[2; 3]; 3]);
+        assert_eq!(after, [[0, 2, 2], [2, 0, 2], [2, 2, 0]]);
+        assert_eq!(rotation(1, 2), [1, 0]);
+        assert!(rotation(0, 0).is_empty());
+    }
+
+    #[test]
+    fn ratios_pair_rounds_and_skip_missing_times() {
+        assert_eq!(
+            paired_ratios(&[100.0, 90.0, 80.0, 70.0], &[50.0, f64::NAN, 80.0]),
+            [2.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn interval_is_deterministic_and_brackets_the_estimate() {
+        let ratios: Vec<f64> = (0..40).map(|i| 1.0 + f64::from(i % 7 - 3) * 0.01).collect();
+        let a = ratio_interval(&ratios).unwrap();
+        let b = ratio_interval(&ratios).unwrap();
+        assert_eq!(a, b);
+        assert!((a.estimate - 1.0).abs() < 0.005, "{a:?}");
+        assert!(a.low <= 1.0 && a.high >= 1.0, "{a:?}");
+        assert!(a.half_width() < TARGET_HALF_WIDTH);
+        assert!(a.settled());
+        assert_eq!(a.verdict(), Verdict::Tie);
+        assert!(ratio_interval(&[1.0]).is_none());
+    }
+
+    #[test]
+    fn verdicts_and_settling() {
+        let faster: Vec<f64> = (0..30).map(|i| 1.10 + f64::from(i % 5) * 0.002).collect();
+        let interval = ratio_interval(&faster).unwrap();
+        assert_eq!(interval.verdict(), Verdict::Faster);
+        let slower: Vec<f64> = faster.iter().map(|r| 1.0 / r).collect();
+        assert_eq!(ratio_interval(&slower).unwrap().verdict(), Verdict::Slower);
+        // Narrow but on too few rounds: not settled yet.
+        let few = ratio_interval(&faster[..5]).unwrap();
+        assert!(few.half_width() < TARGET_HALF_WIDTH && !few.settled());
+        // Wide: not settled, and marked as such.
+        let wide = ratio_interval(&[0.7, 1.3, 0.8, 1.2, 1.0, 0.9, 1.1, 0.75, 1.25, 1.05]).unwrap();
+        assert!(!wide.settled());
+        assert!(
+            format_interval(&wide).ends_with("tie*"),
+            "{}",
+            format_interval(&wide)
+        );
+        assert_eq!(
+            format_interval(&Interval {
+                estimate: 1.02,
+                low: 0.99,
+                high: 1.04,
+                rounds: 20
+            }),
+            "1.02× [0.99–1.04] tie"
+        );
+    }
+
+    #[test]
+    fn a_heavy_tailed_outlier_does_not_move_the_interval_much() {
+        let mut ratios: Vec<f64> = (0..30).map(|i| 0.95 + f64::from(i % 5) * 0.005).collect();
+        let calm = ratio_interval(&ratios).unwrap();
+        ratios[3] = 0.3;
+        ratios[17] = 3.0;
+        let noisy = ratio_interval(&ratios).unwrap();
+        assert!(
+            (noisy.estimate - calm.estimate).abs() < 0.006,
+            "{calm:?} {noisy:?}"
+        );
+        assert!(noisy.settled());
+    }
+
+    #[test]
+    fn trimmed_mean_drops_a_fifth_at_each_end() {
+        let sorted: Vec<f64> = (1..=10).map(f64::from).collect();
+        // Drops 1, 2 and 9, 10.
+        assert_eq!(trimmed_mean(&sorted), 5.5);
+        assert_eq!(trimmed_mean(&[1.0, 2.0, 100.0, 101.0, 102.0]), 203.0 / 3.0);
+        assert_eq!(trimmed_mean(&[3.0]), 3.0);
+    }
+
+    #[test]
     fn ratios_compare_to_raw_js_in_the_same_browser() {
-        let results = vec![
-            sample("chrome", "flood", "raw_js", 100.0),
-            sample("chrome", "flood", "this_crate", 125.0),
-            sample("firefox", "flood", "raw_js", 50.0),
-            sample("firefox", "flood", "this_crate", 50.0),
+        let raw = [100.0, 110.0, 90.0, 100.0, 105.0, 95.0];
+        let this: Vec<f64> = raw.iter().map(|ms| ms * 1.25).collect();
+        let mut results = vec![
+            measured("chrome", "flood", "raw_js", &raw),
+            measured("chrome", "flood", "this_crate", &this),
+            measured("firefox", "flood", "raw_js", &raw),
+            measured("firefox", "flood", "this_crate", &raw),
         ];
-        assert_eq!(ratio_to_raw(&results, &results[1]), Some(0.8));
-        assert_eq!(ratio_to_raw(&results, &results[3]), Some(1.0));
+        with_intervals(&mut results);
+        assert!(results[0].ratio_to_raw.is_none());
+        let chrome = results[1].ratio_to_raw.unwrap();
+        assert_eq!((chrome.estimate, chrome.low, chrome.high), (0.8, 0.8, 0.8));
+        assert_eq!(chrome.verdict(), Verdict::Slower);
+        assert_eq!(results[3].ratio_to_raw.unwrap().verdict(), Verdict::Tie);
         let table = markdown_table(&results, &[]);
         assert!(
-            table.contains("| chrome | flood | 100.0 ms | 125.0 ms (0.80×) | – |"),
+            table.contains("| chrome | flood | 6 / – | 100.0 ms | 0.80× [0.80–0.80] slower | – |"),
             "{table}"
         );
         let svg = svg_chart(&results);
-        assert!(svg.starts_with("<svg") && svg.contains("0.80"));
+        assert!(svg.starts_with("<svg") && svg.contains("0.80×"));
+    }
+
+    #[test]
+    fn bulk_send_has_its_memory_table() {
+        let mut raw = measured("webkit", "bulk_send", "raw_js", &[10.0, 12.0]);
+        raw.peak_buffered_bytes = Some(64.0 * 1048576.0);
+        raw.wasm_memory_growth_bytes = Some(0.0);
+        let table = markdown_table(&[raw], &[]);
+        assert!(
+            table.contains("| webkit | raw_js | 11.0 ms | 64.0 MiB | 0 B | n/a |"),
+            "{table}"
+        );
     }
 
     #[test]
@@ -307,7 +686,7 @@ mod tests {
         let json = serde_json::to_string(&records).unwrap();
         assert_eq!(
             json,
-            r#"[{"browser":"webkit","scenario":"large","implementation":"this_crate","median_ms":2.0,"samples_ms":[2.0],"peak_buffered_bytes":1024.0},{"implementation":"gloo_net","wasm_gz_bytes":14685}]"#
+            r#"[{"browser":"webkit","scenario":"large","implementation":"this_crate","median_ms":2.0,"samples_ms":[2.0],"peak_buffered_bytes":1024.0,"ratio_to_raw":null,"wasm_memory_growth_bytes":null,"js_heap_growth_bytes":null},{"implementation":"gloo_net","wasm_gz_bytes":14685}]"#
         );
         let back: Vec<Record> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, records);
