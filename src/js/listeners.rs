@@ -132,7 +132,13 @@ pub(crate) struct PageLifeListener {
 }
 
 impl PageLifeListener {
-    pub(crate) fn attach(mut callback: impl FnMut(PageSignal) + 'static) -> Self {
+    /// Listens on the page or worker; `None` off the web (natively), where
+    /// there is no page and no closure can be made.
+    pub(crate) fn attach(callback: impl FnMut(PageSignal) + 'static) -> Option<Self> {
+        cfg!(target_arch = "wasm32").then(|| Self::attach_on_the_web(callback))
+    }
+
+    fn attach_on_the_web(mut callback: impl FnMut(PageSignal) + 'static) -> Self {
         let callback = Closure::<dyn FnMut(u8)>::new(move |number| {
             if let Some(signal) = PageSignal::from_number(number) {
                 callback(signal);

@@ -167,7 +167,7 @@ impl Inner {
                     });
                 }
             });
-            inner.resources.borrow_mut().page_life = Some(listener);
+            inner.resources.borrow_mut().page_life = listener;
         }
         inner.run(commands);
         inner
