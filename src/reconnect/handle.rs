@@ -2,10 +2,9 @@
 //! send (or queue), close for good, read its state. The socket and its halves
 //! dereference to it.
 
-use std::rc::Rc;
-
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::reconnect::driver::{Inner, Queueing};
