@@ -297,22 +297,12 @@ impl Inner {
             .for_each(Waker::wake);
         // Nothing more will be reported: release the app's callbacks, and any
         // handle they captured, so such a cycle ends here.
-        let on_event = self
-            .on_event
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut slot| slot.take());
-        let on_message = self
-            .on_message
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut slot| slot.take());
-        let on_open = self
-            .on_open
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut slot| slot.take());
-        drop((on_event, on_message, on_open));
+        let callbacks = (
+            take_callback(&self.on_event),
+            take_callback(&self.on_message),
+            take_callback(&self.on_open),
+        );
+        drop(callbacks);
     }
 
     fn report(&self, event: &ReconnectEvent) {
@@ -736,4 +726,10 @@ impl Inner {
             _ => 0,
         }
     }
+}
+
+/// Takes an app callback out of its slot, unless it is running (then it is
+/// left for the slot's owner to drop).
+fn take_callback<T>(slot: &RefCell<Option<T>>) -> Option<T> {
+    slot.try_borrow_mut().ok().and_then(|mut slot| slot.take())
 }

@@ -58,7 +58,13 @@ impl ReconnectingHandle {
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_message(&self, message: &Message) -> Result<()> {
-        self.send_with(message, self.inner.send_policy)
+        self.send_with_default_policy(message.clone())
+    }
+
+    /// Sends (or not) as the socket's [`SendPolicy`] says.
+    fn send_with_default_policy(&self, message: Message) -> Result<()> {
+        self.inner
+            .send(message, Queueing::IfItFits, self.inner.send_policy)
     }
 
     /// Sends now if connected; otherwise as `policy` says.
@@ -89,9 +95,7 @@ impl ReconnectingHandle {
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_text(&self, text: &str) -> Result<()> {
-        let policy = self.inner.send_policy;
-        self.inner
-            .send(Message::from(text), Queueing::IfItFits, policy)
+        self.send_with_default_policy(Message::from(text))
     }
 
     /// Sends a binary message (now, or queued while disconnected).
@@ -106,9 +110,7 @@ impl ReconnectingHandle {
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
-        let policy = self.inner.send_policy;
-        self.inner
-            .send(Message::from(bytes), Queueing::IfItFits, policy)
+        self.send_with_default_policy(Message::from(bytes))
     }
 
     /// Closes for good with 1000: no reconnection follows. Returns at once;
@@ -254,9 +256,7 @@ impl ReconnectingHandle {
     /// ```
     #[cfg(feature = "json")]
     pub fn send_json<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let policy = self.inner.send_policy;
-        self.inner
-            .send(Message::json(value)?, Queueing::IfItFits, policy)
+        self.send_with_default_policy(Message::json(value)?)
     }
 }
 
