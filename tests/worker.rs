@@ -27,27 +27,4 @@ async fn runs_in_a_worker_without_window() {
     assert!(global.dyn_ref::<web_sys::Window>().is_none());
 }
 
-#[wasm_bindgen_test]
-async fn echo_and_close_from_a_worker() {
-    worker_cases::echo_and_close_from_a_worker().await;
-}
-
-#[wasm_bindgen_test]
-async fn relative_urls_resolve_against_the_worker_location() {
-    worker_cases::relative_urls_resolve_against_the_worker_location().await;
-}
-
-#[wasm_bindgen_test]
-async fn callbacks_and_failures_in_a_worker() {
-    worker_cases::callbacks_and_failures_in_a_worker().await;
-}
-
-#[wasm_bindgen_test]
-async fn dropped_sockets_leave_nothing_alive_in_a_worker() {
-    worker_cases::dropped_sockets_leave_nothing_alive_in_a_worker().await;
-}
-
-#[wasm_bindgen_test]
-async fn reconnecting_socket_comes_back_in_a_worker() {
-    worker_cases::reconnecting_socket_comes_back_in_a_worker().await;
-}
+worker_suite!();

@@ -106,3 +106,31 @@ pub async fn reconnecting_socket_comes_back_in_a_worker() {
     assert_eq!(live_sockets(), sockets);
     assert_eq!(live_js_callbacks(), listeners);
 }
+
+/// Declares one `#[wasm_bindgen_test]` per case above, in the suite that
+/// invokes it: every case runs in every worker suite.
+#[macro_export]
+macro_rules! worker_suite {
+    () => {
+        #[wasm_bindgen_test]
+        async fn echo_and_close_from_a_worker() {
+            worker_cases::echo_and_close_from_a_worker().await;
+        }
+        #[wasm_bindgen_test]
+        async fn relative_urls_resolve_against_the_worker_location() {
+            worker_cases::relative_urls_resolve_against_the_worker_location().await;
+        }
+        #[wasm_bindgen_test]
+        async fn callbacks_and_failures_in_a_worker() {
+            worker_cases::callbacks_and_failures_in_a_worker().await;
+        }
+        #[wasm_bindgen_test]
+        async fn dropped_sockets_leave_nothing_alive_in_a_worker() {
+            worker_cases::dropped_sockets_leave_nothing_alive_in_a_worker().await;
+        }
+        #[wasm_bindgen_test]
+        async fn reconnecting_socket_comes_back_in_a_worker() {
+            worker_cases::reconnecting_socket_comes_back_in_a_worker().await;
+        }
+    };
+}
