@@ -1515,8 +1515,11 @@ async fn handshakes_to_one_host_are_serialized() {
     web_sys::console::log_1(
         &format!("{:?}: opens at {opens:?} ms, gaps {gaps:?}", engine()).into(),
     );
-    // WPT: constructor/014.html: each open comes more than 998 ms after the previous one
-    let serialized = gaps.iter().all(|gap| *gap > 990.0);
+    // WPT: constructor/014.html: each open comes about 1 s (the server's delay) after the
+    // previous one. The open event's dispatch jitters by tens of ms (a gap of 986 ms was seen
+    // in Firefox on a loaded machine), so a gap counts as serialized above 900 ms; handshakes
+    // run at once give gaps near 0.
+    let serialized = gaps.iter().all(|gap| *gap > 900.0);
     let together = opens[3] - opens[0] < 500.0;
     match engine() {
         Engine::Chromium | Engine::Firefox => assert!(serialized, "opens at {opens:?} ms"),
