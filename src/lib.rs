@@ -115,6 +115,7 @@ mod js;
 pub mod reconnect;
 mod rules;
 mod socket;
+pub mod tabs;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -11,6 +11,7 @@ pub(crate) mod listeners;
 #[cfg(feature = "testing")]
 pub(crate) mod mock;
 pub(crate) mod socket;
+pub(crate) mod tabs;
 pub(crate) mod timers;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

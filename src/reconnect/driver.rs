@@ -584,6 +584,13 @@ impl Inner {
     /// Ready when the `Sink` may take a message: while connected with nothing
     /// queued, by the live connection's flow control; otherwise when the queue
     /// has room (or at once, if the Sink's policy will not queue it).
+    /// Closed for good: no connection follows.
+    pub(crate) fn is_closed_for_good(&self) -> bool {
+        self.machine
+            .try_borrow()
+            .is_ok_and(|machine| machine.is_closed())
+    }
+
     pub(crate) fn poll_send_ready(
         &self,
         cx: &mut std::task::Context<'_>,

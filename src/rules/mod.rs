@@ -14,4 +14,5 @@ pub(crate) mod message;
 pub(crate) mod outbox;
 pub(crate) mod policy;
 pub(crate) mod reconnect;
+pub(crate) mod tabs;
 pub(crate) mod url;

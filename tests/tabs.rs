@@ -1,0 +1,353 @@
+//! Verifies the shared socket ([`SharedWebSocket`]) against the test server's
+//! recording route (`/record`: one log per connection, in order). Several
+//! shared sockets of one name in one page behave as tabs do: each has its own
+//! `BroadcastChannel` and lock request, so the same election, relay and
+//! fan-out run as between windows (the end-to-end test drives real windows):
+//! - one connection for all: the server logs exactly one session;
+//! - each tab's messages reach the server once and in its order, and every
+//!   tab receives every echo, in order;
+//! - text, bytes, JS-owned bytes and Blobs cross tabs byte for byte;
+//! - the leader leaving: another leads within a bounded time, and messages
+//!   sent meanwhile reach the new connection once, in order;
+//! - the connection ended for good (a final close code) ends every tab;
+//! - without Web Locks or `BroadcastChannel`, a per-tab socket that says so;
+//! - a full queue is a typed error; callbacks get what the stream would;
+//! - nothing is left registered once every tab has left.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use browser_websocket::tabs::{Role, SharedEvent, SharedWebSocket};
+use browser_websocket::{BinaryType, Error, Message};
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+type Seen = Rc<RefCell<Vec<SharedEvent>>>;
+
+/// A tab: a shared socket of `name` on `path` whose events are recorded.
+fn tab(name: &str, path: &str, binary_type: BinaryType) -> (SharedWebSocket, Seen) {
+    let seen = Seen::default();
+    let log = seen.clone();
+    let socket = SharedWebSocket::builder(url(path))
+        .name(name)
+        .binary_type(binary_type)
+        .configure(|leader| leader.policy(fast_policy()))
+        .on_event(move |event| log.borrow_mut().push(event.clone()))
+        .connect();
+    (socket, seen)
+}
+
+/// Waits until every tab hears the connection open; returns the leader's index.
+async fn all_connected(tabs: &[&SharedWebSocket]) -> usize {
+    for _ in 0..200 {
+        if tabs.iter().all(|tab| tab.is_connected()) {
+            let leaders: Vec<usize> = (0..tabs.len())
+                .filter(|&i| tabs[i].role() == Role::Leader)
+                .collect();
+            assert_eq!(leaders.len(), 1, "exactly one leader: {tabs:?}");
+            return leaders[0];
+        }
+        sleep(25).await;
+    }
+    panic!("not all connected: {tabs:?}");
+}
+
+/// The sessions `/record` logged for `id`.
+async fn server_log(id: &str) -> Vec<Vec<String>> {
+    let mut socket = connect(&format!("/record-log?id={id}")).await;
+    let text = next_message(&mut socket).await;
+    serde_json::from_str(text.as_text().unwrap()).unwrap()
+}
+
+async fn texts(socket: &mut SharedWebSocket, count: usize) -> Vec<String> {
+    let mut texts = Vec::new();
+    while texts.len() < count {
+        let message = within(5_000, "a message", socket.next()).await;
+        texts.push(message.unwrap().unwrap().as_text().unwrap().to_owned());
+    }
+    texts
+}
+
+#[wasm_bindgen_test]
+async fn three_tabs_share_one_connection_and_every_message_once_in_order() {
+    let id = unique_id("tabs-three");
+    let path = format!("/record?id={id}");
+    let (mut a, a_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let (mut b, _) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let (mut c, _) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let leader = all_connected(&[&a, &b, &c]).await;
+    assert_eq!(leader, 0, "the first tab got the lock");
+    assert_eq!(
+        a_seen.borrow().as_slice(),
+        [SharedEvent::Leading, SharedEvent::Connected]
+    );
+    assert_eq!(b.role(), Role::Follower);
+    for k in 0..5 {
+        a.send_text(&format!("a{k}")).unwrap();
+        b.send(Message::from(format!("b{k}"))).await.unwrap();
+        c.send_text(&format!("c{k}")).unwrap();
+    }
+    let received = [
+        texts(&mut a, 15).await,
+        texts(&mut b, 15).await,
+        texts(&mut c, 15).await,
+    ];
+    // Every tab got every echo, in the one order the server sent them.
+    assert_eq!(received[0], received[1]);
+    assert_eq!(received[0], received[2]);
+    let log = server_log(&id).await;
+    assert_eq!(log.len(), 1, "one connection: {log:?}");
+    assert_eq!(log[0], received[0]);
+    for prefix in ["a", "b", "c"] {
+        let of_tab: Vec<&String> = log[0].iter().filter(|m| m.starts_with(prefix)).collect();
+        let expected: Vec<String> = (0..5).map(|k| format!("{prefix}{k}")).collect();
+        assert_eq!(
+            of_tab,
+            expected.iter().collect::<Vec<_>>(),
+            "{prefix}'s order"
+        );
+    }
+    assert_eq!((a.pending(), b.pending(), c.pending()), (0, 0, 0));
+}
+
+#[wasm_bindgen_test]
+async fn bytes_js_bytes_and_blobs_cross_tabs_intact() {
+    let bytes = pi_and_127();
+    for binary_type in [
+        BinaryType::ArrayBuffer,
+        BinaryType::JsArrayBuffer,
+        BinaryType::Blob,
+    ] {
+        let id = unique_id("tabs-binary");
+        let (leader, _) = tab(&id, "/echo", binary_type);
+        let (mut follower, _) = tab(&id, "/echo", binary_type);
+        all_connected(&[&leader, &follower]).await;
+        follower.send_bytes(&bytes).unwrap();
+        let view = js_sys::Uint8Array::from(bytes.as_slice());
+        follower.send_message(&Message::JsBinary(view)).unwrap();
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+        let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).unwrap();
+        follower.send_message(&Message::Blob(blob)).unwrap();
+        follower.send_text("ünïcödé ✓").unwrap();
+        for _ in 0..3 {
+            let message = within(5_000, "an echo", follower.next()).await;
+            let message = message.unwrap().unwrap();
+            match (binary_type, &message) {
+                (BinaryType::ArrayBuffer, Message::Binary(_))
+                | (BinaryType::JsArrayBuffer, Message::JsBinary(_))
+                | (BinaryType::Blob, Message::Blob(_)) => {}
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(
+                describe_pi_and_127(&message.into_bytes().await.unwrap()),
+                describe_pi_and_127(&bytes),
+                "{binary_type:?}"
+            );
+        }
+        let text = within(5_000, "the text echo", follower.next()).await;
+        assert_eq!(text.unwrap().unwrap().as_text(), Some("ünïcödé ✓"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn another_tab_leads_when_the_leader_leaves_and_nothing_is_lost() {
+    let id = unique_id("tabs-failover");
+    let path = format!("/record?id={id}");
+    let (leader, _) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let (mut b, b_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let (mut c, c_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    all_connected(&[&leader, &b, &c]).await;
+    b.send_text("b before").unwrap();
+    c.send_text("c before").unwrap();
+    assert_eq!(texts(&mut b, 2).await.len(), 2);
+    let left_at = now_ms();
+    drop(leader);
+    // Sent while no tab leads: they wait in their tabs.
+    for k in 0..3 {
+        b.send_text(&format!("b during {k}")).unwrap();
+        c.send_text(&format!("c during {k}")).unwrap();
+    }
+    let new_leader = all_connected_after(&[&b, &c], &[&b_seen, &c_seen]).await;
+    let failover_ms = now_ms() - left_at;
+    web_sys::console::log_1(&format!("failover: {failover_ms:.0} ms").into());
+    assert!(failover_ms < 3_000.0, "{failover_ms} ms");
+    let echoes = texts(if new_leader == 0 { &mut c } else { &mut b }, 6).await;
+    assert_eq!(echoes.len(), 6);
+    let log = server_log(&id).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0], ["b before", "c before", "close 1000 "]);
+    for prefix in ["b", "c"] {
+        let of_tab: Vec<&String> = log[1].iter().filter(|m| m.starts_with(prefix)).collect();
+        let expected: Vec<String> = (0..3).map(|k| format!("{prefix} during {k}")).collect();
+        assert_eq!(of_tab, expected.iter().collect::<Vec<_>>(), "{log:?}");
+    }
+    assert_eq!(log[1].len(), 6, "{log:?}");
+}
+
+/// Waits until the tabs left have a new leader and are connected again;
+/// returns the new leader's index.
+async fn all_connected_after(tabs: &[&SharedWebSocket], seen: &[&Seen]) -> usize {
+    for _ in 0..200 {
+        let led = seen
+            .iter()
+            .position(|seen| seen.borrow().contains(&SharedEvent::Leading));
+        if let Some(led) = led {
+            let reconnected = seen.iter().all(|seen| {
+                let seen = seen.borrow();
+                let down = seen.iter().rposition(|e| *e == SharedEvent::Disconnected);
+                let up = seen.iter().rposition(|e| *e == SharedEvent::Connected);
+                matches!((down, up), (Some(down), Some(up)) if up > down)
+                    || seen.ends_with(&[SharedEvent::Leading, SharedEvent::Connected])
+            });
+            if reconnected && tabs.iter().all(|tab| tab.is_connected()) {
+                return led;
+            }
+        }
+        sleep(10).await;
+    }
+    panic!(
+        "no new leader: {:?}",
+        seen.iter().map(|s| s.borrow().clone()).collect::<Vec<_>>()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_final_close_ends_every_tab() {
+    let id = unique_id("tabs-final");
+    let build = |id: &str| {
+        SharedWebSocket::builder(url("/close?code=4001&reason=go+away"))
+            .name(id)
+            .configure(|leader| leader.policy(fast_policy().final_codes([4001])))
+            .connect()
+    };
+    let mut leader = build(&id);
+    let mut follower = build(&id);
+    assert!(within(5_000, "the leader's end", leader.next())
+        .await
+        .is_none());
+    assert!(within(5_000, "the follower's end", follower.next())
+        .await
+        .is_none());
+    assert!(matches!(
+        follower.send_text("late"),
+        Err(Error::NotOpen { .. })
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn without_web_locks_or_broadcast_channel_each_tab_connects_and_says_so() {
+    for (missing, hide, restore) in [
+        (
+            "Web Locks",
+            "Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true })",
+            "delete navigator.locks",
+        ),
+        (
+            "BroadcastChannel",
+            "globalThis.savedChannel = globalThis.BroadcastChannel; globalThis.BroadcastChannel = undefined",
+            "globalThis.BroadcastChannel = globalThis.savedChannel",
+        ),
+    ] {
+        let id = unique_id("tabs-alone");
+        let path = format!("/record?id={id}");
+        run(hide);
+        let (mut one, one_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+        let (mut two, _) = tab(&id, &path, BinaryType::ArrayBuffer);
+        run(restore);
+        assert_eq!(one_seen.borrow()[0], SharedEvent::PerTab { missing });
+        assert_eq!((one.role(), two.role()), (Role::PerTab, Role::PerTab));
+        one.send_text("one").unwrap();
+        two.send_text("two").unwrap();
+        assert_eq!(texts(&mut one, 1).await, ["one"]);
+        assert_eq!(texts(&mut two, 1).await, ["two"]);
+        assert_eq!(server_log(&id).await.len(), 2, "a connection per tab");
+    }
+}
+
+fn run(script: &str) {
+    js_sys::Function::new_no_args(script)
+        .call0(&wasm_bindgen::JsValue::UNDEFINED)
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_full_queue_is_a_typed_error_and_the_sink_waits() {
+    let id = unique_id("tabs-full");
+    // Nothing listens on the refused port: the messages wait in the tab.
+    let refused = format!("ws://127.0.0.1:{REFUSED_PORT}/");
+    let mut socket = SharedWebSocket::builder(refused)
+        .name(&id)
+        .queue_limit(2)
+        .connect();
+    socket.send_text("one").unwrap();
+    socket.send_text("two").unwrap();
+    assert_eq!(
+        socket.send_text("three"),
+        Err(Error::QueueFull {
+            messages: 2,
+            bytes: 6
+        })
+    );
+    assert_eq!(socket.pending(), 2);
+    let waited = futures_util::future::select(
+        Box::pin(socket.send(Message::from("three"))),
+        Box::pin(sleep(200)),
+    )
+    .await;
+    assert!(matches!(waited, futures_util::future::Either::Right(_)));
+}
+
+#[wasm_bindgen_test]
+async fn callbacks_get_every_message_and_nothing_stays_registered() {
+    let id = unique_id("tabs-callbacks");
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let sockets: Vec<SharedWebSocket> = (0..2)
+        .map(|_| {
+            let got = got.clone();
+            SharedWebSocket::builder(url("/echo"))
+                .name(&id)
+                .on_message(move |message| got.borrow_mut().push(message))
+                .connect()
+        })
+        .collect();
+    all_connected(&[&sockets[0], &sockets[1]]).await;
+    sockets[1].send_text("to both").unwrap();
+    for _ in 0..200 {
+        if got.borrow().len() == 2 {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert_eq!(
+        *got.borrow(),
+        [Message::from("to both"), Message::from("to both")]
+    );
+    drop(sockets);
+    sleep(50).await;
+    assert_eq!(browser_websocket::live_js_callbacks(), 0);
+    assert_eq!(browser_websocket::live_sockets(), 0);
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[wasm_bindgen_test]
+async fn a_leader_policy_from_configure_is_used() {
+    // The reconnect policy given through `configure` governs the leader's
+    // connection: two refused attempts, then the end for every tab.
+    let id = unique_id("tabs-policy");
+    let refused = format!("ws://127.0.0.1:{REFUSED_PORT}/");
+    let mut socket = SharedWebSocket::builder(refused)
+        .name(&id)
+        .configure(|leader| leader.policy(fast_policy().max_attempts(Some(2))))
+        .connect();
+    assert!(within(10_000, "the end", socket.next()).await.is_none());
+}
