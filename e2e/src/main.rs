@@ -18,6 +18,7 @@
 //! sees the example reconnect and deliver a message sent meanwhile.
 
 mod driver;
+mod tabs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -194,6 +195,23 @@ impl Run {
         } else {
             checks
         };
+        if !self.run_checks(client, checks).await {
+            return false;
+        }
+        if options.example {
+            return true;
+        }
+        let outcome = tabs::share_one_connection(client, page).await;
+        let ok = outcome.is_ok();
+        self.record(
+            "three windows share one connection, and another leads when the leader's closes",
+            outcome,
+        );
+        ok
+    }
+
+    /// Runs each check's steps in order; stops at the first failure.
+    async fn run_checks(&mut self, client: &Client, checks: Vec<(&str, Vec<Step>)>) -> bool {
         for (name, steps) in checks {
             let mut outcome = Ok(String::new());
             for step in &steps {

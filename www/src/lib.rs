@@ -5,12 +5,18 @@
 mod dom;
 mod examples;
 mod playground;
+mod tabs;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Runs when the module loads: wires the playground, then runs the examples.
+/// Runs when the module loads: on the shared-socket page joins the tabs;
+/// otherwise wires the playground, then runs the examples.
 #[wasm_bindgen(start)]
 pub fn start() {
+    if tabs::is_this_page() {
+        tabs::install();
+        return;
+    }
     playground::install();
     wasm_bindgen_futures::spawn_local(examples::run_all());
 }
