@@ -351,3 +351,36 @@ async fn a_leader_policy_from_configure_is_used() {
         .connect();
     assert!(within(10_000, "the end", socket.next()).await.is_none());
 }
+
+#[wasm_bindgen_test]
+async fn leave_ends_this_tab_only_and_hands_the_connection_on() {
+    let id = unique_id("tabs-leave");
+    let path = format!("/record?id={id}");
+    let (mut leader, _) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let (mut other, other_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    all_connected(&[&leader, &other]).await;
+    leader.leave();
+    assert!(within(1_000, "the leaver's end", leader.next())
+        .await
+        .is_none());
+    assert!(matches!(
+        leader.send_text("after leaving"),
+        Err(Error::NotOpen { .. })
+    ));
+    other.send_text("still here").unwrap();
+    assert_eq!(texts(&mut other, 1).await, ["still here"]);
+    assert_eq!(other.role(), Role::Leader);
+    assert_eq!(
+        other_seen.borrow().as_slice(),
+        [
+            SharedEvent::Following,
+            SharedEvent::Connected,
+            SharedEvent::Disconnected,
+            SharedEvent::Leading,
+            SharedEvent::Connected
+        ]
+    );
+    let log = server_log(&id).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0], ["close 1000 "]);
+}

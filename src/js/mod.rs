@@ -1,6 +1,6 @@
 //! The JS boundary: the only code that holds JS closures or calls the browser.
-//! Socket listeners, timers, the `online` signal, the global scope, exceptions,
-//! Blob reading, and the browser socket itself (construction, the one send
+//! Socket listeners, timers, the page's life signals, the link between tabs,
+//! the global scope, exceptions, Blob reading, and the browser socket itself (construction, the one send
 //! path, close, getters). Every registration of a JS callback holds a
 //! [`Registration`], so [`live_js_callbacks`] counts them all in one place.
 
@@ -21,9 +21,9 @@ static LIVE_JS_CALLBACKS: AtomicUsize = AtomicUsize::new(0);
 /// How many JS callbacks this crate has registered with the browser and not yet
 /// released, across all sockets of this thread or worker: four event listeners
 /// per socket, each pending timer (flow control, reconnect waits, heartbeats,
-/// connect timeouts), and the `online` listener of a reconnecting socket while
-/// it waits. With every socket dropped it is 0, so tests and apps can check
-/// that nothing leaks.
+/// connect timeouts), the page-life listener of each reconnecting socket, and
+/// the channel and lock callbacks of each shared socket. With every socket
+/// dropped it is 0, so tests and apps can check that nothing leaks.
 ///
 /// # Example
 ///

@@ -289,7 +289,10 @@ impl TabMachine {
             return;
         }
         self.role = role;
-        self.connected = false;
+        // Connected as a follower: that connection is gone with its leader.
+        if std::mem::replace(&mut self.connected, false) {
+            commands.push(Command::Report(SharedEvent::Disconnected));
+        }
         commands.push(Command::Report(event));
         commands.push(Command::OpenConnection);
         if role == Role::Leader {
@@ -659,7 +662,11 @@ mod tests {
         assert_eq!(server, ["b1", "c1", "b2", "c2"]);
         assert_eq!(
             world.tabs[1].2[2..],
-            [SharedEvent::Leading, SharedEvent::Connected]
+            [
+                SharedEvent::Disconnected,
+                SharedEvent::Leading,
+                SharedEvent::Connected
+            ]
         );
     }
 
