@@ -1,8 +1,9 @@
 //! The JS boundary: the only code that holds JS closures or calls the browser.
 //! Socket listeners, timers, the page's life signals, the link between tabs,
-//! the global scope, exceptions, Blob reading, and the browser socket itself (construction, the one send
-//! path, close, getters). Every registration of a JS callback holds a
-//! [`Registration`], so [`live_js_callbacks`] counts them all in one place.
+//! the global scope, exceptions, Blob reading, and the browser socket itself
+//! (construction, the one send path, close, getters). Every registration of a
+//! JS callback holds a [`Registration`], so [`live_js_callbacks`] counts them
+//! all in one place.
 
 pub(crate) mod blob;
 pub(crate) mod exceptions;
