@@ -107,6 +107,55 @@ pub async fn reconnecting_socket_comes_back_in_a_worker() {
     assert_eq!(live_js_callbacks(), listeners);
 }
 
+/// Two shared sockets of one name in the worker share one connection where the
+/// worker has Web Locks and `BroadcastChannel` (and fall back to one each,
+/// saying so, where not).
+pub async fn shared_socket_in_a_worker() {
+    use browser_websocket::tabs::{Role, SharedWebSocket};
+    let id = unique_id("worker-tabs");
+    let path = url(&format!("/record?id={id}"));
+    let mut a = SharedWebSocket::builder(&path).name(&id).connect();
+    let mut b = SharedWebSocket::builder(&path).name(&id).connect();
+    for _ in 0..200 {
+        if a.is_connected() && b.is_connected() {
+            break;
+        }
+        sleep(25).await;
+    }
+    assert!(a.is_connected() && b.is_connected(), "{a:?} {b:?}");
+    let sharing = js_sys::eval(
+        "typeof BroadcastChannel === 'function' && !!(self.navigator && navigator.locks)",
+    )
+    .unwrap()
+    .as_bool()
+    .unwrap();
+    b.send_text("from b").unwrap();
+    a.send_text("from a").unwrap();
+    let (mut from_a, mut from_b) = (Vec::new(), Vec::new());
+    let expected = if sharing { 2 } else { 1 };
+    while from_a.len() < expected {
+        from_a.push(next_message(&mut a).await);
+    }
+    while from_b.len() < expected {
+        from_b.push(next_message(&mut b).await);
+    }
+    let mut log = connect(&format!("/record-log?id={id}")).await;
+    let log = next_message(&mut log).await;
+    let sessions: Vec<Vec<String>> = serde_json::from_str(log.as_text().unwrap()).unwrap();
+    if sharing {
+        assert_eq!((a.role(), b.role()), (Role::Leader, Role::Follower));
+        assert_eq!(from_a, from_b);
+        // One connection; between tabs, the order is the one the leader heard.
+        assert_eq!(sessions.len(), 1, "{sessions:?}");
+        let mut logged = sessions[0].clone();
+        logged.sort();
+        assert_eq!(logged, ["from a", "from b"]);
+    } else {
+        assert_eq!((a.role(), b.role()), (Role::PerTab, Role::PerTab));
+        assert_eq!(sessions.len(), 2);
+    }
+}
+
 /// Declares one `#[wasm_bindgen_test]` per case above, in the suite that
 /// invokes it: every case runs in every worker suite.
 #[macro_export]
@@ -131,6 +180,10 @@ macro_rules! worker_suite {
         #[wasm_bindgen_test]
         async fn reconnecting_socket_comes_back_in_a_worker() {
             worker_cases::reconnecting_socket_comes_back_in_a_worker().await;
+        }
+        #[wasm_bindgen_test]
+        async fn shared_socket_in_a_worker() {
+            worker_cases::shared_socket_in_a_worker().await;
         }
     };
 }
