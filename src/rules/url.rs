@@ -11,25 +11,28 @@ use crate::rules::error::{Error, Result};
 /// `wss:`, other schemes and any fragment are errors. `original` is the URL as the
 /// caller wrote it, for the error.
 pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<String> {
-    let Some((scheme, rest)) = parsed.split_once(':') else {
+    // Byte searches throughout, not `split_once` or `contains`: the same result
+    // in less wasm (no generic string searcher).
+    let Some((scheme, rest)) = split_at_byte(parsed, b':') else {
         return Err(Error::InvalidUrl {
             url: original.to_owned(),
             reason: "no scheme".to_owned(),
         });
     };
-    let mapped = match scheme.to_ascii_lowercase().as_str() {
-        "ws" | "http" => "ws",
-        "wss" | "https" => "wss",
-        _ => {
-            return Err(Error::InvalidScheme {
-                url: original.to_owned(),
-                scheme: scheme.to_owned(),
-            })
-        }
+    let is = |name: &str| scheme.eq_ignore_ascii_case(name);
+    let mapped = if is("ws") || is("http") {
+        "ws"
+    } else if is("wss") || is("https") {
+        "wss"
+    } else {
+        return Err(Error::InvalidScheme {
+            url: original.to_owned(),
+            scheme: scheme.to_owned(),
+        });
     };
     // In a serialized URL, `#` is escaped everywhere but at the start of the
     // fragment, so any `#` (even a trailing one: an empty fragment) is a fragment.
-    if rest.contains('#') {
+    if has_byte(rest, b'#') {
         return Err(Error::UrlHasFragment {
             url: original.to_owned(),
         });
@@ -37,7 +40,7 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
     // The standard forbids spaces and other forbidden code points in a host,
     // and no valid host serializes with a `%`; Chromium's parser accepts
     // "foo bar.com" as "foo%20bar.com" where the others fail. Fail here, alike.
-    if host_of(rest).contains('%') {
+    if has_byte(host_of(rest), b'%') {
         return Err(Error::InvalidUrl {
             url: original.to_owned(),
             reason: "the host has a character a host may not have".to_owned(),
@@ -50,12 +53,30 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
     Ok(url)
 }
 
+/// `text` before and after the first `byte` (ASCII), if it has one.
+fn split_at_byte(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+fn has_byte(text: &str, byte: u8) -> bool {
+    text.bytes().any(|b| b == byte)
+}
+
 /// The host (with its port) of what follows the scheme of a serialized
 /// special URL: `//userinfo@host:port/path?query`.
 fn host_of(after_scheme: &str) -> &str {
     let authority = after_scheme.strip_prefix("//").unwrap_or(after_scheme);
-    let authority = authority.split(['/', '?']).next().unwrap_or(authority);
-    authority.rsplit('@').next().unwrap_or(authority)
+    let end = authority
+        .bytes()
+        .position(|byte| byte == b'/' || byte == b'?')
+        .unwrap_or(authority.len());
+    // (`get`: the positions are of ASCII bytes, so always char boundaries.)
+    let authority = authority.get(..end).unwrap_or(authority);
+    match authority.bytes().rposition(|byte| byte == b'@') {
+        Some(at) => authority.get(at + 1..).unwrap_or(authority),
+        None => authority,
+    }
 }
 
 /// Checks the subprotocols offered: each an HTTP token (RFC 7230), none twice.
