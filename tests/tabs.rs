@@ -384,3 +384,48 @@ async fn leave_ends_this_tab_only_and_hands_the_connection_on() {
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[0], ["close 1000 "]);
 }
+
+#[wasm_bindgen_test]
+async fn a_tab_that_does_not_read_leaves_at_its_receive_limit_and_the_others_carry_on() {
+    let id = unique_id("tabs-limit");
+    let path = format!("/record?id={id}");
+    let (mut reader, _) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let mut idle = SharedWebSocket::builder(url(&path))
+        .name(&id)
+        .receive_limit(Some(10))
+        .connect();
+    all_connected(&[&reader, &idle]).await;
+    for text in ["12345678", "abcdefgh", "after"] {
+        reader.send_text(text).unwrap();
+    }
+    assert_eq!(
+        texts(&mut reader, 3).await,
+        ["12345678", "abcdefgh", "after"]
+    );
+    // The idle tab kept two, passed its limit with the second, and left.
+    // (Read only once it has left: the tabs hear the messages at different
+    // times, and reading early would keep it under its limit.)
+    for _ in 0..200 {
+        if idle.is_finished() {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert!(idle.is_finished());
+    let mut items = Vec::new();
+    while let Some(item) = within(5_000, "the idle tab's stream", idle.next()).await {
+        items.push(item);
+    }
+    assert_eq!(
+        items,
+        [
+            Ok(Message::from("12345678")),
+            Ok(Message::from("abcdefgh")),
+            Err(Error::ReceiveLimitExceeded { limit: 10 })
+        ]
+    );
+    assert!(matches!(idle.send_text("x"), Err(Error::NotOpen { .. })));
+    reader.send_text("still one connection").unwrap();
+    assert_eq!(texts(&mut reader, 1).await, ["still one connection"]);
+    assert_eq!(server_log(&id).await.len(), 1);
+}

@@ -36,9 +36,11 @@ use futures_sink::Sink;
 
 pub use crate::rules::tabs::{Role, SharedEvent};
 
+use crate::js::socket::received_len;
 use crate::js::tabs::TabLink;
 use crate::reconnect::{ReconnectEvent, ReconnectingBuilder, ReconnectingWebSocket, SendPolicy};
 use crate::rules::error::{Error, Result};
+use crate::rules::inbox::{Admitted, Inbox, DEFAULT_RECEIVE_LIMIT};
 use crate::rules::message::{BinaryType, Message, ReadyState};
 use crate::rules::tabs::{Command, Input, TabMachine};
 
@@ -97,6 +99,7 @@ pub struct SharedBuilder {
     name: Option<String>,
     binary_type: BinaryType,
     queue_limit: usize,
+    receive_limit: Option<usize>,
     configure: Option<Configure>,
     on_message: Option<MessageFn>,
     on_event: Option<EventFn>,
@@ -123,6 +126,7 @@ impl SharedWebSocket {
             name: None,
             binary_type: BinaryType::ArrayBuffer,
             queue_limit: 1024,
+            receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
             configure: None,
             on_message: None,
             on_event: None,
@@ -148,6 +152,19 @@ impl SharedWebSocket {
     /// ```
     pub fn is_connected(&self) -> bool {
         self.tab.machine.borrow().is_connected()
+    }
+
+    /// Whether this tab is done with the connection: it left (`leave`, the
+    /// receive limit) or the connection ended for good. Its stream then ends
+    /// once read, and sends fail.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::tabs::SharedWebSocket::connect("/live");
+    /// socket.leave();
+    /// assert!(socket.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.tab.finished.get()
     }
 
     /// This tab's messages not yet handed to the connection.
@@ -256,6 +273,22 @@ impl SharedBuilder {
         self
     }
 
+    /// At most this many bytes of messages wait unread on this tab's stream
+    /// (default [`DEFAULT_RECEIVE_LIMIT`](crate::DEFAULT_RECEIVE_LIMIT), 64
+    /// MiB; `None`: no limit). Past it this tab leaves (a tab that never reads
+    /// would otherwise hold every message for as long as it is open): its
+    /// stream yields the messages, then [`Error::ReceiveLimitExceeded`], then
+    /// ends; the other tabs keep the connection.
+    ///
+    /// ```
+    /// let builder = browser_websocket::tabs::SharedWebSocket::builder("/live")
+    ///     .receive_limit(Some(1 << 20));
+    /// ```
+    pub fn receive_limit(mut self, bytes: Option<usize>) -> Self {
+        self.receive_limit = bytes;
+        self
+    }
+
     /// Configures the [`ReconnectingWebSocket`] this tab opens if it leads:
     /// policy, heartbeat, protocols, page life. Its message and event
     /// callbacks, send policy and binary type are the shared socket's own.
@@ -317,7 +350,7 @@ impl SharedBuilder {
             })),
             inputs: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
-            inbox: RefCell::new(VecDeque::new()),
+            inbox: RefCell::new(Inbox::new(self.receive_limit)),
             reader: RefCell::new(None),
             writer: RefCell::new(None),
             on_message: RefCell::new(self.on_message),
@@ -346,7 +379,7 @@ struct Tab {
     /// Inputs that arrived while another was being carried out.
     inputs: RefCell<VecDeque<Input>>,
     busy: Cell<bool>,
-    inbox: RefCell<VecDeque<Message>>,
+    inbox: RefCell<Inbox>,
     reader: RefCell<Option<Waker>>,
     writer: RefCell<Option<Waker>>,
     on_message: RefCell<Option<MessageFn>>,
@@ -443,11 +476,15 @@ impl Tab {
         if let Some(mut on_message) = callback {
             on_message(message);
             restore(&self.on_message, on_message);
-        } else {
-            self.inbox.borrow_mut().push_back(message);
-            if let Some(reader) = self.reader.borrow_mut().take() {
-                reader.wake();
-            }
+            return;
+        }
+        let bytes = received_len(&message);
+        let admitted = self.inbox.borrow_mut().push_message(message, bytes);
+        if admitted == Admitted::LimitExceeded {
+            self.leave();
+        }
+        if let Some(reader) = self.reader.borrow_mut().take() {
+            reader.wake();
         }
     }
 
@@ -605,8 +642,9 @@ impl Stream for SharedWebSocket {
     /// Every message from the server while this tab takes part, in order;
     /// ends once left or ended.
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(message) = self.tab.inbox.borrow_mut().pop_front() {
-            return Poll::Ready(Some(Ok(message)));
+        let next = self.tab.inbox.borrow_mut().pop();
+        if let Some(item) = next {
+            return Poll::Ready(Some(item));
         }
         if self.tab.finished.get() {
             return Poll::Ready(None);
