@@ -102,7 +102,7 @@ impl BrowserSocket {
             Outgoing::Text(text) => self.socket.send_with_str(text),
             Outgoing::Bytes(bytes) => send_bytes(&self.socket, bytes),
             Outgoing::Blob(blob) => self.socket.send_with_blob(blob),
-            Outgoing::JsBytes(view) => self.socket.send_with_array_buffer_view(view),
+            Outgoing::JsBytes(view) => send_view(&self.socket, view),
         }
         .map_err(error_from_js)
     }
@@ -157,13 +157,45 @@ impl Drop for BrowserSocket {
 
 /// Browsers refuse to send a view of shared (threaded) wasm memory, so with
 /// atomics the bytes are first copied into a fresh buffer.
+#[cfg(target_feature = "atomics")]
 fn send_bytes(
     socket: &web_sys::WebSocket,
     bytes: &[u8],
 ) -> std::result::Result<(), wasm_bindgen::JsValue> {
-    if cfg!(target_feature = "atomics") {
-        socket.send_with_array_buffer_view(&js_sys::Uint8Array::from(bytes))
+    socket.send_with_array_buffer_view(&js_sys::Uint8Array::from(bytes))
+}
+
+#[cfg(not(target_feature = "atomics"))]
+fn send_bytes(
+    socket: &web_sys::WebSocket,
+    bytes: &[u8],
+) -> std::result::Result<(), wasm_bindgen::JsValue> {
+    socket.send_with_u8_array(bytes)
+}
+
+/// With atomics, a `Uint8Array` may be a view of shared memory (wasm's own
+/// memory, or any `SharedArrayBuffer`), which browsers refuse to send: such a
+/// view is copied into a fresh buffer first. Views of ordinary buffers (what
+/// the browser hands over for received messages) are sent as they are.
+/// "Shared" is tested as "not an `ArrayBuffer`": WebKit can hide the
+/// `SharedArrayBuffer` constructor from scripts while wasm memory still is one.
+#[cfg(target_feature = "atomics")]
+fn send_view(
+    socket: &web_sys::WebSocket,
+    view: &js_sys::Uint8Array,
+) -> std::result::Result<(), wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+    if view.buffer().is_instance_of::<js_sys::ArrayBuffer>() {
+        socket.send_with_array_buffer_view(view)
     } else {
-        socket.send_with_u8_array(bytes)
+        socket.send_with_array_buffer_view(&view.slice(0, view.length()))
     }
+}
+
+#[cfg(not(target_feature = "atomics"))]
+fn send_view(
+    socket: &web_sys::WebSocket,
+    view: &js_sys::Uint8Array,
+) -> std::result::Result<(), wasm_bindgen::JsValue> {
+    socket.send_with_array_buffer_view(view)
 }

@@ -3,13 +3,16 @@
 //! - `cargo xtask test`: installs what is missing, then runs every check and test:
 //!   formatting, clippy (native and wasm32), native tests, the examples
 //!   (`examples/`, built for wasm32), and the browser suites and end-to-end
-//!   tests in Chrome, Firefox and WebKit against a test server it starts and stops.
+//!   tests in Chrome, Firefox and WebKit against a test server it starts and
+//!   stops, and the threaded suite (shared wasm memory) in each browser.
 //! - `cargo xtask demo [--port N]`: builds the demo page (and `/bench`) and serves it.
 //! - `cargo xtask bench`: the benchmarks in Chrome, Firefox and WebKit, and the
 //!   wasm size of a minimal app, into `target/bench/`.
 //! - `cargo xtask package`: `cargo publish --dry-run` of the library for wasm32.
 //! - `cargo xtask resolution`: an app pinning another wasm-bindgen builds with
 //!   the library (`tests/resolution`).
+//! - `cargo xtask threaded [--browsers ...]`: only the threaded suite (shared
+//!   wasm memory; part of `test`), against a test server it starts.
 //! - `cargo xtask setup`: only installs what is missing.
 
 mod bench;
@@ -20,6 +23,7 @@ mod readme;
 mod setup;
 mod shell;
 mod test;
+mod threaded;
 
 use std::process::ExitCode;
 
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
         Some("size") => bench::sizes_only(),
         Some("package") => package::publish_dry_run(),
         Some("resolution") => package::resolution(),
+        Some("threaded") => threaded::run(&args[1..]),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
     };
@@ -54,6 +59,7 @@ commands:
   size                                      only the wasm sizes of the minimal apps
   package                                   cargo publish --dry-run of the library, for wasm32
   resolution                                an app pinning another wasm-bindgen builds with the library
+  threaded [--browsers ...]                 only the threaded (shared memory) suite, part of `test`
   setup                                     install what is missing, and nothing else";
 
 /// Builds the demo page's wasm and JS glue into `www/pkg`.

@@ -1,5 +1,6 @@
 //! Installs what the tests and the demo need, skipping what is already there.
-//! Everything comes from the package registries: rustup's wasm32 target,
+//! Everything comes from the package registries: rustup's wasm32 target and
+//! the threaded suite's pinned nightly (with `rust-src`),
 //! crates.io (`cargo install`), Debian's packages (`apt-get`) and PyPI (`pip`,
 //! into a virtual environment of the project's own).
 
@@ -21,6 +22,7 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
 
 pub fn everything() -> Result<(), String> {
     wasm_target()?;
+    crate::threaded::install_toolchain()?;
     wasm_bindgen_cli()?;
     cargo_install("wasm-pack", "wasm-pack", None)?;
     cargo_install("geckodriver", "geckodriver", None)?;

@@ -29,6 +29,7 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
         let servers = (server.origin.as_str(), conformance.origin.as_str());
         results.push(browser_suite(browser, servers, refused_port)?);
     }
+    results.extend(crate::threaded::suites(browsers, &server.origin)?);
     for browser in browsers {
         results.push(demo_end_to_end(browser, &server.origin)?);
     }
@@ -41,17 +42,26 @@ fn run_all(browsers: &[String]) -> Result<(), String> {
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
+    run_all(&browsers_from(args, "test")?)
+}
+
+/// The browsers of `[--browsers chrome,firefox,webkit]` (all when not given).
+pub fn browsers_from(args: &[String], command: &str) -> Result<Vec<String>, String> {
     let browsers: Vec<String> = match args {
         [] => BROWSERS.iter().map(|b| (*b).to_owned()).collect(),
         [flag, list] if flag == "--browsers" => list.split(',').map(str::to_owned).collect(),
-        _ => return Err("usage: cargo xtask test [--browsers chrome,firefox,webkit]".to_owned()),
+        _ => {
+            return Err(format!(
+                "usage: cargo xtask {command} [--browsers chrome,firefox,webkit]"
+            ))
+        }
     };
     if let Some(unknown) = browsers.iter().find(|b| !BROWSERS.contains(&b.as_str())) {
         return Err(format!(
             "unknown browser {unknown:?}: use chrome, firefox or webkit"
         ));
     }
-    run_all(&browsers)
+    Ok(browsers)
 }
 
 fn static_checks() -> Result<(), String> {
@@ -93,6 +103,13 @@ pub struct Outcome {
     passed: u32,
     failed: u32,
     succeeded: bool,
+}
+
+impl Outcome {
+    /// Whether its command exited successfully.
+    pub fn succeeded(&self) -> bool {
+        self.succeeded
+    }
 }
 
 /// `servers`: the test server's origin and the conformance server's.
@@ -211,7 +228,7 @@ fn parse_result_line(line: &str) -> Option<(u32, u32)> {
     Some((number_before(" passed")?, number_before(" failed")?))
 }
 
-fn report(results: &[Outcome]) -> Result<(), String> {
+pub fn report(results: &[Outcome]) -> Result<(), String> {
     println!("\n| suite | passed | failed |\n|---|---|---|");
     for outcome in results {
         let note = if outcome.succeeded {

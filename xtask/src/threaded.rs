@@ -1,0 +1,144 @@
+//! The threaded suite (`tests/threaded.rs`): the library built for shared
+//! wasm memory (`+atomics,+bulk-memory`, std rebuilt with `-Z build-std` on a
+//! pinned nightly) and run in each browser on a cross-origin isolated page
+//! (wasm-bindgen-test-runner sends COOP/COEP). One build, in its own target
+//! directory, serves every browser: the same `cargo test` reuses it.
+
+use std::process::Command;
+use std::time::Instant;
+
+use crate::shell::{self, command, output};
+use crate::test::{run_counted, Outcome, TestServer};
+
+/// The nightly the threaded build uses: `-Z build-std` needs one, with
+/// `rust-src`. Pinned so a run is reproducible; move it forward by hand.
+pub const NIGHTLY: &str = "nightly-2026-05-20";
+
+/// Shared memory, and what wasm-bindgen's thread support needs from the
+/// linker: memory imported and shared (with a maximum), and the TLS symbols.
+const RUSTFLAGS: &str = "-C target-feature=+atomics,+bulk-memory,+mutable-globals \
+    -C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 \
+    -C link-arg=--import-memory -C link-arg=--export=__wasm_init_tls \
+    -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align \
+    -C link-arg=--export=__tls_base";
+
+/// Installs the pinned nightly with `rust-src` and the wasm32 target, unless
+/// it is there (rustup adds only what is missing).
+pub fn install_toolchain() -> Result<(), String> {
+    let sysroot = output(command("rustup").args(["run", NIGHTLY, "rustc", "--print", "sysroot"]));
+    if let Some(sysroot) = sysroot {
+        let rustlib = std::path::Path::new(sysroot.trim()).join("lib/rustlib");
+        if rustlib.join("src/rust/library/std").is_dir()
+            && rustlib.join("wasm32-unknown-unknown").is_dir()
+        {
+            return Ok(());
+        }
+    }
+    shell::run(command("rustup").args([
+        "toolchain",
+        "install",
+        NIGHTLY,
+        "--profile",
+        "minimal",
+        "--component",
+        "rust-src",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))
+}
+
+/// `cargo xtask threaded [--browsers ...]`: installs what it needs, starts
+/// the test server, and runs only this suite.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let browsers = crate::test::browsers_from(args, "threaded")?;
+    crate::setup::for_bench()?;
+    install_toolchain()?;
+    let server = TestServer::start()?;
+    let results = suites(&browsers, &server.origin)?;
+    drop(server);
+    crate::test::report(&results)
+}
+
+/// Builds the suite once, then runs it in each browser; a failed build is one
+/// failed suite.
+pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String> {
+    let started = Instant::now();
+    let mut build = cargo_test(origin);
+    build.arg("--no-run");
+    let built = run_counted(&mut build, "threaded build")?;
+    println!("threaded build: {:.1} s", started.elapsed().as_secs_f64());
+    if !built.succeeded() {
+        return Ok(vec![built]);
+    }
+    let mut outcomes = Vec::new();
+    for browser in browsers {
+        let started = Instant::now();
+        let mut command = in_browser(browser, cargo_test(origin));
+        outcomes.push(run_counted(&mut command, &format!("{browser} threaded"))?);
+        println!(
+            "{browser} threaded: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(outcomes)
+}
+
+/// `cargo test` of the threaded suite on the pinned nightly.
+fn cargo_test(origin: &str) -> Command {
+    let mut cargo = command("rustup");
+    cargo
+        .args(["run", NIGHTLY, "cargo", "test"])
+        .args(["-Z", "build-std=panic_abort,std"])
+        .args(["--target", "wasm32-unknown-unknown"])
+        .args([
+            "-p",
+            "browser-websocket",
+            "--test",
+            "threaded",
+            "--all-features",
+        ])
+        // What the outer cargo set for its own toolchain must not reach this one.
+        .env_remove("CARGO")
+        .env_remove("RUSTC")
+        .env_remove("RUSTDOC")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("RUSTFLAGS", RUSTFLAGS)
+        .env("CARGO_TARGET_DIR", shell::root().join("target/threaded"))
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "90")
+        .env("WS_TEST_SERVER", origin)
+        .env_remove("CHROMEDRIVER")
+        .env_remove("GECKODRIVER")
+        .env_remove("SAFARIDRIVER");
+    cargo
+}
+
+/// `cargo` set up to run in `browser` (WebKit under a virtual display).
+fn in_browser(browser: &str, cargo: Command) -> Command {
+    let mut command = if browser == "webkit" {
+        let mut xvfb = shell::command("xvfb-run");
+        xvfb.args(["-a", "--server-args=-screen 0 1280x1024x24"])
+            .arg(cargo.get_program())
+            .args(cargo.get_args());
+        for (key, value) in cargo.get_envs() {
+            match value {
+                Some(value) => xvfb.env(key, value),
+                None => xvfb.env_remove(key),
+            };
+        }
+        xvfb
+    } else {
+        cargo
+    };
+    match browser {
+        "chrome" => command.env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+        "firefox" => command.env("GECKODRIVER", shell::cargo_bin_dir().join("geckodriver")),
+        _ => command.env("SAFARIDRIVER", "/usr/bin/WebKitWebDriver"),
+    };
+    command
+}
