@@ -12,7 +12,9 @@
 //!   back, and views of shared memory (wasm's own, a `SharedArrayBuffer`),
 //!   which the crate copies before sending;
 //! - the callbacks API, the reconnecting socket (stream, sink, split halves),
-//!   the byte stream, and the in-page mock server (feature `testing`);
+//!   the shared socket (a view of wasm memory relayed between two sockets of
+//!   one name), the byte stream, and the in-page mock server (feature
+//!   `testing`);
 //! - the sockets, their halves and `Message` are `!Send`, plain data is
 //!   `Send + Sync` (`send_checks/`, at compile time);
 //! - bytes built on another thread (a Web Worker running this same module on
@@ -226,6 +228,43 @@ async fn js_binary_messages_echo_byte_exact() {
         .await
         .unwrap();
     assert_bytes(next_message(&mut socket).await, &bytes, "copy").await;
+}
+
+#[wasm_bindgen_test]
+async fn the_shared_socket_relays_views_of_shared_memory_between_tabs() {
+    use browser_websocket::tabs::SharedWebSocket;
+    // Two shared sockets of one name: the second relays through the first,
+    // so what it sends crosses a BroadcastChannel, which refuses shared
+    // memory as `send` does.
+    let name = unique_id("threaded-tabs");
+    let build = || {
+        SharedWebSocket::builder(url("/echo"))
+            .name(&name)
+            .binary_type(BinaryType::ArrayBuffer)
+            .connect()
+    };
+    let leader = build();
+    let mut follower = build();
+    for _ in 0..200 {
+        if leader.is_connected() && follower.is_connected() {
+            break;
+        }
+        sleep(25).await;
+    }
+    assert!(follower.is_connected(), "{follower:?}");
+    let bytes = pattern(70_000, 9);
+    let whole = js_sys::Uint8Array::new(&memory_buffer());
+    let start = bytes.as_ptr() as u32;
+    let view = whole.subarray(start, start + bytes.len() as u32);
+    assert!(is_shared(&view.buffer()));
+    follower.send_message(&Message::JsBinary(view)).unwrap();
+    follower.send_bytes(&bytes).unwrap();
+    follower.send_text(&text()).unwrap();
+    assert_bytes(next_message(&mut follower).await, &bytes, "relayed view").await;
+    assert_bytes(next_message(&mut follower).await, &bytes, "relayed bytes").await;
+    assert_eq!(next_message(&mut follower).await, Message::Text(text()));
+    assert_eq!(follower.pending(), 0);
+    drop(leader);
 }
 
 #[wasm_bindgen_test]

@@ -174,22 +174,33 @@ fn send_bytes(
 }
 
 /// With atomics, a `Uint8Array` may be a view of shared memory (wasm's own
-/// memory, or any `SharedArrayBuffer`), which browsers refuse to send: such a
-/// view is copied into a fresh buffer first. Views of ordinary buffers (what
-/// the browser hands over for received messages) are sent as they are.
-/// "Shared" is tested as "not an `ArrayBuffer`": WebKit can hide the
-/// `SharedArrayBuffer` constructor from scripts while wasm memory still is one.
+/// memory, or any `SharedArrayBuffer`), which browsers refuse to send (and to
+/// post to other tabs): such a view is copied into a fresh buffer first. Views
+/// of ordinary buffers (what the browser hands over for received messages)
+/// are used as they are. "Shared" is tested as "not an `ArrayBuffer`": WebKit
+/// can hide the `SharedArrayBuffer` constructor from scripts while wasm memory
+/// still is one.
+#[cfg(target_feature = "atomics")]
+pub(crate) fn unshared(view: &js_sys::Uint8Array) -> js_sys::Uint8Array {
+    use wasm_bindgen::JsCast;
+    if view.buffer().is_instance_of::<js_sys::ArrayBuffer>() {
+        view.clone()
+    } else {
+        view.slice(0, view.length())
+    }
+}
+
+#[cfg(not(target_feature = "atomics"))]
+pub(crate) fn unshared(view: &js_sys::Uint8Array) -> js_sys::Uint8Array {
+    view.clone()
+}
+
 #[cfg(target_feature = "atomics")]
 fn send_view(
     socket: &web_sys::WebSocket,
     view: &js_sys::Uint8Array,
 ) -> std::result::Result<(), wasm_bindgen::JsValue> {
-    use wasm_bindgen::JsCast;
-    if view.buffer().is_instance_of::<js_sys::ArrayBuffer>() {
-        socket.send_with_array_buffer_view(view)
-    } else {
-        socket.send_with_array_buffer_view(&view.slice(0, view.length()))
-    }
+    socket.send_with_array_buffer_view(&unshared(view))
 }
 
 #[cfg(not(target_feature = "atomics"))]

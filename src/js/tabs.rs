@@ -10,6 +10,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::js::socket::unshared;
 use crate::js::Registration;
 use crate::rules::close::{CloseCode, CloseEvent};
 use crate::rules::message::{BinaryType, Message};
@@ -215,7 +216,7 @@ fn to_js(message: &Message) -> JsValue {
     match message {
         Message::Text(text) => JsValue::from_str(text),
         Message::Binary(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).into(),
-        Message::JsBinary(view) => view.clone().into(),
+        Message::JsBinary(view) => unshared(view).into(),
         Message::Blob(blob) => blob.clone().into(),
     }
 }

@@ -17,6 +17,7 @@
 //! of one trait would then apply: an ambiguity error).
 #![allow(dead_code)]
 
+use browser_websocket::tabs::{Role, SharedBuilder, SharedEvent, SharedWebSocket};
 use browser_websocket::{
     BinaryType, ByteStream, Callbacks, CloseCode, CloseEvent, Closed, Connecting, EnsureAlive,
     Error, FlowControl, Handle, ReadBlobs, ReadyState, Receiver, ReconnectEvent, ReconnectPolicy,
@@ -56,6 +57,8 @@ assert_not_send!(
     ReconnectingBuilder,
     ReconnectPolicy,
     EnsureAlive,
+    SharedWebSocket,
+    SharedBuilder,
 );
 
 #[cfg(feature = "testing")]
@@ -80,4 +83,6 @@ pub fn plain_data_is_send_and_sync() {
     send_and_sync::<BinaryType>();
     send_and_sync::<ReadyState>();
     send_and_sync::<browser_websocket::WebSocketBuilder>();
+    send_and_sync::<Role>();
+    send_and_sync::<SharedEvent>();
 }
