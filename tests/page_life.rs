@@ -36,40 +36,22 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Dispatches `script`'s event on the page, as the browser would.
-fn dispatch(script: &str) {
-    js_sys::Function::new_no_args(script)
-        .call0(&wasm_bindgen::JsValue::UNDEFINED)
-        .unwrap();
-}
-
 fn page_hidden_into_cache() {
-    dispatch("dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))");
+    run_script("dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))");
 }
 
 fn page_shown_from_cache() {
-    dispatch("dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))");
+    run_script("dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))");
 }
 
 fn page_visible() {
-    dispatch("document.dispatchEvent(new Event('visibilitychange'))");
+    run_script("document.dispatchEvent(new Event('visibilitychange'))");
 }
 
 /// Blocks the page's thread for `ms`, as a sleeping machine stops its timers.
 fn block_thread(ms: f64) {
     let start = js_sys::Date::now();
     while js_sys::Date::now() - start < ms {}
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-/// The sessions `/record` logged for `id`.
-async fn server_log(id: &str) -> Vec<Vec<String>> {
-    let mut socket = connect(&format!("/record-log?id={id}")).await;
-    let text = next_message(&mut socket).await;
-    serde_json::from_str(text.as_text().unwrap()).unwrap()
 }
 
 /// Waits until the server's log of `id` has a session `session` (from 1)
@@ -320,7 +302,7 @@ async fn offline_attempts_do_not_count_and_online_retries_at_once() {
         .max_attempts(Some(2));
     let (builder, events) = recording(&format!("/flaky?id={id}&reject=1000"), policy);
     let socket = builder.connect();
-    dispatch("dispatchEvent(new Event('offline'))");
+    run_script("dispatchEvent(new Event('offline'))");
     let failures = |events: &[ReconnectEvent]| {
         events
             .iter()
@@ -346,7 +328,7 @@ async fn offline_attempts_do_not_count_and_online_retries_at_once() {
         _ => true,
     }));
     let before_online = seen.len();
-    dispatch("dispatchEvent(new Event('online'))");
+    run_script("dispatchEvent(new Event('online'))");
     wait_for_events(&events, "giving up after two counted failures", |events| {
         events.contains(&ReconnectEvent::GaveUp { attempts: 2 })
     })

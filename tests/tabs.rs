@@ -59,13 +59,6 @@ async fn all_connected(tabs: &[&SharedWebSocket]) -> usize {
     panic!("not all connected: {tabs:?}");
 }
 
-/// The sessions `/record` logged for `id`.
-async fn server_log(id: &str) -> Vec<Vec<String>> {
-    let mut socket = connect(&format!("/record-log?id={id}")).await;
-    let text = next_message(&mut socket).await;
-    serde_json::from_str(text.as_text().unwrap()).unwrap()
-}
-
 async fn texts(socket: &mut SharedWebSocket, count: usize) -> Vec<String> {
     let mut texts = Vec::new();
     while texts.len() < count {
@@ -257,10 +250,10 @@ async fn without_web_locks_or_broadcast_channel_each_tab_connects_and_says_so() 
     ] {
         let id = unique_id("tabs-alone");
         let path = format!("/record?id={id}");
-        run(hide);
+        run_script(hide);
         let (mut one, one_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
         let (mut two, _) = tab(&id, &path, BinaryType::ArrayBuffer);
-        run(restore);
+        run_script(restore);
         assert_eq!(one_seen.borrow()[0], SharedEvent::PerTab { missing });
         assert_eq!((one.role(), two.role()), (Role::PerTab, Role::PerTab));
         one.send_text("one").unwrap();
@@ -269,12 +262,6 @@ async fn without_web_locks_or_broadcast_channel_each_tab_connects_and_says_so() 
         assert_eq!(texts(&mut two, 1).await, ["two"]);
         assert_eq!(server_log(&id).await.len(), 2, "a connection per tab");
     }
-}
-
-fn run(script: &str) {
-    js_sys::Function::new_no_args(script)
-        .call0(&wasm_bindgen::JsValue::UNDEFINED)
-        .unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -333,10 +320,6 @@ async fn callbacks_get_every_message_and_nothing_stays_registered() {
     sleep(50).await;
     assert_eq!(browser_websocket::live_js_callbacks(), 0);
     assert_eq!(browser_websocket::live_sockets(), 0);
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 #[wasm_bindgen_test]

@@ -80,6 +80,27 @@ pub async fn connect(path: &str) -> WebSocket {
     }
 }
 
+/// Runs `script` in the page or worker (e.g. to dispatch an event as the
+/// browser would, or to hide an API).
+pub fn run_script(script: &str) {
+    js_sys::Function::new_no_args(script)
+        .call0(&wasm_bindgen::JsValue::UNDEFINED)
+        .unwrap();
+}
+
+/// Milliseconds since the epoch, by the browser's clock.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The sessions the test server's `/record` route logged for `id`, in order,
+/// each the list of what it recorded.
+pub async fn server_log(id: &str) -> Vec<Vec<String>> {
+    let mut socket = connect(&format!("/record-log?id={id}")).await;
+    let text = next_message(&mut socket).await;
+    serde_json::from_str(text.as_text().unwrap()).unwrap()
+}
+
 /// The close code and reason the server recorded for the `/echo?id=` socket `id`.
 pub async fn close_seen_by_server(id: &str) -> String {
     let mut report = connect(&format!("/closes?id={id}")).await;

@@ -139,9 +139,7 @@ pub async fn shared_socket_in_a_worker() {
     while from_b.len() < expected {
         from_b.push(next_message(&mut b).await);
     }
-    let mut log = connect(&format!("/record-log?id={id}")).await;
-    let log = next_message(&mut log).await;
-    let sessions: Vec<Vec<String>> = serde_json::from_str(log.as_text().unwrap()).unwrap();
+    let sessions = server_log(&id).await;
     if sharing {
         assert_eq!((a.role(), b.role()), (Role::Leader, Role::Follower));
         assert_eq!(from_a, from_b);
