@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use fantoccini::wd::WindowHandle;
 use fantoccini::Client;
+
+use crate::WAIT;
 use serde_json::{json, Value};
 
 const WINDOWS: usize = 3;
 const PER_WINDOW: usize = 3;
-const WAIT: Duration = Duration::from_secs(20);
 
 /// Runs the check; on success, what it measured.
 pub async fn share_one_connection(client: &Client, page: &str) -> Result<String, String> {

@@ -118,17 +118,8 @@ fn browser_suite(
     (origin, conformance): (&str, &str),
     refused_port: u16,
 ) -> Result<Outcome, String> {
-    let mut command = match browser {
-        // WebKitWebDriver opens a real (MiniBrowser) window: give it a display.
-        "webkit" => {
-            let mut command = shell::command("xvfb-run");
-            command
-                .args(["-a", "--server-args=-screen 0 1280x1024x24"])
-                .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-            command
-        }
-        _ => cargo(),
-    };
+    let cargo_program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = browser_command(browser, std::path::Path::new(&cargo_program));
     command
         .args([
             "test",
@@ -150,7 +141,14 @@ fn browser_suite(
         .env("WS_CONFORMANCE_SERVER", conformance)
         .env("WS_TEST_REFUSED_PORT", refused_port.to_string())
         // The full soak (10,000 sockets); without it, a short one.
-        .env("BROWSER_WEBSOCKET_SOAK", "1")
+        .env("BROWSER_WEBSOCKET_SOAK", "1");
+    use_driver(&mut command, browser);
+    run_counted(&mut command, browser)
+}
+
+/// Points wasm-bindgen-test-runner at `browser`'s WebDriver, and at no other.
+pub fn use_driver(command: &mut Command, browser: &str) {
+    command
         .env_remove("CHROMEDRIVER")
         .env_remove("GECKODRIVER")
         .env_remove("SAFARIDRIVER");
@@ -159,7 +157,6 @@ fn browser_suite(
         "firefox" => command.env("GECKODRIVER", shell::cargo_bin_dir().join("geckodriver")),
         _ => command.env("SAFARIDRIVER", "/usr/bin/WebKitWebDriver"),
     };
-    run_counted(&mut command, browser)
 }
 
 /// Drives the demo page, served by the test server, in `browser`.

@@ -4,6 +4,7 @@
 //! (wasm-bindgen-test-runner sends COOP/COEP). One build, in its own target
 //! directory, serves every browser: the same `cargo test` reuses it.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -63,7 +64,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// failed suite.
 pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String> {
     let started = Instant::now();
-    let mut build = cargo_test(origin);
+    let mut build = cargo_test(origin, None);
     build.arg("--no-run");
     let built = run_counted(&mut build, "threaded build")?;
     println!("threaded build: {:.1} s", started.elapsed().as_secs_f64());
@@ -73,7 +74,7 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
     let mut outcomes = Vec::new();
     for browser in browsers {
         let started = Instant::now();
-        let mut command = in_browser(browser, cargo_test(origin));
+        let mut command = cargo_test(origin, Some(browser));
         outcomes.push(run_counted(&mut command, &format!("{browser} threaded"))?);
         println!(
             "{browser} threaded: {:.1} s",
@@ -83,9 +84,13 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
     Ok(outcomes)
 }
 
-/// `cargo test` of the threaded suite on the pinned nightly.
-fn cargo_test(origin: &str) -> Command {
-    let mut cargo = command("rustup");
+/// `cargo test` of the threaded suite on the pinned nightly; run in
+/// `browser` (WebKit under a virtual display), or, without one, only built.
+fn cargo_test(origin: &str, browser: Option<&str>) -> Command {
+    let mut cargo = match browser {
+        Some(browser) => crate::test::browser_command(browser, Path::new("rustup")),
+        None => command("rustup"),
+    };
     cargo
         .args(["run", NIGHTLY, "cargo", "test"])
         .args(["-Z", "build-std=panic_abort,std"])
@@ -111,34 +116,9 @@ fn cargo_test(origin: &str) -> Command {
         )
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "90")
-        .env("WS_TEST_SERVER", origin)
-        .env_remove("CHROMEDRIVER")
-        .env_remove("GECKODRIVER")
-        .env_remove("SAFARIDRIVER");
+        .env("WS_TEST_SERVER", origin);
+    if let Some(browser) = browser {
+        crate::test::use_driver(&mut cargo, browser);
+    }
     cargo
-}
-
-/// `cargo` set up to run in `browser` (WebKit under a virtual display).
-fn in_browser(browser: &str, cargo: Command) -> Command {
-    let mut command = if browser == "webkit" {
-        let mut xvfb = shell::command("xvfb-run");
-        xvfb.args(["-a", "--server-args=-screen 0 1280x1024x24"])
-            .arg(cargo.get_program())
-            .args(cargo.get_args());
-        for (key, value) in cargo.get_envs() {
-            match value {
-                Some(value) => xvfb.env(key, value),
-                None => xvfb.env_remove(key),
-            };
-        }
-        xvfb
-    } else {
-        cargo
-    };
-    match browser {
-        "chrome" => command.env("CHROMEDRIVER", "/usr/bin/chromedriver"),
-        "firefox" => command.env("GECKODRIVER", shell::cargo_bin_dir().join("geckodriver")),
-        _ => command.env("SAFARIDRIVER", "/usr/bin/WebKitWebDriver"),
-    };
-    command
 }
