@@ -48,19 +48,19 @@ export function listenForPageLife(onSignal) {
   };
 }
 
-export function listen(socket, keepInJs, onOpen, onText, onBytes, onObject, onOther, onError, onClose) {
-  const open = () => onOpen();
+export function listen(socket, keepInJs, onText, onBytes, onSignal, onClose) {
+  const open = () => onSignal(0);
   const message = (event) => {
     const data = event.data;
     if (typeof data === "string") onText(data);
     else if (data instanceof ArrayBuffer) {
-      if (keepInJs) onObject(new Uint8Array(data));
+      if (keepInJs) onSignal(1, new Uint8Array(data));
       else onBytes(new Uint8Array(data));
     }
-    else if (data instanceof Blob) onObject(data);
-    else onOther(typeof data);
+    else if (data instanceof Blob) onSignal(1, data);
+    else onSignal(2, typeof data);
   };
-  const error = () => onError();
+  const error = () => onSignal(3);
   const close = (event) => onClose(event.code, event.reason, event.wasClean);
   socket.addEventListener("open", open);
   socket.addEventListener("message", message);
@@ -79,12 +79,9 @@ extern "C" {
     fn listen(
         socket: &web_sys::WebSocket,
         keep_in_js: bool,
-        on_open: &Closure<dyn FnMut()>,
         on_text: &Closure<dyn FnMut(String)>,
         on_bytes: &Closure<dyn FnMut(Vec<u8>)>,
-        on_object: &Closure<dyn FnMut(JsValue)>,
-        on_other: &Closure<dyn FnMut(String)>,
-        on_error: &Closure<dyn FnMut()>,
+        on_signal: &Closure<dyn FnMut(u8, JsValue)>,
         on_close: &Closure<dyn FnMut(u16, String, bool)>,
     ) -> js_sys::Function;
 
@@ -160,17 +157,61 @@ impl Drop for PageLifeListener {
     }
 }
 
+/// What the listener reports through its signal callback: everything but
+/// text, bytes copied into wasm, and the close. Numbered as the JS sends them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SocketSignal {
+    Open,
+    /// Data the listener checked: a `Blob`, or a `Uint8Array` it made.
+    Object,
+    /// Data of another type, with the type's name.
+    OtherData,
+    Error,
+}
+
+impl SocketSignal {
+    fn from_number(number: u8) -> Option<Self> {
+        match number {
+            0 => Some(Self::Open),
+            1 => Some(Self::Object),
+            2 => Some(Self::OtherData),
+            3 => Some(Self::Error),
+            _ => None,
+        }
+    }
+
+    /// The browser event this signal is, with the data it carries.
+    fn into_event(self, data: JsValue) -> BrowserEvent {
+        match self {
+            Self::Open => BrowserEvent::Open,
+            Self::Error => BrowserEvent::Error,
+            Self::Object => {
+                let message = if data.is_instance_of::<js_sys::Uint8Array>() {
+                    Message::JsBinary(data.unchecked_into())
+                } else {
+                    Message::Blob(data.unchecked_into())
+                };
+                BrowserEvent::Message(Ok(message))
+            }
+            // Data of another type is something no browser sends; it is
+            // reported rather than assumed away.
+            Self::OtherData => BrowserEvent::Message(Err(Error::UnexpectedMessageType {
+                type_name: data.as_string().unwrap_or_default(),
+            })),
+        }
+    }
+}
+
 /// The four listeners of one socket; dropping this detaches them all and
-/// releases their closures.
+/// releases their closures. Text and bytes, the per-message paths, each have
+/// a closure of their own (their data crosses as a `String` or `Vec<u8>` in
+/// the one call); the close has one; the rare rest share one.
 #[must_use = "the listeners are removed when dropped"]
 pub(crate) struct SocketListeners {
     detach: js_sys::Function,
-    _on_open: Closure<dyn FnMut()>,
     _on_text: Closure<dyn FnMut(String)>,
     _on_bytes: Closure<dyn FnMut(Vec<u8>)>,
-    _on_object: Closure<dyn FnMut(JsValue)>,
-    _on_other: Closure<dyn FnMut(String)>,
-    _on_error: Closure<dyn FnMut()>,
+    _on_signal: Closure<dyn FnMut(u8, JsValue)>,
     _on_close: Closure<dyn FnMut(u16, String, bool)>,
     _registration: Registration,
 }
@@ -184,10 +225,6 @@ impl SocketListeners {
         keep_binary_in_js: bool,
         on_event: Rc<dyn Fn(BrowserEvent)>,
     ) -> Self {
-        let on_open = {
-            let on_event = Rc::clone(&on_event);
-            Closure::<dyn FnMut()>::new(move || on_event(BrowserEvent::Open))
-        };
         let on_text = {
             let on_event = Rc::clone(&on_event);
             Closure::<dyn FnMut(String)>::new(move |text| {
@@ -200,31 +237,13 @@ impl SocketListeners {
                 on_event(BrowserEvent::Message(Ok(Message::Binary(bytes))))
             })
         };
-        let on_object = {
+        let on_signal = {
             let on_event = Rc::clone(&on_event);
-            // The listener has checked: a `Blob`, or a `Uint8Array` it made.
-            Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
-                let message = if data.is_instance_of::<js_sys::Uint8Array>() {
-                    Message::JsBinary(data.unchecked_into())
-                } else {
-                    Message::Blob(data.unchecked_into())
-                };
-                on_event(BrowserEvent::Message(Ok(message)))
+            Closure::<dyn FnMut(u8, JsValue)>::new(move |number, data| {
+                if let Some(signal) = SocketSignal::from_number(number) {
+                    on_event(signal.into_event(data));
+                }
             })
-        };
-        // Data of another type is something no browser sends; it is reported
-        // rather than assumed away.
-        let on_other = {
-            let on_event = Rc::clone(&on_event);
-            Closure::<dyn FnMut(String)>::new(move |type_name| {
-                on_event(BrowserEvent::Message(Err(Error::UnexpectedMessageType {
-                    type_name,
-                })))
-            })
-        };
-        let on_error = {
-            let on_event = Rc::clone(&on_event);
-            Closure::<dyn FnMut()>::new(move || on_event(BrowserEvent::Error))
         };
         let on_close =
             Closure::<dyn FnMut(u16, String, bool)>::new(move |code, reason, was_clean| {
@@ -237,22 +256,16 @@ impl SocketListeners {
         let detach = listen(
             socket,
             keep_binary_in_js,
-            &on_open,
             &on_text,
             &on_bytes,
-            &on_object,
-            &on_other,
-            &on_error,
+            &on_signal,
             &on_close,
         );
         Self {
             detach,
-            _on_open: on_open,
             _on_text: on_text,
             _on_bytes: on_bytes,
-            _on_object: on_object,
-            _on_other: on_other,
-            _on_error: on_error,
+            _on_signal: on_signal,
             _on_close: on_close,
             _registration: Registration::new(LISTENERS_PER_SOCKET),
         }
