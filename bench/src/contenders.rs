@@ -90,6 +90,39 @@ pub mod this_crate {
         Ok(elapsed)
     }
 
+    /// `flood` through the callbacks API: the handler runs inside each
+    /// message event, with no task to wake.
+    pub async fn flood_with_callbacks(url: &str, count: u32) -> Result<f64, String> {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let (done, finished) = futures_channel::oneshot::channel::<f64>();
+        let done = Rc::new(Cell::new(Some(done)));
+        let start = Rc::new(Cell::new(0.0));
+        let received = Rc::new(Cell::new(0u32));
+        let opened = Rc::clone(&start);
+        let socket = WebSocket::builder(url)
+            .open_with_callbacks(
+                browser_websocket::Callbacks::new()
+                    .on_open(move |socket| {
+                        opened.set(crate::now());
+                        let _ = socket.send_text("go");
+                    })
+                    .on_message(move |_, message| {
+                        black_box(message);
+                        received.set(received.get() + 1);
+                        if received.get() == count {
+                            if let Some(done) = done.take() {
+                                let _ = done.send(crate::now() - start.get());
+                            }
+                        }
+                    }),
+            )
+            .map_err(err)?;
+        let elapsed = finished.await.map_err(|_| "closed early".to_owned())?;
+        let _ = socket.close_normal();
+        Ok(elapsed)
+    }
+
     /// Through the Sink, which waits on the watermarks; timed until the
     /// browser's buffer has drained after the last send.
     pub async fn bulk(url: &str, total: u32, chunk: u32) -> Result<f64, String> {

@@ -2,7 +2,9 @@
 //! in raw JavaScript (`raw.js`), with this crate, and with gloo-net 0.7, timed
 //! the same way (from the first send, or the request that starts a flood, to the
 //! last byte received, or for `bulk_send` to the browser's buffer draining;
-//! connecting and closing are not timed).
+//! connecting and closing are not timed). The `flood` also runs two more ways
+//! to read it, to show where a per-message cost comes from: this crate's
+//! callbacks API, and raw JS that awaits a promise per message.
 //!
 //! The contenders take turns sample by sample, in rounds: each round runs each
 //! contender once, in the order [`rotation`] gives, and the first rounds are
@@ -17,7 +19,7 @@ mod contenders;
 mod page;
 
 use browser_websocket_bench_report::{
-    median, paired_ratios, ratio_interval, rotation, with_intervals, Measurement, IMPLEMENTATIONS,
+    contenders, median, paired_ratios, ratio_interval, rotation, with_intervals, Measurement,
     SCENARIOS,
 };
 use wasm_bindgen::prelude::*;
@@ -30,6 +32,8 @@ extern "C" {
     async fn raw_echo(url: &str, count: u32, size: u32, text: bool) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawFlood, catch)]
     async fn raw_flood(url: &str, count: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawFloodAwait, catch)]
+    async fn raw_flood_await(url: &str, count: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawBulk, catch)]
     async fn raw_bulk(url: &str, total: u32, chunk: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = trackSockets)]
@@ -125,6 +129,10 @@ pub async fn run_once(
         ("raw_js", "echo_binary") => raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await),
         ("raw_js", "echo_text") => raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await),
         ("raw_js", "flood") => raw_ms(raw_flood(&flood, FLOOD_COUNT).await),
+        ("raw_js_await", "flood") => raw_ms(raw_flood_await(&flood, FLOOD_COUNT).await),
+        ("this_crate_callbacks", "flood") => {
+            contenders::this_crate::flood_with_callbacks(&flood, FLOOD_COUNT).await
+        }
         ("raw_js", "large") => raw_ms(raw_echo(&echo, 1, LARGE_SIZE, false).await),
         ("this_crate", "echo_binary") => {
             contenders::this_crate::echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await
@@ -200,7 +208,8 @@ pub async fn run_suite(
 ) -> Result<Vec<Measurement>, String> {
     let mut results = Vec::new();
     for (scenario_index, scenario) in scenarios.iter().enumerate() {
-        let contenders = IMPLEMENTATIONS.len();
+        let implementations = contenders(scenario);
+        let contenders = implementations.len();
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); contenders];
         let mut peaks: Vec<Option<f64>> = vec![None; contenders];
         let mut wasm_growth: Vec<Option<f64>> = vec![None; contenders];
@@ -214,7 +223,7 @@ pub async fn run_suite(
             let active: Vec<usize> = (0..contenders).filter(|i| running[*i]).collect();
             for position in rotation(round as usize, active.len()) {
                 let index = active[position];
-                let implementation = IMPLEMENTATIONS[index];
+                let implementation = implementations[index];
                 let elapsed = (now() - started) / plan.budget_ms;
                 let label = if kept {
                     format!(
@@ -266,7 +275,7 @@ pub async fn run_suite(
                 break;
             }
         }
-        for (index, implementation) in IMPLEMENTATIONS.iter().enumerate() {
+        for (index, implementation) in implementations.iter().enumerate() {
             let samples = std::mem::take(&mut times[index]);
             let mut measurement =
                 Measurement::new(browser, scenario, implementation, samples, peaks[index]);

@@ -142,3 +142,32 @@ export async function rawBulk(url, total, chunk) {
   }
   return elapsed;
 }
+
+// The flood read by a loop that awaits a promise per message, as an async
+// reader (a Rust `Stream` polled by a task) must: the handler queues the data
+// and wakes the loop.
+export async function rawFloodAwait(url, count) {
+  const ws = await open(url);
+  const queue = [];
+  let wake = null;
+  ws.onmessage = (event) => {
+    queue.push(event.data);
+    if (wake) {
+      const resolve = wake;
+      wake = null;
+      resolve();
+    }
+  };
+  const next = () =>
+    queue.length ? queue.shift() : new Promise((resolve) => { wake = resolve; }).then(() => queue.shift());
+  let bytes = 0;
+  const start = performance.now();
+  ws.send("go");
+  for (let i = 0; i < count; i++) {
+    const data = await next();
+    bytes += data.byteLength;
+  }
+  const elapsed = performance.now() - start;
+  finish(ws);
+  return bytes > 0 ? elapsed : NaN;
+}

@@ -13,6 +13,22 @@ pub const SCENARIOS: &[&str] = &["echo_binary", "echo_text", "flood", "large", "
 /// The implementations, in display order; `raw_js` is the baseline.
 pub const IMPLEMENTATIONS: &[&str] = &["raw_js", "this_crate", "gloo_net"];
 
+/// Two more ways to read a `flood`, run beside the others in that scenario
+/// only, to show where a per-message cost comes from: this crate's callbacks
+/// API (the handler runs inside the browser's event, as raw JS's does), and
+/// raw JS that awaits a promise per message, as any async reader (this crate's
+/// `Stream`, gloo-net's) must.
+pub const READING_CONTENDERS: &[&str] = &["this_crate_callbacks", "raw_js_await"];
+
+/// The implementations that run in `scenario`, `raw_js` first.
+pub fn contenders(scenario: &str) -> Vec<&'static str> {
+    let mut all = IMPLEMENTATIONS.to_vec();
+    if scenario == "flood" {
+        all.extend_from_slice(READING_CONTENDERS);
+    }
+    all
+}
+
 /// One scenario's timings for one implementation in one browser.
 ///
 /// `samples_ms[i]` is the time of round `i` (warm-up rounds not counted), so the
@@ -358,6 +374,35 @@ pub fn browsers(results: &[Measurement]) -> Vec<String> {
     seen
 }
 
+/// The `flood` read three ways, relative to raw JS's `onmessage`: this crate's
+/// `Stream`, its callbacks, and raw JS awaiting each message; empty if the run
+/// had none of the extra contenders.
+fn reading_table(results: &[Measurement]) -> String {
+    let mut out = String::new();
+    for browser in browsers(results) {
+        let cell = |implementation: &str| {
+            find(results, &browser, "flood", implementation)
+                .and_then(|m| ratio_to_raw(results, m))
+                .map(|interval| format_interval(&interval))
+        };
+        let [Some(stream), Some(callbacks), Some(awaiting)] =
+            ["this_crate", "this_crate_callbacks", "raw_js_await"].map(cell)
+        else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str(
+                "\n| browser | flood vs raw JS `onmessage` | this crate, `Stream` | this crate, callbacks | raw JS awaiting each message |\n|---|---|---|---|---|\n",
+            );
+        }
+        let _ = writeln!(
+            out,
+            "| {browser} | flood | {stream} | {callbacks} | {awaiting} |"
+        );
+    }
+    out
+}
+
 /// The markdown tables: per browser and scenario, raw JS's median time and
 /// each crate's throughput relative to raw JS with its 95 % interval and
 /// verdict; then `bulk_send`'s memory figures; then the wasm sizes.
@@ -395,6 +440,7 @@ pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
             );
         }
     }
+    out.push_str(&reading_table(results));
     let bulk: Vec<&Measurement> = results
         .iter()
         .filter(|m| m.scenario == "bulk_send")
@@ -654,6 +700,44 @@ mod tests {
         );
         let svg = svg_chart(&results);
         assert!(svg.starts_with("<svg") && svg.contains("0.80×"));
+    }
+
+    #[test]
+    fn only_the_flood_runs_the_reading_contenders() {
+        assert_eq!(contenders("echo_text"), IMPLEMENTATIONS);
+        assert_eq!(
+            contenders("flood"),
+            [
+                "raw_js",
+                "this_crate",
+                "gloo_net",
+                "this_crate_callbacks",
+                "raw_js_await"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_flood_read_three_ways_has_its_table() {
+        let raw = [100.0, 110.0, 90.0, 100.0, 105.0, 95.0];
+        let times = |factor: f64| -> Vec<f64> { raw.iter().map(|ms| ms * factor).collect() };
+        let mut results = vec![
+            measured("firefox", "flood", "raw_js", &raw),
+            measured("firefox", "flood", "this_crate", &times(1.25)),
+            measured("firefox", "flood", "this_crate_callbacks", &raw),
+            measured("firefox", "flood", "raw_js_await", &times(1.25)),
+        ];
+        with_intervals(&mut results);
+        let table = markdown_table(&results, &[]);
+        assert!(
+            table.contains(
+                "| firefox | flood | 0.80× [0.80–0.80] slower | 1.00× [1.00–1.00] tie | 0.80× [0.80–0.80] slower |"
+            ),
+            "{table}"
+        );
+        // Without the extra contenders there is no such table.
+        let table = markdown_table(&results[..2], &[]);
+        assert!(!table.contains("awaiting"), "{table}");
     }
 
     #[test]
