@@ -34,6 +34,14 @@ extern "C" {
     async fn raw_flood(url: &str, count: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawFloodAwait, catch)]
     async fn raw_flood_await(url: &str, count: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawFloodReadingBytes, catch)]
+    async fn raw_flood_reading_bytes(url: &str, count: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawFloodCallingWasm, catch)]
+    async fn raw_flood_calling_wasm(
+        url: &str,
+        count: u32,
+        call_wasm: &Closure<dyn FnMut(u32)>,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawBulk, catch)]
     async fn raw_bulk(url: &str, total: u32, chunk: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = trackSockets)]
@@ -130,6 +138,17 @@ pub async fn run_once(
         ("raw_js", "echo_text") => raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await),
         ("raw_js", "flood") => raw_ms(raw_flood(&flood, FLOOD_COUNT).await),
         ("raw_js_await", "flood") => raw_ms(raw_flood_await(&flood, FLOOD_COUNT).await),
+        ("raw_js_wasm_call", "flood") => {
+            let bytes = std::rc::Rc::new(std::cell::Cell::new(0u64));
+            let counted = std::rc::Rc::clone(&bytes);
+            let call_wasm = Closure::<dyn FnMut(u32)>::new(move |len: u32| {
+                counted.set(counted.get() + u64::from(len));
+            });
+            let ms = raw_ms(raw_flood_calling_wasm(&flood, FLOOD_COUNT, &call_wasm).await);
+            std::hint::black_box(bytes.get());
+            ms
+        }
+        ("raw_js_bytes", "flood") => raw_ms(raw_flood_reading_bytes(&flood, FLOOD_COUNT).await),
         ("this_crate_callbacks", "flood") => {
             contenders::this_crate::flood_with_callbacks(&flood, FLOOD_COUNT).await
         }

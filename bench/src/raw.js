@@ -171,3 +171,45 @@ export async function rawFloodAwait(url, count) {
   finish(ws);
   return bytes > 0 ? elapsed : NaN;
 }
+
+// The flood read in JS, calling into wasm once per message with the message's
+// length (`callWasm`, a Rust closure): the floor of any reader whose handler is
+// in wasm.
+export async function rawFloodCallingWasm(url, count, callWasm) {
+  const ws = await open(url);
+  return new Promise((resolve) => {
+    let received = 0;
+    const start = performance.now();
+    ws.onmessage = (event) => {
+      callWasm(event.data.byteLength);
+      if (++received === count) {
+        const elapsed = performance.now() - start;
+        finish(ws);
+        resolve(elapsed);
+      }
+    };
+    ws.send("go");
+  });
+}
+
+// The flood read in JS, looking at each message's bytes through a
+// `Uint8Array`, as any reader of the bytes (and this crate, to copy them into
+// wasm) must.
+export async function rawFloodReadingBytes(url, count) {
+  const ws = await open(url);
+  return new Promise((resolve) => {
+    let received = 0;
+    let sum = 0;
+    const start = performance.now();
+    ws.onmessage = (event) => {
+      const bytes = new Uint8Array(event.data);
+      sum += bytes[0] + bytes.length;
+      if (++received === count) {
+        const elapsed = performance.now() - start;
+        finish(ws);
+        resolve(sum > 0 ? elapsed : NaN);
+      }
+    };
+    ws.send("go");
+  });
+}

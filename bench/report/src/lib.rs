@@ -13,12 +13,19 @@ pub const SCENARIOS: &[&str] = &["echo_binary", "echo_text", "flood", "large", "
 /// The implementations, in display order; `raw_js` is the baseline.
 pub const IMPLEMENTATIONS: &[&str] = &["raw_js", "this_crate", "gloo_net"];
 
-/// Two more ways to read a `flood`, run beside the others in that scenario
-/// only, to show where a per-message cost comes from: this crate's callbacks
-/// API (the handler runs inside the browser's event, as raw JS's does), and
-/// raw JS that awaits a promise per message, as any async reader (this crate's
-/// `Stream`, gloo-net's) must.
-pub const READING_CONTENDERS: &[&str] = &["this_crate_callbacks", "raw_js_await"];
+/// More ways to read a `flood`, run beside the others in that scenario only,
+/// to show where a per-message cost comes from: this crate's callbacks API
+/// (the handler runs inside the browser's event, as raw JS's does); and raw JS
+/// that awaits a promise per message, as any async reader (this crate's
+/// `Stream`, gloo-net's) must; that looks at each message's bytes through a
+/// `Uint8Array`, as any reader of the bytes must; and that calls into wasm once
+/// per message, the floor of any handler written in wasm.
+pub const READING_CONTENDERS: &[&str] = &[
+    "this_crate_callbacks",
+    "raw_js_await",
+    "raw_js_bytes",
+    "raw_js_wasm_call",
+];
 
 /// The implementations that run in `scenario`, `raw_js` first.
 pub fn contenders(scenario: &str) -> Vec<&'static str> {
@@ -374,31 +381,32 @@ pub fn browsers(results: &[Measurement]) -> Vec<String> {
     seen
 }
 
-/// The `flood` read three ways, relative to raw JS's `onmessage`: this crate's
-/// `Stream`, its callbacks, and raw JS awaiting each message; empty if the run
-/// had none of the extra contenders.
+/// The `flood` read in other ways, relative to raw JS's `onmessage` that
+/// looks only at `byteLength`; empty if the run had none of the extra
+/// contenders.
 fn reading_table(results: &[Measurement]) -> String {
+    let columns = ["this_crate", "this_crate_callbacks"]
+        .iter()
+        .chain(&READING_CONTENDERS[1..]);
     let mut out = String::new();
     for browser in browsers(results) {
-        let cell = |implementation: &str| {
-            find(results, &browser, "flood", implementation)
-                .and_then(|m| ratio_to_raw(results, m))
-                .map(|interval| format_interval(&interval))
-        };
-        let [Some(stream), Some(callbacks), Some(awaiting)] =
-            ["this_crate", "this_crate_callbacks", "raw_js_await"].map(cell)
-        else {
+        let cells: Option<Vec<String>> = columns
+            .clone()
+            .map(|implementation| {
+                find(results, &browser, "flood", implementation)
+                    .and_then(|m| ratio_to_raw(results, m))
+                    .map(|interval| format_interval(&interval))
+            })
+            .collect();
+        let Some(cells) = cells else {
             continue;
         };
         if out.is_empty() {
             out.push_str(
-                "\n| browser | flood vs raw JS `onmessage` | this crate, `Stream` | this crate, callbacks | raw JS awaiting each message |\n|---|---|---|---|---|\n",
+                "\n| browser | this crate, `Stream` | this crate, callbacks | raw JS awaiting each message | raw JS reading each message's bytes | raw JS calling wasm per message |\n|---|---|---|---|---|---|\n",
             );
         }
-        let _ = writeln!(
-            out,
-            "| {browser} | flood | {stream} | {callbacks} | {awaiting} |"
-        );
+        let _ = writeln!(out, "| {browser} | {} |", cells.join(" | "));
     }
     out
 }
@@ -712,13 +720,15 @@ mod tests {
                 "this_crate",
                 "gloo_net",
                 "this_crate_callbacks",
-                "raw_js_await"
+                "raw_js_await",
+                "raw_js_bytes",
+                "raw_js_wasm_call"
             ]
         );
     }
 
     #[test]
-    fn the_flood_read_three_ways_has_its_table() {
+    fn the_flood_read_other_ways_has_its_table() {
         let raw = [100.0, 110.0, 90.0, 100.0, 105.0, 95.0];
         let times = |factor: f64| -> Vec<f64> { raw.iter().map(|ms| ms * factor).collect() };
         let mut results = vec![
@@ -726,12 +736,14 @@ mod tests {
             measured("firefox", "flood", "this_crate", &times(1.25)),
             measured("firefox", "flood", "this_crate_callbacks", &raw),
             measured("firefox", "flood", "raw_js_await", &times(1.25)),
+            measured("firefox", "flood", "raw_js_bytes", &raw),
+            measured("firefox", "flood", "raw_js_wasm_call", &raw),
         ];
         with_intervals(&mut results);
         let table = markdown_table(&results, &[]);
         assert!(
             table.contains(
-                "| firefox | flood | 0.80× [0.80–0.80] slower | 1.00× [1.00–1.00] tie | 0.80× [0.80–0.80] slower |"
+                "| firefox | 0.80× [0.80–0.80] slower | 1.00× [1.00–1.00] tie | 0.80× [0.80–0.80] slower | 1.00× [1.00–1.00] tie | 1.00× [1.00–1.00] tie |"
             ),
             "{table}"
         );
