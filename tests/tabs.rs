@@ -149,6 +149,66 @@ async fn bytes_js_bytes_and_blobs_cross_tabs_intact() {
     }
 }
 
+fn blob_of(bytes: &[u8]) -> web_sys::Blob {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).unwrap()
+}
+
+/// The `Sink` takes every kind of message, from the leading tab (sent on its
+/// connection) and from a following one (relayed through the leader); every
+/// tab gets every echo intact. The `Sink`'s close leaves: that tab's stream
+/// ends and its sends fail, while the other tab carries on.
+#[wasm_bindgen_test]
+async fn the_sink_carries_every_kind_from_either_role_and_its_close_leaves() {
+    let bytes = pi_and_127();
+    let id = unique_id("tabs-sink");
+    let (mut leader, _) = tab(&id, "/echo", BinaryType::ArrayBuffer);
+    let (mut follower, _) = tab(&id, "/echo", BinaryType::ArrayBuffer);
+    assert_eq!(all_connected(&[&leader, &follower]).await, 0);
+    for socket in [&mut leader, &mut follower] {
+        socket.send(Message::Binary(bytes.clone())).await.unwrap();
+        let view = js_sys::Uint8Array::from(bytes.as_slice());
+        socket.send(Message::JsBinary(view)).await.unwrap();
+        socket.send(Message::Blob(blob_of(&bytes))).await.unwrap();
+        socket.send(Message::from("ünïcödé ✓")).await.unwrap();
+    }
+    for (name, socket) in [("leader", &mut leader), ("follower", &mut follower)] {
+        let (mut binary, mut text) = (0, 0);
+        for _ in 0..8 {
+            match within(5_000, "an echo", socket.next())
+                .await
+                .unwrap()
+                .unwrap()
+            {
+                Message::Binary(received) => {
+                    assert_eq!(
+                        describe_pi_and_127(&received),
+                        describe_pi_and_127(&bytes),
+                        "{name}"
+                    );
+                    binary += 1;
+                }
+                Message::Text(received) => {
+                    assert_eq!(received, "ünïcödé ✓", "{name}");
+                    text += 1;
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!((binary, text), (6, 2), "{name}");
+    }
+    SinkExt::close(&mut follower).await.unwrap();
+    assert!(within(1_000, "the follower's end", follower.next())
+        .await
+        .is_none());
+    assert!(matches!(
+        follower.send(Message::from("after closing")).await,
+        Err(Error::NotOpen { .. })
+    ));
+    leader.send_text("still here").unwrap();
+    assert_eq!(texts(&mut leader, 1).await, ["still here"]);
+}
+
 #[wasm_bindgen_test]
 async fn another_tab_leads_when_the_leader_leaves_and_nothing_is_lost() {
     let id = unique_id("tabs-failover");
@@ -320,6 +380,41 @@ async fn callbacks_get_every_message_and_nothing_stays_registered() {
     sleep(50).await;
     assert_eq!(browser_websocket::live_js_callbacks(), 0);
     assert_eq!(browser_websocket::live_sockets(), 0);
+}
+
+/// `on_message` gets binary messages too, in the tab's binary type, in the
+/// leading and the following tab alike.
+#[wasm_bindgen_test]
+async fn callbacks_get_binary_messages_in_every_tab() {
+    let bytes = pi_and_127();
+    let id = unique_id("tabs-callbacks-binary");
+    let got: Rc<RefCell<Vec<(usize, Message)>>> = Rc::default();
+    let sockets: Vec<SharedWebSocket> = (0..2)
+        .map(|index| {
+            let got = got.clone();
+            SharedWebSocket::builder(url("/echo"))
+                .name(&id)
+                .on_message(move |message| got.borrow_mut().push((index, message)))
+                .connect()
+        })
+        .collect();
+    all_connected(&[&sockets[0], &sockets[1]]).await;
+    sockets[1].send_bytes(&bytes).unwrap();
+    for _ in 0..200 {
+        if got.borrow().len() == 2 {
+            break;
+        }
+        sleep(10).await;
+    }
+    let mut got = got.take();
+    got.sort_by_key(|(index, _)| *index);
+    assert_eq!(
+        got,
+        [
+            (0, Message::Binary(bytes.clone())),
+            (1, Message::Binary(bytes))
+        ]
+    );
 }
 
 #[wasm_bindgen_test]
