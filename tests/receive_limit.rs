@@ -6,7 +6,8 @@
 //!   the limit, in order, then one `ReceiveLimitExceeded`, then ends; nothing
 //!   is dropped silently;
 //! - the reconnecting socket does not reconnect after it;
-//! - text counts by its UTF-8 bytes, Blobs by their size;
+//! - text counts by its UTF-8 bytes, binary data (in wasm or kept in JS) by
+//!   its length, Blobs by their size;
 //! - `receive_limit(None)` turns it off.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -65,7 +66,11 @@ fn limit_error() -> Error {
 
 #[wasm_bindgen_test]
 async fn unread_messages_past_the_limit_close_with_4009_and_lose_nothing_before() {
-    for binary_type in [BinaryType::ArrayBuffer, BinaryType::Blob] {
+    for binary_type in [
+        BinaryType::ArrayBuffer,
+        BinaryType::JsArrayBuffer,
+        BinaryType::Blob,
+    ] {
         let id = unique_id("receive-limit");
         let mut socket = WebSocket::builder(&url(&format!("/echo?id={id}")))
             .binary_type(binary_type)

@@ -507,3 +507,56 @@ async fn a_tab_that_does_not_read_leaves_at_its_receive_limit_and_the_others_car
     assert_eq!(texts(&mut reader, 1).await, ["still one connection"]);
     assert_eq!(server_log(&id).await.len(), 1);
 }
+
+/// A leading tab that does not read leaves at its receive limit as a following
+/// one does: its stream yields what it kept, the error, the end; the other tab
+/// got every message it relayed before leaving, leads, connects again, and
+/// carries on.
+#[wasm_bindgen_test]
+async fn a_leading_tab_that_does_not_read_leaves_at_its_limit_and_another_leads() {
+    let id = unique_id("tabs-limit-leader");
+    let path = format!("/record?id={id}");
+    let mut idle = SharedWebSocket::builder(url(&path))
+        .name(&id)
+        .receive_limit(Some(10))
+        .configure(|leader| leader.policy(fast_policy()))
+        .connect();
+    let (mut reader, reader_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    assert_eq!(all_connected(&[&idle, &reader]).await, 0);
+    for text in ["12345678", "abcdefgh"] {
+        reader.send_text(text).unwrap();
+    }
+    assert_eq!(texts(&mut reader, 2).await, ["12345678", "abcdefgh"]);
+    for _ in 0..200 {
+        if idle.is_finished() {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert!(idle.is_finished());
+    let mut items = Vec::new();
+    while let Some(item) = within(5_000, "the idle tab's stream", idle.next()).await {
+        items.push(item);
+    }
+    assert_eq!(
+        items,
+        [
+            Ok(Message::from("12345678")),
+            Ok(Message::from("abcdefgh")),
+            Err(Error::ReceiveLimitExceeded { limit: 10 })
+        ]
+    );
+    for _ in 0..200 {
+        if reader.role() == Role::Leader && reader.is_connected() {
+            break;
+        }
+        sleep(10).await;
+    }
+    assert_eq!((reader.role(), reader.is_connected()), (Role::Leader, true));
+    reader.send_text("on the next connection").unwrap();
+    assert_eq!(texts(&mut reader, 1).await, ["on the next connection"]);
+    assert!(reader_seen.borrow().contains(&SharedEvent::Leading));
+    let log = server_log(&id).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1], ["on the next connection"]);
+}
