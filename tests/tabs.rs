@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use browser_websocket::tabs::{Role, SharedEvent, SharedWebSocket};
-use browser_websocket::{BinaryType, Error, Message};
+use browser_websocket::{BinaryType, Error, Heartbeat, Message};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
@@ -546,7 +546,7 @@ async fn a_leading_tab_that_does_not_read_leaves_at_its_limit_and_another_leads(
             Err(Error::ReceiveLimitExceeded { limit: 10 })
         ]
     );
-    for _ in 0..200 {
+    for _ in 0..500 {
         if reader.role() == Role::Leader && reader.is_connected() {
             break;
         }
@@ -559,4 +559,50 @@ async fn a_leading_tab_that_does_not_read_leaves_at_its_limit_and_another_leads(
     let log = server_log(&id).await;
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[1], ["on the next connection"]);
+}
+
+/// The leader's heartbeat, set through `configure`, runs on the shared
+/// connection: its pongs reach no tab's stream (the next message every tab
+/// reads is the app's), and when the server stops answering (half-open) it
+/// finds the connection dead and the leader replaces it.
+#[wasm_bindgen_test]
+async fn a_leader_heartbeat_from_configure_runs_and_its_pongs_stay_out_of_every_stream() {
+    let id = unique_id("tabs-heartbeat");
+    let path = format!("/record?id={id}");
+    let mut leader = SharedWebSocket::builder(url(&path))
+        .name(&id)
+        .configure(|leader| {
+            leader.policy(fast_policy()).heartbeat(Heartbeat::new(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::from_millis(1_000),
+                "ping",
+                |message| message.as_text() == Some("pong"),
+            ))
+        })
+        .connect();
+    let (mut follower, follower_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    assert_eq!(all_connected(&[&leader, &follower]).await, 0);
+    // Several pings and pongs go by; no tab sees a pong.
+    sleep(500).await;
+    follower.send_text("app").unwrap();
+    assert_eq!(texts(&mut follower, 1).await, ["app"]);
+    assert_eq!(texts(&mut leader, 1).await, ["app"]);
+    // The server goes silent: the heartbeat times out, a new connection opens.
+    follower.send_text("mute").unwrap();
+    for _ in 0..500 {
+        if server_log(&id).await.len() == 2 {
+            break;
+        }
+        sleep(10).await;
+    }
+    all_connected(&[&leader, &follower]).await;
+    follower.send_text("after").unwrap();
+    assert_eq!(texts(&mut follower, 1).await, ["after"]);
+    assert_eq!(texts(&mut leader, 1).await, ["after"]);
+    let log = server_log(&id).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[1], ["after"], "{log:?}");
+    assert!(follower_seen
+        .borrow()
+        .ends_with(&[SharedEvent::Disconnected, SharedEvent::Connected]));
 }

@@ -351,11 +351,11 @@ impl TabMachine {
                 }
             }
             Envelope::Ack { tab, seq } => self.mark_handed(&tab, seq),
-            Envelope::Incoming { message } => {
-                if self.role != Role::Leader {
-                    commands.push(Command::Deliver(message));
-                }
-            }
+            // Only a leader posts these, and never to itself: a tab that leads
+            // now gets one only from the leader before it, sent before that
+            // one left (the lock can reach this tab before the channel's last
+            // messages do), so it is a message this tab has not seen.
+            Envelope::Incoming { message } => commands.push(Command::Deliver(message)),
             Envelope::Status { leader, connected } => {
                 if leader != self.tab && self.role != Role::Leader {
                     self.follow(connected, commands);
@@ -685,6 +685,28 @@ mod tests {
         world.settle();
         assert_eq!(world.server_texts(), ["c1"]);
         assert_eq!(world.tabs[2].0.pending(), 0);
+    }
+
+    #[test]
+    fn a_message_the_old_leader_relayed_reaches_a_tab_that_leads_since() {
+        let mut world = started(2);
+        // The leader relays a message and leaves; the lock reaches tab 1
+        // before the relayed message does (browsers do not order the two).
+        world.input(0, Input::ServerMessage(Message::from("last")));
+        let relayed: Vec<_> = world.in_flight.drain(..).collect();
+        world.alive[0] = false;
+        world.open = false;
+        world.input(1, Input::Elected);
+        for (_, envelope) in relayed {
+            world.input(1, Input::Posted(envelope));
+        }
+        world.settle();
+        let texts: Vec<_> = world.tabs[1]
+            .1
+            .iter()
+            .filter_map(Message::as_text)
+            .collect();
+        assert_eq!(texts, ["last"]);
     }
 
     #[test]
