@@ -2,9 +2,11 @@
 //! in raw JavaScript (`raw.js`), with this crate, and with gloo-net 0.7, timed
 //! the same way (from the first send, or the request that starts a flood, to the
 //! last byte received, or for `bulk_send` to the browser's buffer draining;
-//! connecting and closing are not timed). The `flood` also runs two more ways
-//! to read it, to show where a per-message cost comes from: this crate's
-//! callbacks API, and raw JS that awaits a promise per message.
+//! connecting and closing are not timed). The `flood` also runs read four more
+//! ways, to show where a per-message cost comes from: this crate's callbacks
+//! API, and raw JS that awaits a promise per message, that reads each
+//! message's bytes, or that calls into wasm once per message (see
+//! [`browser_websocket_bench_report::READING_CONTENDERS`]).
 //!
 //! The contenders take turns sample by sample, in rounds: each round runs each
 //! contender once, in the order [`rotation`] gives, and the first rounds are
