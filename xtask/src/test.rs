@@ -110,6 +110,16 @@ impl Outcome {
     pub fn succeeded(&self) -> bool {
         self.succeeded
     }
+
+    /// Tests that passed.
+    pub fn passed(&self) -> u32 {
+        self.passed
+    }
+
+    /// Tests that failed.
+    pub fn failed(&self) -> u32 {
+        self.failed
+    }
 }
 
 /// `servers`: the test server's origin and the conformance server's.
