@@ -30,7 +30,7 @@ use browser_websocket::{
     live_js_callbacks, live_sockets, BinaryType, Callbacks, CloseCode, Error, Heartbeat, Message,
     ReadyState, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket, WebSocket,
 };
-use common::{sleep, within};
+use common::{sleep, wait_until, within};
 use futures_util::StreamExt;
 use wasm_bindgen_test::*;
 
@@ -73,16 +73,6 @@ fn logging_callbacks(log: &Log) -> Callbacks {
                 c.was_clean
             ))
         })
-}
-
-async fn wait_until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        sleep(10).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[wasm_bindgen_test]

@@ -144,12 +144,7 @@ async fn the_reconnecting_socket_stops_at_the_limit() {
         // Queued until connected, then flushed in order.
         socket.send_bytes(&numbered(index)).unwrap();
     }
-    for _ in 0..200 {
-        if socket.close_event().is_some() {
-            break;
-        }
-        sleep(25).await;
-    }
+    wait_until("the close", || socket.close_event().is_some()).await;
     let close = socket.close_event().expect("closed");
     assert_eq!(close.code, CloseCode::from(RECEIVE_LIMIT_CLOSE_CODE));
     let (firsts, errors) = drain(&mut socket).await;

@@ -352,12 +352,7 @@ async fn messages_can_go_to_a_callback_instead_of_the_stream() {
         .connect();
     socket.send_text("to the callback").unwrap();
     wait_for_events(&events, "open", |seen| opens(seen) == 1).await;
-    for _ in 0..100 {
-        if !received.borrow().is_empty() {
-            break;
-        }
-        sleep(20).await;
-    }
+    wait_until("the callback's message", || !received.borrow().is_empty()).await;
     assert_eq!(
         *received.borrow(),
         [Message::Text("to the callback".into())]

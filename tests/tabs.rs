@@ -366,12 +366,7 @@ async fn callbacks_get_every_message_and_nothing_stays_registered() {
         .collect();
     all_connected(&[&sockets[0], &sockets[1]]).await;
     sockets[1].send_text("to both").unwrap();
-    for _ in 0..200 {
-        if got.borrow().len() == 2 {
-            break;
-        }
-        sleep(10).await;
-    }
+    wait_until("both tabs' callbacks", || got.borrow().len() == 2).await;
     assert_eq!(
         *got.borrow(),
         [Message::from("to both"), Message::from("to both")]
@@ -400,12 +395,7 @@ async fn callbacks_get_binary_messages_in_every_tab() {
         .collect();
     all_connected(&[&sockets[0], &sockets[1]]).await;
     sockets[1].send_bytes(&bytes).unwrap();
-    for _ in 0..200 {
-        if got.borrow().len() == 2 {
-            break;
-        }
-        sleep(10).await;
-    }
+    wait_until("both tabs' callbacks", || got.borrow().len() == 2).await;
     let mut got = got.take();
     got.sort_by_key(|(index, _)| *index);
     assert_eq!(
@@ -481,15 +471,19 @@ async fn a_tab_that_does_not_read_leaves_at_its_receive_limit_and_the_others_car
         ["12345678", "abcdefgh", "after"]
     );
     // The idle tab kept two, passed its limit with the second, and left.
-    // (Read only once it has left: the tabs hear the messages at different
-    // times, and reading early would keep it under its limit.)
-    for _ in 0..200 {
-        if idle.is_finished() {
-            break;
-        }
-        sleep(10).await;
-    }
-    assert!(idle.is_finished());
+    left_at_its_limit(&mut idle).await;
+    assert!(matches!(idle.send_text("x"), Err(Error::NotOpen { .. })));
+    reader.send_text("still one connection").unwrap();
+    assert_eq!(texts(&mut reader, 1).await, ["still one connection"]);
+    assert_eq!(server_log(&id).await.len(), 1);
+}
+
+/// Waits until `idle` (limit 10 bytes, sent "12345678" and "abcdefgh") has
+/// left, then checks its stream: the two texts it kept, the limit's error, the
+/// end. Read only once it has left: the tabs hear the messages at different
+/// times, and reading early would keep it under its limit.
+async fn left_at_its_limit(idle: &mut SharedWebSocket) {
+    wait_until("the idle tab to leave", || idle.is_finished()).await;
     let mut items = Vec::new();
     while let Some(item) = within(5_000, "the idle tab's stream", idle.next()).await {
         items.push(item);
@@ -502,10 +496,6 @@ async fn a_tab_that_does_not_read_leaves_at_its_receive_limit_and_the_others_car
             Err(Error::ReceiveLimitExceeded { limit: 10 })
         ]
     );
-    assert!(matches!(idle.send_text("x"), Err(Error::NotOpen { .. })));
-    reader.send_text("still one connection").unwrap();
-    assert_eq!(texts(&mut reader, 1).await, ["still one connection"]);
-    assert_eq!(server_log(&id).await.len(), 1);
 }
 
 /// A leading tab that does not read leaves at its receive limit as a following
@@ -527,32 +517,11 @@ async fn a_leading_tab_that_does_not_read_leaves_at_its_limit_and_another_leads(
         reader.send_text(text).unwrap();
     }
     assert_eq!(texts(&mut reader, 2).await, ["12345678", "abcdefgh"]);
-    for _ in 0..200 {
-        if idle.is_finished() {
-            break;
-        }
-        sleep(10).await;
-    }
-    assert!(idle.is_finished());
-    let mut items = Vec::new();
-    while let Some(item) = within(5_000, "the idle tab's stream", idle.next()).await {
-        items.push(item);
-    }
-    assert_eq!(
-        items,
-        [
-            Ok(Message::from("12345678")),
-            Ok(Message::from("abcdefgh")),
-            Err(Error::ReceiveLimitExceeded { limit: 10 })
-        ]
-    );
-    for _ in 0..500 {
-        if reader.role() == Role::Leader && reader.is_connected() {
-            break;
-        }
-        sleep(10).await;
-    }
-    assert_eq!((reader.role(), reader.is_connected()), (Role::Leader, true));
+    left_at_its_limit(&mut idle).await;
+    wait_until("the reader to lead, connected", || {
+        reader.role() == Role::Leader && reader.is_connected()
+    })
+    .await;
     reader.send_text("on the next connection").unwrap();
     assert_eq!(texts(&mut reader, 1).await, ["on the next connection"]);
     assert!(reader_seen.borrow().contains(&SharedEvent::Leading));

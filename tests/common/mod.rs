@@ -61,6 +61,18 @@ pub async fn within<T>(ms: i32, what: &str, future: impl Future<Output = T>) -> 
     }
 }
 
+/// Returns once `done()` holds, looking every 10 ms; a panic naming `what`
+/// after 5 s.
+pub async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        sleep(10).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
 /// The next message, which must arrive within 10 s and be `Ok`.
 pub async fn next_message<S>(stream: &mut S) -> Message
 where
