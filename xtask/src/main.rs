@@ -19,6 +19,7 @@ mod bench;
 mod conformance;
 mod examples;
 mod package;
+mod proxy;
 mod readme;
 mod setup;
 mod shell;

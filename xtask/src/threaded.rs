@@ -2,12 +2,14 @@
 //! wasm memory (`+atomics,+bulk-memory`, std rebuilt with `-Z build-std` on a
 //! pinned nightly) and run in each browser on a cross-origin isolated page
 //! (wasm-bindgen-test-runner sends COOP/COEP). One build, in its own target
-//! directory, serves every browser: the same `cargo test` reuses it.
+//! directory, serves every browser: the same `cargo test` reuses it. Chrome
+//! loads the page through [`Proxy`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::proxy::Proxy;
 use crate::shell::{self, command, output};
 use crate::test::{run_counted, Outcome, TestServer};
 
@@ -71,28 +73,61 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
     if !built.succeeded() {
         return Ok(vec![built]);
     }
+    let proxy = Proxy::start()?;
+    let chrome_webdriver_json = webdriver_json_through(&proxy)?;
     let mut outcomes = Vec::new();
     for browser in browsers {
         let started = Instant::now();
         let name = format!("{browser} threaded");
-        let mut outcome = run_counted(&mut cargo_test(origin, Some(browser)), &name)?;
-        // The test runner's HTTP server (tiny_http's task pool) can leave a new
-        // connection queued behind kept-alive ones until the browser closes an
-        // idle one: the cross-origin isolated page then never loads (Chrome
-        // gives up after 300 s, in about half the runs on this machine under
-        // load). Not a test result: run again, at most twice. A run with any
-        // test result is never repeated.
+        let run = || {
+            let mut cargo = cargo_test(origin, Some(browser));
+            if browser == "chrome" {
+                cargo.env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &chrome_webdriver_json);
+            }
+            run_counted(&mut cargo, &name)
+        };
+        let mut outcome = run()?;
+        // Should the page still not load (see `Proxy` for the stall it
+        // prevents in Chrome), that is not a test result: run again, at most
+        // twice. A run with any test result is never repeated.
         for _ in 0..PAGE_LOAD_RETRIES {
             if !never_loaded(&outcome) {
                 break;
             }
             println!("{name}: the page never loaded and no test ran; running it again");
-            outcome = run_counted(&mut cargo_test(origin, Some(browser)), &name)?;
+            outcome = run()?;
         }
         outcomes.push(outcome);
         println!("{name}: {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(outcomes)
+}
+
+/// `webdriver.json` with Chrome sent through `proxy`, written under
+/// `target/threaded`. Only Chrome needs it: the test runner's server can leave
+/// one of the cross-origin isolated page's connections waiting until the
+/// browser closes an idle one (see [`Proxy`]), which Chrome does after 300 s,
+/// past its page-load limit. Firefox closes idle connections after 1 s (its
+/// setting in `webdriver.json`); WebKit after about 60 s, within the limit.
+fn webdriver_json_through(proxy: &Proxy) -> Result<PathBuf, String> {
+    let source = shell::root().join("webdriver.json");
+    let text = std::fs::read_to_string(&source)
+        .map_err(|error| format!("{}: {error}", source.display()))?;
+    let mut json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|error| format!("webdriver.json: {error}"))?;
+    let args = json
+        .pointer_mut("/goog:chromeOptions/args")
+        .and_then(serde_json::Value::as_array_mut)
+        .ok_or("webdriver.json has no goog:chromeOptions.args")?;
+    args.push(format!("--proxy-server={}", proxy.url()).into());
+    // Without this, Chrome sends loopback requests past any proxy.
+    args.push("--proxy-bypass-list=<-loopback>".into());
+    let written = shell::root().join("target/threaded/webdriver.json");
+    let text = serde_json::to_string_pretty(&json).map_err(|error| error.to_string())?;
+    std::fs::create_dir_all(shell::root().join("target/threaded"))
+        .and_then(|()| std::fs::write(&written, text))
+        .map_err(|error| format!("{}: {error}", written.display()))?;
+    Ok(written)
 }
 
 /// How many times a run whose page never loaded is repeated.
