@@ -60,7 +60,8 @@
 //! | `open`, …, `error`, `close(1006)` | the same as a TCP drop | the same | the same |
 //! | the app's `close`, then `close` (clean or not) | `None`, no error: the app asked | `on_close`, no `on_error` | `Closed`, and no reconnection |
 //! | more unread than the receive limit | the messages up to the one past the limit, [`Error::ReceiveLimitExceeded`], `None` (the socket closes with 4009) | (callbacks take each message as it comes: no limit) | as the stream; no reconnection |
-//! | `message` whose data is not text, `ArrayBuffer` or `Blob` (no engine does this) | [`Error::UnexpectedMessageType`], and the stream goes on | `on_error`, and it goes on | the same as the stream |
+//! | `message` whose data is not text, `ArrayBuffer` or `Blob` (no engine does this; tested with one the app dispatches) | [`Error::UnexpectedMessageType`], and the stream goes on | `on_error`, and it goes on | the same as the stream |
+//! | an event the app dispatches on the browser socket ([`Handle::as_web_sys`]) from inside a callback | — | handled when that callback returns, in order | — |
 //! | the socket is dropped | — | nothing more is called: the listeners are removed | (dropping it closes for good) |
 //!
 //! # Example

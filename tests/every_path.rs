@@ -438,6 +438,30 @@ enum OnOpen {
     Wait,
     /// The app closes with 4001 "bye" as soon as the socket is open.
     CloseWith4001,
+    /// The app dispatches on the browser socket, as soon as it is open, a
+    /// `message` event whose data is a number: data of a type no browser sends.
+    DispatchUnexpectedData,
+}
+
+impl OnOpen {
+    /// What the app does once `socket` is open.
+    fn run(self, socket: &Handle) {
+        match self {
+            Self::Wait => {}
+            Self::CloseWith4001 => socket.close_with(4001, "bye").unwrap(),
+            Self::DispatchUnexpectedData => dispatch_number(socket.as_web_sys()),
+        }
+    }
+}
+
+/// Dispatches on `socket` a `message` event whose data is the number 42.
+fn dispatch_number(socket: &web_sys::WebSocket) {
+    js_sys::Function::new_with_args(
+        "socket",
+        "socket.dispatchEvent(new MessageEvent('message', { data: 42 }))",
+    )
+    .call1(&wasm_bindgen::JsValue::UNDEFINED, socket)
+    .unwrap();
 }
 
 /// Reads `stream` to its end, logging each item, replying to each message (the
@@ -480,9 +504,7 @@ async fn log_of(url: &str, via: Via, on_open: OnOpen) -> Vec<String> {
     };
     log.push("open".to_owned());
     let handle = socket.handle();
-    if on_open == OnOpen::CloseWith4001 {
-        handle.close_with(4001, "bye").unwrap();
-    }
+    on_open.run(&handle);
     match via {
         Via::Receiver => {
             let (_sender, mut receiver) = socket.into_split();
@@ -506,9 +528,7 @@ async fn log_callbacks(url: &str, on_open: OnOpen) -> Vec<String> {
     let callbacks = Callbacks::new()
         .on_open(move |socket| {
             opens.borrow_mut().push("open".to_owned());
-            if on_open == OnOpen::CloseWith4001 {
-                socket.close_with(4001, "bye").unwrap();
-            }
+            on_open.run(socket);
         })
         .on_message(move |socket, message| {
             messages.borrow_mut().push(format!("message {message:?}"));
@@ -611,6 +631,25 @@ async fn tcp_drop_after_open_is_an_error_on_every_path() {
         format!("close {}", abnormal()),
     ];
     assert_every_path_reports(&url("/abrupt"), OnOpen::Wait, &expected).await;
+}
+
+/// Data of a type no browser sends is a typed error on every path, which then
+/// goes on: the server's message and the drop after it are reported as
+/// without it. (The callbacks get the event inside their own `on_open`.)
+#[wasm_bindgen_test]
+async fn data_of_an_unexpected_type_is_an_error_and_every_path_goes_on() {
+    let unexpected = Error::UnexpectedMessageType {
+        type_name: "number".into(),
+    };
+    let expected = [
+        "open".to_owned(),
+        format!("error {unexpected}"),
+        format!("message {:?}", Message::Text("bye".into())),
+        format!("error {}", Error::ConnectionClosed(abnormal())),
+        format!("close {}", abnormal()),
+    ];
+    let abrupt = url("/abrupt");
+    assert_every_path_reports(&abrupt, OnOpen::DispatchUnexpectedData, &expected).await;
 }
 
 /// A port the browser blocks: Chromium and Firefox fire `error` then

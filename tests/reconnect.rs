@@ -390,3 +390,33 @@ async fn coming_back_online_cuts_the_wait_short() {
     assert_eq!(opens(&events.borrow()), 2);
     socket.close_normal().unwrap();
 }
+
+/// Data of a type no browser sends (a number, in a `message` event dispatched
+/// on the browser socket under the reconnecting one) is a typed error on its
+/// stream too, and the stream goes on on the same connection.
+#[wasm_bindgen_test]
+async fn data_of_an_unexpected_type_is_an_error_and_the_stream_goes_on() {
+    // Each browser socket made meanwhile is remembered as `newestSocket`.
+    run_script(
+        "const Native = globalThis.WebSocket; globalThis.NativeWebSocket = Native; \
+         globalThis.WebSocket = class extends Native { \
+           constructor(...args) { super(...args); globalThis.newestSocket = this; } };",
+    );
+    let (builder, events) = recording("/echo", fast_policy());
+    let mut socket = builder.connect();
+    socket.send_text("before").unwrap();
+    expect_text(&mut socket, "before").await;
+    run_script("globalThis.WebSocket = globalThis.NativeWebSocket;");
+    run_script("newestSocket.dispatchEvent(new MessageEvent('message', { data: 42 }));");
+    let item = within(5_000, "the error", socket.next()).await;
+    assert_eq!(
+        item,
+        Some(Err(Error::UnexpectedMessageType {
+            type_name: "number".into()
+        }))
+    );
+    socket.send_text("after").unwrap();
+    expect_text(&mut socket, "after").await;
+    assert_eq!(opens(&events.borrow()), 1);
+    socket.close_normal().unwrap();
+}

@@ -6,7 +6,10 @@
 //! A socket's four listeners are attached by one small JS function, which also
 //! does per message what would otherwise take several calls across the JS/wasm
 //! boundary (read `data`, test its type, make a view, ask its length, copy): each
-//! event reaches wasm in one call, with plain values. A closure dropped while
+//! event reaches wasm in one call, with plain values. An event dispatched on
+//! the socket from inside a handler waits until that handler returns (a
+//! wasm-bindgen `FnMut` closure cannot be re-entered, and the forwarder of the
+//! callbacks is taken out while it runs). A closure dropped while
 //! the browser is running it (a socket dropped from inside its own message
 //! handler) is freed by wasm-bindgen only after that call returns.
 
@@ -49,8 +52,28 @@ export function listenForPageLife(onSignal) {
 }
 
 export function listen(socket, keepInJs, onText, onBytes, onSignal, onClose) {
-  const open = () => onSignal(0);
-  const message = (event) => {
+  // An event dispatched on the socket from inside a handler (by the app, with
+  // dispatchEvent) is handled after that handler returns, in order: wasm is
+  // never re-entered by an event.
+  // Once detached, held events are dropped: their closures may be gone.
+  let running = false;
+  let attached = true;
+  const held = [];
+  const guarded = (handle) => (event) => {
+    if (running) {
+      held.push(() => attached && handle(event));
+      return;
+    }
+    running = true;
+    try {
+      handle(event);
+      while (held.length) held.shift()();
+    } finally {
+      running = false;
+    }
+  };
+  const open = guarded(() => onSignal(0));
+  const message = guarded((event) => {
     const data = event.data;
     if (typeof data === "string") onText(data);
     else if (data instanceof ArrayBuffer) {
@@ -59,14 +82,15 @@ export function listen(socket, keepInJs, onText, onBytes, onSignal, onClose) {
     }
     else if (data instanceof Blob) onSignal(1, data);
     else onSignal(2, typeof data);
-  };
-  const error = () => onSignal(3);
-  const close = (event) => onClose(event.code, event.reason, event.wasClean);
+  });
+  const error = guarded(() => onSignal(3));
+  const close = guarded((event) => onClose(event.code, event.reason, event.wasClean));
   socket.addEventListener("open", open);
   socket.addEventListener("message", message);
   socket.addEventListener("error", error);
   socket.addEventListener("close", close);
   return () => {
+    attached = false;
     socket.removeEventListener("open", open);
     socket.removeEventListener("message", message);
     socket.removeEventListener("error", error);

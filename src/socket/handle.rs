@@ -180,7 +180,8 @@ impl Handle {
     ///
     /// Sends made on it bypass this crate's checks and flow control, and
     /// listeners added to it are yours to remove; closing it is seen here as
-    /// the browser reports it.
+    /// the browser reports it. An event you dispatch on it from inside one of
+    /// this socket's callbacks is handled when that callback returns.
     ///
     /// # Example
     ///

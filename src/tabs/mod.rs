@@ -274,7 +274,7 @@ impl SharedBuilder {
     }
 
     /// At most this many bytes of messages wait unread on this tab's stream
-    /// (default [`DEFAULT_RECEIVE_LIMIT`](crate::DEFAULT_RECEIVE_LIMIT), 64
+    /// (default [`DEFAULT_RECEIVE_LIMIT`], 64
     /// MiB; `None`: no limit). Past it this tab leaves (a tab that never reads
     /// would otherwise hold every message for as long as it is open): its
     /// stream yields the messages, then [`Error::ReceiveLimitExceeded`], then
