@@ -1,8 +1,9 @@
 //! Verifies that the library works in a shared worker (one for every page of
 //! an origin), where there is no `window`: the same cases as the dedicated
 //! worker's suite (`worker_cases/`): connect, echo, close, relative URLs,
-//! callbacks, a failed connection, nothing left alive, and the reconnecting
-//! socket coming back after a drop.
+//! callbacks, a failed connection, nothing left alive, the reconnecting
+//! socket coming back after a drop, and shared sockets (one connection, or one
+//! each without Web Locks or `BroadcastChannel`).
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -4,7 +4,9 @@
 //! - URLs resolve against the worker's location;
 //! - the callback API, and a failed connection, work there too;
 //! - dropped sockets leave nothing alive;
-//! - the reconnecting socket comes back after a drop, and releases everything.
+//! - the reconnecting socket comes back after a drop, and releases everything;
+//! - shared sockets share one connection, and without Web Locks or
+//!   `BroadcastChannel` connect one each and say which is missing.
 //!
 //! The cases are shared with the shared-worker suite (`worker_cases/`).
 #![cfg(target_arch = "wasm32")]

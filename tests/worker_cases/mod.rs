@@ -154,6 +154,49 @@ pub async fn shared_socket_in_a_worker() {
     }
 }
 
+/// Without Web Locks, or without `BroadcastChannel`, in the worker (each
+/// hidden while the sockets are made), each shared socket connects alone and
+/// says which API is missing; each gets its own echoes on its own connection.
+pub async fn shared_socket_without_an_api_in_a_worker_connects_alone() {
+    use browser_websocket::tabs::{Role, SharedEvent, SharedWebSocket};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    for (missing, hide, restore) in [
+        (
+            "Web Locks",
+            "Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true })",
+            "delete navigator.locks",
+        ),
+        (
+            "BroadcastChannel",
+            "self.savedChannel = self.BroadcastChannel; self.BroadcastChannel = undefined",
+            "self.BroadcastChannel = self.savedChannel",
+        ),
+    ] {
+        let id = unique_id("worker-tabs-alone");
+        let path = url(&format!("/record?id={id}"));
+        let seen: Rc<RefCell<Vec<SharedEvent>>> = Rc::default();
+        let log = seen.clone();
+        run_script(hide);
+        let mut one = SharedWebSocket::builder(&path)
+            .name(&id)
+            .on_event(move |event| log.borrow_mut().push(event.clone()))
+            .connect();
+        let mut two = SharedWebSocket::builder(&path).name(&id).connect();
+        run_script(restore);
+        assert_eq!(
+            seen.borrow().first(),
+            Some(&SharedEvent::PerTab { missing })
+        );
+        assert_eq!((one.role(), two.role()), (Role::PerTab, Role::PerTab));
+        one.send_text("one").unwrap();
+        two.send_text("two").unwrap();
+        assert_eq!(next_message(&mut one).await, Message::from("one"));
+        assert_eq!(next_message(&mut two).await, Message::from("two"));
+        assert_eq!(server_log(&id).await.len(), 2, "a connection each");
+    }
+}
+
 /// Declares one `#[wasm_bindgen_test]` per case above, in the suite that
 /// invokes it: every case runs in every worker suite.
 #[macro_export]
@@ -182,6 +225,10 @@ macro_rules! worker_suite {
         #[wasm_bindgen_test]
         async fn shared_socket_in_a_worker() {
             worker_cases::shared_socket_in_a_worker().await;
+        }
+        #[wasm_bindgen_test]
+        async fn shared_socket_without_an_api_in_a_worker_connects_alone() {
+            worker_cases::shared_socket_without_an_api_in_a_worker_connects_alone().await;
         }
     };
 }
