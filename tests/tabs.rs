@@ -12,7 +12,9 @@
 //! - the connection ended for good (a final close code) ends every tab;
 //! - without Web Locks or `BroadcastChannel`, a per-tab socket that says so;
 //! - a full queue is a typed error; callbacks get what the stream would;
-//! - nothing is left registered once every tab has left.
+//! - nothing is left registered once every tab has left;
+//! - the page in the back/forward cache: its tabs step out, and join again
+//!   when it is back, and what they sent meanwhile goes once.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -574,4 +576,59 @@ async fn a_leader_heartbeat_from_configure_runs_and_its_pongs_stay_out_of_every_
     assert!(follower_seen
         .borrow()
         .ends_with(&[SharedEvent::Disconnected, SharedEvent::Connected]));
+}
+
+/// The page going into the back/forward cache (`pagehide`, persisted): every
+/// tab of it steps out (no role, no connection: a frozen page must not hold
+/// the lock), and what it sends meanwhile waits; back (`pageshow`), they join
+/// again, one leads on a new connection, and every waiting message reaches it
+/// once. (Both tabs here share the page, so both step out; across real windows
+/// the others lead meanwhile: the end-to-end test.)
+#[wasm_bindgen_test]
+async fn tabs_step_out_while_the_page_is_cached_and_join_again_when_back() {
+    let id = unique_id("tabs-bfcache");
+    let path = format!("/record?id={id}");
+    let (mut one, one_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    let (mut two, two_seen) = tab(&id, &path, BinaryType::ArrayBuffer);
+    all_connected(&[&one, &two]).await;
+    one.send_text("before").unwrap();
+    assert_eq!(texts(&mut one, 1).await, ["before"]);
+    assert_eq!(texts(&mut two, 1).await, ["before"]);
+    run_script("dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))");
+    for socket in [&one, &two] {
+        assert_eq!(socket.role(), Role::Electing, "{socket:?}");
+        assert!(!socket.is_connected());
+    }
+    one.send_text("while away").unwrap();
+    two.send_bytes(&[1, 2, 3]).unwrap();
+    sleep(100).await;
+    assert_eq!(server_log(&id).await.len(), 1, "no tab connects while away");
+    run_script("dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))");
+    all_connected(&[&one, &two]).await;
+    let mut received = Vec::new();
+    for socket in [&mut one, &mut two] {
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            got.push(
+                within(5_000, "a message", socket.next())
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        received.push(got);
+    }
+    assert_eq!(received[0], received[1]);
+    assert!(received[0].contains(&Message::from("while away")));
+    // (The route echoes what it recorded: binary as "binary N".)
+    assert!(received[0].contains(&Message::from("binary 3")));
+    let log = server_log(&id).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[1].contains(&"while away".to_owned()), "{log:?}");
+    for seen in [&one_seen, &two_seen] {
+        let seen = seen.borrow();
+        let away = seen.iter().position(|e| *e == SharedEvent::Disconnected);
+        assert!(away.is_some(), "{seen:?}");
+        assert_eq!(seen.last(), Some(&SharedEvent::Connected), "{seen:?}");
+    }
 }

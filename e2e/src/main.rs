@@ -335,12 +335,12 @@ url.protocol = url.protocol.replace('http', 'ws');
 window.rawSocket = new WebSocket(url);";
 
 /// Marks the page and notes a `pageshow` from the cache.
-const MARK_PAGE: &str = "window.bfcacheMark = 'marked';
+pub(crate) const MARK_PAGE: &str = "window.bfcacheMark = 'marked';
 window.restoredFromCache = false;
 addEventListener('pageshow', (event) => { if (event.persisted) window.restoredFromCache = true; });";
 
 /// Whether the page after Back is the marked one, restored from the cache.
-const RESTORED: &str =
+pub(crate) const RESTORED: &str =
     "return window.bfcacheMark === 'marked' && window.restoredFromCache === true;";
 
 /// What a Back navigation must show.

@@ -3,7 +3,9 @@
 //! messages reach the server once and in its order, and every window receives
 //! every message; the leading window closed, another leads and connects
 //! again, and what the others sent meanwhile reaches the new connection once,
-//! in order.
+//! in order; the new leading window goes to another page (into the
+//! back/forward cache where the browser keeps it): the other window leads and
+//! connects meanwhile, and after Back both get what both send.
 
 use std::time::{Duration, Instant};
 
@@ -73,11 +75,77 @@ pub async fn share_one_connection(client: &Client, page: &str) -> Result<String,
         ));
     }
     each_in_order(&log[1], &sent_after)?;
+    let away = leader_goes_away_and_back(client, origin, &id, &rest, new_leader).await?;
     Ok(format!(
         "{WINDOWS} windows: 1 connection on the server; the leader's window closed, \
-         the next connected {failover_ms:.0} ms later; {} and {} messages, each once",
+         the next connected {failover_ms:.0} ms later; {} and {} messages, each once; {away}",
         sent.len(),
         sent_after.len()
+    ))
+}
+
+/// The leading window navigates to another page, and later Back: while it is
+/// away (in the back/forward cache or unloaded) the other window leads and
+/// connects; back, it shares the connection again, and both windows get what
+/// either sends.
+async fn leader_goes_away_and_back(
+    client: &Client,
+    origin: &str,
+    id: &str,
+    windows: &[WindowHandle],
+    leader: usize,
+) -> Result<String, String> {
+    let other = 1 - leader;
+    client
+        .switch_to_window(windows[leader].clone())
+        .await
+        .map_err(wd)?;
+    let here = client.current_url().await.map_err(wd)?;
+    script(client, crate::MARK_PAGE).await?;
+    let left_at = page_now(client).await?;
+    client
+        .goto(&format!("{origin}/plain?away"))
+        .await
+        .map_err(wd)?;
+    one_leader_all_open(client, &windows[other..=other])
+        .await
+        .map_err(|error| format!("while the leader's window is away: {error}"))?;
+    let led_at = last_event_time(client, "Connected").await?;
+    client
+        .switch_to_window(windows[leader].clone())
+        .await
+        .map_err(wd)?;
+    client.back().await.map_err(wd)?;
+    let deadline = Instant::now() + WAIT;
+    while client.current_url().await.map_err(wd)? != here {
+        if Instant::now() > deadline {
+            return Err("Back did not return".to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let restored = script(client, crate::RESTORED).await? == Value::Bool(true);
+    one_leader_all_open(client, windows).await?;
+    let sent = send_from_each(client, windows, "third").await?;
+    let received = all_received_last(client, windows, sent.len()).await?;
+    let log = server_log(client, origin, id).await?;
+    let last = log.last().cloned().unwrap_or_default();
+    let tail: Vec<String> = last.iter().rev().take(sent.len()).rev().cloned().collect();
+    if tail.len() != sent.len() || received != tail {
+        return Err(format!(
+            "after Back: received {received:?}; the server's last session {last:?}"
+        ));
+    }
+    each_in_order(&tail, &sent)?;
+    Ok(format!(
+        "the leading window went to another page and the other connected {:.0} ms later; \
+         after Back (page {}), {} messages reached both windows",
+        led_at - left_at,
+        if restored {
+            "restored from the back/forward cache"
+        } else {
+            "loaded again"
+        },
+        sent.len()
     ))
 }
 
@@ -161,6 +229,35 @@ async fn all_received(
     }
     Err(format!(
         "not every window received {count} messages: {lists:?}"
+    ))
+}
+
+/// Waits until the last `count` messages of every window are the same; returns
+/// them. (A window loaded again holds fewer of the earlier ones.)
+async fn all_received_last(
+    client: &Client,
+    windows: &[WindowHandle],
+    count: usize,
+) -> Result<Vec<String>, String> {
+    let deadline = Instant::now() + WAIT;
+    let mut tails: Vec<Vec<String>> = Vec::new();
+    while Instant::now() < deadline {
+        tails.clear();
+        for window in windows {
+            client.switch_to_window(window.clone()).await.map_err(wd)?;
+            let texts = strings(&script(client, "return [...document.querySelectorAll('#tab-received li')].map(li => li.textContent)").await?);
+            tails.push(texts[texts.len().saturating_sub(count)..].to_vec());
+        }
+        if tails
+            .iter()
+            .all(|tail| tail.len() == count && tail == &tails[0])
+        {
+            return Ok(tails[0].clone());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!(
+        "the windows' last {count} messages differ: {tails:?}"
     ))
 }
 

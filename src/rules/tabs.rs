@@ -127,6 +127,12 @@ pub(crate) enum Input {
     ServerMessage(Message),
     /// (Leader) the result of a [`Command::Transmit`].
     Transmitted { tab: TabId, seq: u64, handed: bool },
+    /// The page entered the back/forward cache: this tab steps out until it
+    /// is back (a frozen page must not hold the lock, nor miss the channel's
+    /// messages unawares).
+    Away,
+    /// The page is back from the cache: this tab joins again.
+    Back,
 }
 
 /// What the driver does.
@@ -147,6 +153,11 @@ pub(crate) enum Command {
     Report(SharedEvent),
     /// (Leader) open the connection this tab now owns.
     OpenConnection,
+    /// Let go of the lock, the channel and any connection: the page is going
+    /// into the back/forward cache.
+    StepOut,
+    /// Take part again: a new channel and lock request, then `hello`.
+    Rejoin,
     /// The app's stream ends.
     End,
 }
@@ -158,6 +169,8 @@ pub(crate) struct TabMachine {
     role: Role,
     connected: bool,
     ended: bool,
+    /// Stepped out ([`Input::Away`]) and not back yet.
+    away: bool,
     next_seq: u64,
     /// This tab's messages not yet handed to the connection, in order.
     pending: VecDeque<(u64, Message)>,
@@ -173,6 +186,7 @@ impl TabMachine {
             role: Role::Electing,
             connected: false,
             ended: false,
+            away: false,
             next_seq: 1,
             pending: VecDeque::new(),
             handed: HashMap::new(),
@@ -250,6 +264,12 @@ impl TabMachine {
                 }
                 commands.push(Command::Deliver(message));
             }
+            Input::Away => self.step_out(&mut commands),
+            Input::Back => {
+                if std::mem::replace(&mut self.away, false) && !self.ended {
+                    commands.push(Command::Rejoin);
+                }
+            }
             Input::Transmitted { tab, seq, handed } => {
                 if handed {
                     self.mark_handed(&tab, seq);
@@ -298,6 +318,22 @@ impl TabMachine {
         if role == Role::Leader {
             commands.push(self.status());
         }
+    }
+
+    /// Leaves the sharing until [`Input::Back`]: no role, no connection; the
+    /// tab's own messages wait, and go once it follows or leads again. A tab
+    /// with a connection of its own (`PerTab`) keeps it: that connection
+    /// follows the page's life by itself.
+    fn step_out(&mut self, commands: &mut Vec<Command>) {
+        if self.ended || matches!(self.role, Role::PerTab) {
+            return;
+        }
+        self.role = Role::Electing;
+        self.away = true;
+        if std::mem::replace(&mut self.connected, false) {
+            commands.push(Command::Report(SharedEvent::Disconnected));
+        }
+        commands.push(Command::StepOut);
     }
 
     fn status(&self) -> Command {
@@ -508,6 +544,12 @@ mod tests {
                     }
                     Command::Deliver(message) => self.tabs[tab].1.push(message),
                     Command::Report(event) => self.tabs[tab].2.push(event),
+                    Command::StepOut => self.alive[tab] = false,
+                    Command::Rejoin => {
+                        self.alive[tab] = true;
+                        let hello = self.tabs[tab].0.hello();
+                        self.run(tab, vec![hello]);
+                    }
                     Command::OpenConnection | Command::End => {}
                 }
             }
@@ -668,6 +710,75 @@ mod tests {
                 SharedEvent::Connected
             ]
         );
+    }
+
+    #[test]
+    fn a_leader_going_into_the_cache_steps_out_and_follows_when_back() {
+        let mut world = started(3);
+        world.send(0, "a1");
+        world.settle();
+        world.input(0, Input::Away);
+        world.open = false;
+        assert_eq!(world.tabs[0].0.role(), Role::Electing);
+        assert!(!world.tabs[0].0.is_connected());
+        assert_eq!(world.tabs[0].2.last(), Some(&SharedEvent::Disconnected));
+        // Its lock released, another tab leads; sent while away waits.
+        world.send(0, "a2 while away");
+        world.send(2, "c1");
+        world.input(1, Input::Elected);
+        world.connect(1);
+        world.settle();
+        assert_eq!(world.server_texts(), ["a1", "c1"]);
+        assert_eq!(world.tabs[0].0.pending(), 1);
+        // Back: it hears the leader, follows, and its waiting message goes.
+        world.input(0, Input::Back);
+        world.settle();
+        assert_eq!(world.tabs[0].0.role(), Role::Follower);
+        assert_eq!(
+            world.tabs[0].2[2..],
+            [
+                SharedEvent::Disconnected,
+                SharedEvent::Following,
+                SharedEvent::Connected
+            ]
+        );
+        assert_eq!(world.server_texts(), ["a1", "c1", "a2 while away"]);
+        assert_eq!(world.tabs[0].0.pending(), 0);
+        world.input(1, Input::ServerMessage(Message::from("to all")));
+        world.settle();
+        assert!(world.tabs.iter().all(|(_, delivered, _)| {
+            delivered.last().and_then(Message::as_text) == Some("to all")
+        }));
+    }
+
+    #[test]
+    fn a_follower_back_from_the_cache_follows_again_and_may_lead() {
+        let mut world = started(2);
+        world.input(1, Input::Away);
+        assert_eq!(world.tabs[1].0.role(), Role::Electing);
+        // Back only after Away; a second Back does nothing.
+        world.input(1, Input::Back);
+        world.input(1, Input::Back);
+        world.settle();
+        assert_eq!(world.tabs[1].0.role(), Role::Follower);
+        assert!(world.tabs[1].0.is_connected());
+        // Its lock request is new: it leads when the leader leaves.
+        world.alive[0] = false;
+        world.open = false;
+        world.input(1, Input::Elected);
+        assert_eq!(world.tabs[1].0.role(), Role::Leader);
+        let fresh = TabMachine::new("fresh".into(), 10).handle(Input::Back);
+        assert!(fresh.is_empty(), "{fresh:?}");
+    }
+
+    #[test]
+    fn a_per_tab_connection_does_not_step_out() {
+        let mut machine = TabMachine::new("alone".into(), 10);
+        machine.handle(Input::Alone {
+            missing: "Web Locks",
+        });
+        assert!(machine.handle(Input::Away).is_empty());
+        assert_eq!(machine.role(), Role::PerTab);
     }
 
     #[test]

@@ -36,6 +36,7 @@ use futures_sink::Sink;
 
 pub use crate::rules::tabs::{Role, SharedEvent};
 
+use crate::js::listeners::{PageLifeListener, PageSignal};
 use crate::js::socket::received_len;
 use crate::js::tabs::TabLink;
 use crate::reconnect::{ReconnectEvent, ReconnectingBuilder, ReconnectingWebSocket, SendPolicy};
@@ -44,7 +45,7 @@ use crate::rules::inbox::{Admitted, Inbox, DEFAULT_RECEIVE_LIMIT};
 use crate::rules::message::{BinaryType, Message, ReadyState};
 use crate::rules::tabs::{Command, Input, TabMachine};
 
-type Configure = Box<dyn FnOnce(ReconnectingBuilder) -> ReconnectingBuilder>;
+type Configure = Rc<dyn Fn(ReconnectingBuilder) -> ReconnectingBuilder>;
 type MessageFn = Box<dyn FnMut(Message)>;
 type EventFn = Box<dyn FnMut(&SharedEvent)>;
 
@@ -289,9 +290,11 @@ impl SharedBuilder {
         self
     }
 
-    /// Configures the [`ReconnectingWebSocket`] this tab opens if it leads:
-    /// policy, heartbeat, protocols, page life. Its message and event
-    /// callbacks, send policy and binary type are the shared socket's own.
+    /// Configures the [`ReconnectingWebSocket`] this tab opens whenever it
+    /// starts leading (called each time: a tab can lead again after its page
+    /// comes back from the back/forward cache): policy, heartbeat, protocols.
+    /// Its message and event callbacks, send policy and binary type are the
+    /// shared socket's own.
     ///
     /// ```
     /// use std::time::Duration;
@@ -304,9 +307,9 @@ impl SharedBuilder {
     /// ```
     pub fn configure(
         mut self,
-        configure: impl FnOnce(ReconnectingBuilder) -> ReconnectingBuilder + 'static,
+        configure: impl Fn(ReconnectingBuilder) -> ReconnectingBuilder + 'static,
     ) -> Self {
-        self.configure = Some(Box::new(configure));
+        self.configure = Some(Rc::new(configure));
         self
     }
 
@@ -340,8 +343,11 @@ impl SharedBuilder {
     pub fn connect(self) -> SharedWebSocket {
         let name = self.name.clone().unwrap_or_else(|| self.url.clone());
         let tab = Rc::new(Tab {
+            name,
+            binary_type: self.binary_type,
             machine: RefCell::new(TabMachine::new(random_tab_id(), self.queue_limit)),
             link: RefCell::new(None),
+            page_life: RefCell::new(None),
             connection: RefCell::new(None),
             leader: RefCell::new(Some(LeaderSetup {
                 url: self.url,
@@ -357,7 +363,7 @@ impl SharedBuilder {
             on_event: RefCell::new(self.on_event),
             finished: Cell::new(false),
         });
-        Tab::join(&tab, &name, self.binary_type);
+        Tab::join(&tab);
         SharedWebSocket { tab }
     }
 }
@@ -372,8 +378,14 @@ struct LeaderSetup {
 /// One tab's part: the machine, the link to the other tabs, the connection
 /// while it leads, and what the app reads.
 struct Tab {
+    name: String,
+    binary_type: BinaryType,
     machine: RefCell<TabMachine>,
     link: RefCell<Option<TabLink>>,
+    /// While sharing: a page going into the back/forward cache steps out
+    /// (a frozen page would keep the lock, and the other tabs without a
+    /// connection), and joins again when back.
+    page_life: RefCell<Option<PageLifeListener>>,
     connection: RefCell<Option<ReconnectingWebSocket>>,
     leader: RefCell<Option<LeaderSetup>>,
     /// Inputs that arrived while another was being carried out.
@@ -389,23 +401,43 @@ struct Tab {
 }
 
 impl Tab {
-    fn join(tab: &Rc<Self>, name: &str, binary_type: BinaryType) {
-        let on_envelope = {
-            let tab = Rc::downgrade(tab);
-            move |envelope| feed(&tab, Input::Posted(envelope))
-        };
-        let on_elected = {
-            let tab = Rc::downgrade(tab);
-            move || feed(&tab, Input::Elected)
-        };
-        match TabLink::open(name, binary_type, on_envelope, on_elected) {
-            Ok(link) => {
-                let hello = tab.machine.borrow().hello();
-                *tab.link.borrow_mut() = Some(link);
-                tab.execute(hello);
+    fn join(tab: &Rc<Self>) {
+        match tab.open_link() {
+            Ok(()) => {
+                let page_life = {
+                    let tab = Rc::downgrade(tab);
+                    PageLifeListener::attach(move |signal| match signal {
+                        PageSignal::Hidden => feed(&tab, Input::Away),
+                        PageSignal::Shown => feed(&tab, Input::Back),
+                        _ => {}
+                    })
+                };
+                *tab.page_life.borrow_mut() = page_life;
+                tab.say_hello();
             }
             Err(missing) => tab.feed(Input::Alone { missing }),
         }
+    }
+
+    /// Opens this tab's channel and lock request; `Err(missing API)` where
+    /// the browser cannot share.
+    fn open_link(self: &Rc<Self>) -> std::result::Result<(), &'static str> {
+        let on_envelope = {
+            let tab = Rc::downgrade(self);
+            move |envelope| feed(&tab, Input::Posted(envelope))
+        };
+        let on_elected = {
+            let tab = Rc::downgrade(self);
+            move || feed(&tab, Input::Elected)
+        };
+        let link = TabLink::open(&self.name, self.binary_type, on_envelope, on_elected)?;
+        *self.link.borrow_mut() = Some(link);
+        Ok(())
+    }
+
+    fn say_hello(self: &Rc<Self>) {
+        let hello = self.machine.borrow().hello();
+        self.execute(hello);
     }
 
     fn send(self: &Rc<Self>, message: Message) -> Result<()> {
@@ -463,6 +495,11 @@ impl Tab {
             Command::Deliver(message) => self.deliver(message),
             Command::Report(event) => self.report(&event),
             Command::OpenConnection => self.open_connection(),
+            Command::StepOut => self.step_out(),
+            Command::Rejoin => match self.open_link() {
+                Ok(()) => self.say_hello(),
+                Err(missing) => return Some(Input::Alone { missing }),
+            },
             Command::End => self.finish(),
         }
         None
@@ -499,11 +536,17 @@ impl Tab {
     /// This tab leads: it opens the connection, whose messages and events
     /// come back to the machine.
     fn open_connection(self: &Rc<Self>) {
-        let Some(setup) = self.leader.borrow_mut().take() else {
+        let Some((url, binary_type, configure)) = self.leader.borrow().as_ref().map(|setup| {
+            (
+                setup.url.clone(),
+                setup.binary_type,
+                setup.configure.clone(),
+            )
+        }) else {
             return;
         };
-        let mut builder = ReconnectingWebSocket::builder(setup.url);
-        if let Some(configure) = setup.configure {
+        let mut builder = ReconnectingWebSocket::builder(url);
+        if let Some(configure) = configure {
             builder = configure(builder);
         }
         let on_message = {
@@ -519,7 +562,7 @@ impl Tab {
             }
         };
         let connection = builder
-            .binary_type(setup.binary_type)
+            .binary_type(binary_type)
             .send_policy(SendPolicy::FailOnDisconnect)
             .on_message(on_message)
             .on_event(on_event)
@@ -570,7 +613,8 @@ impl Tab {
         }
     }
 
-    fn leave(&self) {
+    /// Lets go of the channel, the lock and any connection.
+    fn step_out(&self) {
         // Dropped outside the borrows: closing may call back.
         let link = self.link.borrow_mut().take();
         let connection = self
@@ -578,9 +622,16 @@ impl Tab {
             .try_borrow_mut()
             .ok()
             .and_then(|mut slot| slot.take());
-        self.leader.borrow_mut().take();
-        self.finish();
         drop((link, connection));
+    }
+
+    fn leave(&self) {
+        self.leader.borrow_mut().take();
+        let page_life = self.page_life.borrow_mut().take();
+        drop(page_life);
+        // Finished first: whatever closing calls back finds the tab gone.
+        self.finish();
+        self.step_out();
     }
 }
 
