@@ -32,7 +32,8 @@ pub(crate) type TabId = String;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
-    /// Waiting to hear from a leading tab, or to lead.
+    /// Waiting to hear from a leading tab, or to lead; also while the page
+    /// is in the back/forward cache (this tab has stepped out).
     Electing,
     /// This tab holds the connection for every tab of the name.
     Leader,
@@ -72,8 +73,10 @@ pub enum SharedEvent {
     },
     /// The shared connection is open.
     Connected,
-    /// The shared connection is down; the leading tab reconnects, and
-    /// messages sent meanwhile wait in the tab that sent them.
+    /// The shared connection is down, or this tab's page went into the
+    /// back/forward cache; the leading tab reconnects (or, back from the
+    /// cache, this tab joins again), and messages sent meanwhile wait in the
+    /// tab that sent them.
     Disconnected,
     /// The connection closed for good (the leader's reconnect policy ended
     /// it); no tab reconnects.

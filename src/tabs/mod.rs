@@ -351,7 +351,6 @@ impl SharedBuilder {
             connection: RefCell::new(None),
             leader: RefCell::new(Some(LeaderSetup {
                 url: self.url,
-                binary_type: self.binary_type,
                 configure: self.configure,
             })),
             inputs: RefCell::new(VecDeque::new()),
@@ -368,10 +367,9 @@ impl SharedBuilder {
     }
 }
 
-/// What a tab needs to open the connection once it leads.
+/// What a tab needs to open the connection each time it leads.
 struct LeaderSetup {
     url: String,
-    binary_type: BinaryType,
     configure: Option<Configure>,
 }
 
@@ -536,13 +534,13 @@ impl Tab {
     /// This tab leads: it opens the connection, whose messages and events
     /// come back to the machine.
     fn open_connection(self: &Rc<Self>) {
-        let Some((url, binary_type, configure)) = self.leader.borrow().as_ref().map(|setup| {
-            (
-                setup.url.clone(),
-                setup.binary_type,
-                setup.configure.clone(),
-            )
-        }) else {
+        // Copied out: `configure` is the app's code, run with no borrow held.
+        let Some((url, configure)) = self
+            .leader
+            .borrow()
+            .as_ref()
+            .map(|setup| (setup.url.clone(), setup.configure.clone()))
+        else {
             return;
         };
         let mut builder = ReconnectingWebSocket::builder(url);
@@ -562,7 +560,7 @@ impl Tab {
             }
         };
         let connection = builder
-            .binary_type(binary_type)
+            .binary_type(self.binary_type)
             .send_policy(SendPolicy::FailOnDisconnect)
             .on_message(on_message)
             .on_event(on_event)
