@@ -199,6 +199,24 @@ async fn send_from_each(
     Ok(sent)
 }
 
+/// Every window's received messages, as its page lists them.
+async fn received_lists(
+    client: &Client,
+    windows: &[WindowHandle],
+) -> Result<Vec<Vec<String>>, String> {
+    let mut lists = Vec::new();
+    for window in windows {
+        client.switch_to_window(window.clone()).await.map_err(wd)?;
+        let texts = script(
+            client,
+            "return [...document.querySelectorAll('#tab-received li')].map(li => li.textContent)",
+        )
+        .await?;
+        lists.push(strings(&texts));
+    }
+    Ok(lists)
+}
+
 /// Waits until every window received `count` messages, the same ones in the
 /// same order; returns them.
 async fn all_received(
@@ -209,12 +227,7 @@ async fn all_received(
     let deadline = Instant::now() + WAIT;
     let mut lists: Vec<Vec<String>> = Vec::new();
     while Instant::now() < deadline {
-        lists.clear();
-        for window in windows {
-            client.switch_to_window(window.clone()).await.map_err(wd)?;
-            let texts = script(client, "return [...document.querySelectorAll('#tab-received li')].map(li => li.textContent)").await?;
-            lists.push(strings(&texts));
-        }
+        lists = received_lists(client, windows).await?;
         if lists.iter().all(|list| list.len() >= count) {
             if lists
                 .iter()
@@ -242,11 +255,9 @@ async fn all_received_last(
     let deadline = Instant::now() + WAIT;
     let mut tails: Vec<Vec<String>> = Vec::new();
     while Instant::now() < deadline {
-        tails.clear();
-        for window in windows {
-            client.switch_to_window(window.clone()).await.map_err(wd)?;
-            let texts = strings(&script(client, "return [...document.querySelectorAll('#tab-received li')].map(li => li.textContent)").await?);
-            tails.push(texts[texts.len().saturating_sub(count)..].to_vec());
+        tails = received_lists(client, windows).await?;
+        for tail in &mut tails {
+            tail.drain(..tail.len().saturating_sub(count));
         }
         if tails
             .iter()
