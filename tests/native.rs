@@ -57,5 +57,5 @@ fn the_pure_types_work_natively() {
 #[test]
 fn the_readme_shows_the_testing_example_whole() {
     let readme = include_str!("../README.md");
-    assert!(readme.contains(include_str!("testing_example.rs")));
+    assert!(readme.contains(include_str!("browser/testing_example.rs")));
 }

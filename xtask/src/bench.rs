@@ -43,8 +43,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     build_bench_page()?;
     shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
-    let server = test::TestServer::start()?;
-    let page_origin = server.origin.replacen("ws:", "http:", 1);
+    let server = crate::servers::TestServer::start(crate::servers::Build::Release)?;
+    let page_origin = server.page_origin();
     let mut measurements: Vec<Measurement> = Vec::new();
     for browser in &browsers {
         let file = out.join(format!("{browser}.json"));

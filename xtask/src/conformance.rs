@@ -1,7 +1,7 @@
 //! The conformance server: pywebsocket3, the WebSocket server of the
 //! web-platform-tests, serving the WPT-style handlers in
-//! `conformance/handlers/` for `tests/conformance.rs`. Started on a free
-//! loopback port, stopped when dropped.
+//! `conformance/handlers/` for `tests/browser/conformance.rs`. Stopped when
+//! dropped.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -17,14 +17,9 @@ pub struct ConformanceServer {
 }
 
 impl ConformanceServer {
-    /// Starts pywebsocket3 with the venv's `python` and waits until it accepts
-    /// connections. Its log goes to `target/conformance-server.log`.
-    pub fn start(python: &Path) -> Result<Self, String> {
-        Self::start_on(python, crate::test::free_port()?)
-    }
-
-    /// As [`start`](Self::start), on a given port.
-    pub fn start_on(python: &Path, port: u16) -> Result<Self, String> {
+    /// Starts pywebsocket3 with the venv's `python` on `port` and waits until
+    /// it accepts connections. Its log goes to `target/conformance-server.log`.
+    pub fn start(python: &Path, port: u16) -> Result<Self, String> {
         let log_path = shell::root().join("target/conformance-server.log");
         let log = std::fs::File::create(&log_path).map_err(|error| error.to_string())?;
         let errors = log.try_clone().map_err(|error| error.to_string())?;

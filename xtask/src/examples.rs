@@ -1,8 +1,9 @@
 //! The examples (`examples/`): a workspace of their own, with its own
 //! `Cargo.lock`, so that the main workspace's native checks never compile a UI
-//! framework. Checked and built for wasm32 into `target/examples` (kept between
-//! runs), then bundled with `wasm-bindgen --target web` into
-//! `www/examples/DIR/`, where the test server serves them to the end-to-end test.
+//! framework. Checked and built for wasm32 into the main workspace's `target/`
+//! (their locks agree on the crates both use, so those build once), then
+//! bundled with `wasm-bindgen --target web` into `www/examples/DIR/`, where the
+//! test server serves them to the end-to-end test.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,9 +19,8 @@ pub const EXAMPLES: &[(&str, &str)] = &[
 
 const WASM: &str = "wasm32-unknown-unknown";
 
-/// Formatting, clippy (`-D warnings`) and a debug build, all for wasm32; then
-/// each example's page and `pkg/` into `www/examples/DIR/`.
-pub fn check_and_build() -> Result<(), String> {
+/// Formatting and clippy (`-D warnings`), for wasm32.
+pub fn lint() -> Result<(), String> {
     shell::run(cargo().args(["fmt", "--all", "--check"]))?;
     shell::run(cargo().args([
         "clippy",
@@ -30,7 +30,12 @@ pub fn check_and_build() -> Result<(), String> {
         "--",
         "-D",
         "warnings",
-    ]))?;
+    ]))
+}
+
+/// A debug build for wasm32; then each example's page and `pkg/` into
+/// `www/examples/DIR/`.
+pub fn build() -> Result<(), String> {
     // Debug: the release build takes longer, and the end-to-end test does not
     // need it.
     shell::run(cargo().args(["build", "--workspace", "--target", WASM]))?;
@@ -53,16 +58,15 @@ pub fn check_and_build() -> Result<(), String> {
 
 /// The end-to-end test of each example in each browser, as commands with their
 /// suite names: `test` runs them as it runs the demo's.
-pub fn end_to_end(browsers: &[String], origin: &str) -> Vec<(Command, String)> {
+pub fn end_to_end(browsers: &[String], page_origin: &str) -> Vec<(Command, String)> {
     let e2e = shell::root().join("target/debug/browser-websocket-e2e");
-    let origin = origin.replacen("ws:", "http:", 1);
     let mut runs = Vec::new();
     for browser in browsers {
         for (dir, _) in EXAMPLES {
             let mut command = crate::test::browser_command(browser, &e2e);
             command
                 .args(["example", "--browser", browser, "--page"])
-                .arg(format!("{origin}/examples/{dir}/"))
+                .arg(format!("{page_origin}/examples/{dir}/"))
                 .args(["--out", "target/e2e"]);
             runs.push((command, format!("{browser} {dir} e2e")));
         }
@@ -71,10 +75,10 @@ pub fn end_to_end(browsers: &[String], origin: &str) -> Vec<(Command, String)> {
 }
 
 fn target_dir() -> PathBuf {
-    shell::root().join("target/examples")
+    shell::root().join("target")
 }
 
-/// `cargo` in `examples/`, building into `target/examples`.
+/// `cargo` in `examples/`, building into the main workspace's `target/`.
 fn cargo() -> Command {
     let mut command = shell::cargo();
     command

@@ -1,10 +1,13 @@
 //! `cargo xtask`: the project's commands.
 //!
-//! - `cargo xtask test`: installs what is missing, then runs every check and test:
-//!   formatting, clippy (native and wasm32), native tests, the examples
-//!   (`examples/`, built for wasm32), and the browser suites and end-to-end
-//!   tests in Chrome, Firefox and WebKit against a test server it starts and
-//!   stops, and the threaded suite (shared wasm memory) in each browser.
+//! - `cargo xtask test`: installs what is missing, then runs every check and test
+//!   once: formatting, clippy (native and wasm32), the packaging checks, native
+//!   tests, the examples (`examples/`, built for wasm32), the browser suites
+//!   (the README's `wasm-pack test` commands) and end-to-end tests in Chrome,
+//!   Firefox and WebKit against the servers it starts and stops, and the
+//!   threaded suite (shared wasm memory) in each browser; then a table of the
+//!   time each phase took. `--quick`: fmt, clippy, native tests and Chrome's
+//!   browser suite.
 //! - `cargo xtask demo [--port N]`: builds the demo page (and `/bench`) and serves it.
 //! - `cargo xtask bench`: the benchmarks in Chrome, Firefox and WebKit, and the
 //!   wasm size of a minimal app, into `target/bench/`.
@@ -16,11 +19,13 @@
 //! - `cargo xtask setup`: only installs what is missing.
 
 mod bench;
+mod browser_suite;
 mod conformance;
 mod examples;
 mod package;
+mod phases;
 mod proxy;
-mod readme;
+mod servers;
 mod setup;
 mod shell;
 mod test;
@@ -54,6 +59,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   test [--browsers chrome,firefox,webkit]   every check and test (installs what is missing)
+  test --quick [--browsers ...]             fmt, clippy, native tests, one engine's browser suite
   demo [--port N]                           build the demo page and serve it (default port 8080)
   bench [--browsers ...] [--scenarios ...]  benchmarks in each browser, and the wasm sizes
         [--rounds MAX] [--budget SECONDS]   (limits per scenario; default 300 rounds, 50 s)
@@ -88,10 +94,9 @@ fn demo(args: &[String]) -> Result<(), String> {
         _ => return Err(USAGE.to_owned()),
     };
     setup::for_demo()?;
-    shell::run(shell::cargo().args(["build", "--release", "-p", "browser-websocket-server"]))?;
+    let server = servers::build_server(servers::Build::Release)?;
     build_demo()?;
     bench::build_bench_page()?;
-    let server = shell::root().join("target/release/browser-websocket-server");
     let www = shell::root().join("www");
     println!("\nThe demo is at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n");
     shell::run(

@@ -21,27 +21,54 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
 ];
 
 pub fn everything() -> Result<(), String> {
-    wasm_target()?;
-    crate::threaded::install_toolchain()?;
-    wasm_bindgen_cli()?;
-    cargo_install("wasm-pack", "wasm-pack", None)?;
-    cargo_install("geckodriver", "geckodriver", None)?;
-    system_packages()?;
-    conformance_venv().map(|_| ())
+    side_by_side(
+        || browser_tools().and_then(|()| crate::threaded::install_toolchain()),
+        || system_packages().and_then(|()| conformance_venv().map(|_| ())),
+    )
+}
+
+/// What `cargo xtask test --quick` needs: all but the threaded suite's
+/// nightly.
+pub fn for_quick_loop() -> Result<(), String> {
+    side_by_side(browser_tools, || {
+        system_packages().and_then(|()| conformance_venv().map(|_| ()))
+    })
 }
 
 /// What `cargo xtask bench` needs: the demo's tools, the browsers and their
 /// drivers (not the conformance suite's Python).
 pub fn for_bench() -> Result<(), String> {
-    for_demo()?;
-    cargo_install("geckodriver", "geckodriver", None)?;
-    system_packages()
+    side_by_side(browser_tools, system_packages)
 }
 
 pub fn for_demo() -> Result<(), String> {
     wasm_target()?;
     wasm_bindgen_cli()?;
     cargo_install("wasm-pack", "wasm-pack", None)
+}
+
+/// The Rust side of the browser tests: the wasm32 target, the test runner,
+/// wasm-pack and Firefox's driver.
+fn browser_tools() -> Result<(), String> {
+    for_demo()?;
+    cargo_install("geckodriver", "geckodriver", None)
+}
+
+/// Runs `compiling` here and `downloading` on another thread, and waits for
+/// both: the cargo installs keep the cores busy while apt and pip wait on the
+/// network and on dpkg, so the install takes the longer of the two, not
+/// their sum. The second one's output goes to a log (printed if it fails),
+/// so that the two do not interleave.
+fn side_by_side(
+    compiling: impl FnOnce() -> Result<(), String>,
+    downloading: impl FnOnce() -> Result<(), String> + Send + 'static,
+) -> Result<(), String> {
+    let downloads = std::thread::spawn(downloading);
+    let compiled = compiling();
+    let downloaded = downloads
+        .join()
+        .unwrap_or_else(|_| Err("the system packages' installer stopped".to_owned()));
+    compiled.and(downloaded)
 }
 
 fn wasm_target() -> Result<(), String> {
@@ -118,7 +145,11 @@ fn cargo_install(binary: &str, krate: &str, version: Option<&str>) -> Result<(),
         println!("{binary} is {}, need {wanted}", reported.trim());
     }
     let mut install = shell::cargo();
-    install.args(["install", krate]);
+    // One target directory for every tool: the dependencies they share
+    // (clap, serde, ...) build once.
+    install
+        .args(["install", krate, "--target-dir"])
+        .arg(shell::root().join("target/tools"));
     if let Some(version) = version {
         install.args(["--version", version, "--force"]);
     }
@@ -153,13 +184,18 @@ fn system_packages() -> Result<(), String> {
             missing.join(" ")
         ));
     };
+    println!(
+        "installing {} with apt-get (log: {})",
+        missing.join(" "),
+        apt_log().display()
+    );
     let apt = |args: &[&str]| {
         let mut all: Vec<&str> = sudo.to_vec();
         all.push("apt-get");
         all.extend_from_slice(args);
         let mut apt = command(all[0]);
         apt.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
-        run(&mut apt)
+        shell::run_logged(&mut apt, &apt_log())
     };
     apt(&["update"])?;
     let mut install = vec!["install", "-y"];
@@ -170,6 +206,10 @@ fn system_packages() -> Result<(), String> {
             missing.join(" ")
         )
     })
+}
+
+fn apt_log() -> PathBuf {
+    shell::root().join("target/xtask/apt.log")
 }
 
 /// The pinned Python packages of the conformance server.

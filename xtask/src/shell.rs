@@ -53,6 +53,32 @@ pub fn run(command: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Runs a command with its output appended to `log`; on failure, the error
+/// carries the log's last lines.
+pub fn run_logged(command: &mut Command, log: &std::path::Path) -> Result<(), String> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|error| format!("{}: {error}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|error| format!("{}: {error}", log.display()))?;
+    let errors = file.try_clone().map_err(|error| error.to_string())?;
+    let status = command
+        .stdout(file)
+        .stderr(errors)
+        .status()
+        .map_err(|error| format!("cannot run {}: {error}", describe(command)))?;
+    if status.success() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+    Err(format!("`{}` failed ({status}):\n{tail}", describe(command)))
+}
+
 /// A command's standard output, if it runs and succeeds.
 pub fn output(command: &mut Command) -> Option<String> {
     let output = command.output().ok()?;

@@ -1,48 +1,111 @@
-//! `cargo xtask test`: every check and test, in order, failing fast on the
-//! static checks and running every browser even when one fails.
+//! `cargo xtask test`: every check and test, each suite once, failing fast on
+//! the static checks and running every browser even when one fails; a table
+//! of where the time went at the end. `--quick`: the contributors' loop.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use crate::conformance::ConformanceServer;
-use crate::setup;
+use crate::phases::Phases;
+use crate::servers::ReadmeServers;
 use crate::shell::{self, cargo};
+use crate::{browser_suite, setup};
 
 pub const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
 
-fn run_all(browsers: &[String]) -> Result<(), String> {
-    setup::everything()?;
-    static_checks()?;
-    crate::package::checks()?;
-    crate::examples::check_and_build()?;
-    let native = run_counted(
-        cargo().args(["test", "--workspace", "--all-features"]),
-        "native",
-    )?;
-    crate::build_demo()?;
-    shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
-    let server = TestServer::start()?;
-    let conformance = ConformanceServer::start(&setup::conformance_venv()?)?;
-    let refused_port = free_port()?;
-    let mut results = vec![native];
+const USAGE: &str = "usage: cargo xtask test [--quick] [--browsers chrome,firefox,webkit]";
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let quick = args.first().is_some_and(|arg| arg == "--quick");
+    let rest = if quick { &args[1..] } else { args };
+    let browsers = match (quick, rest) {
+        (true, []) => vec!["chrome".to_owned()],
+        _ => browsers_from(rest, "test")?,
+    };
+    let mut phases = Phases::new();
+    let outcome = if quick {
+        quick_loop(&browsers, &mut phases)
+    } else {
+        everything(&browsers, &mut phases)
+    };
+    println!("\n{}", phases.table());
+    outcome
+}
+
+/// Every check and test, each once.
+fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
+    phases.run("install", setup::everything)?;
+    phases.run("lint", || {
+        static_checks()?;
+        crate::examples::lint()
+    })?;
+    phases.run("packaging", crate::package::checks)?;
+    let mut results = vec![phases.run("native", native_tests)?];
+    phases.run("build for the browsers", || {
+        crate::servers::build_server(crate::servers::Build::Debug)?;
+        crate::build_demo()?;
+        crate::examples::build()?;
+        shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
+        browser_suite::build()
+    })?;
+    let servers = phases.run("servers", ReadmeServers::start)?;
     for browser in browsers {
-        let servers = (server.origin.as_str(), conformance.origin.as_str());
-        results.push(browser_suite(browser, servers, refused_port)?);
+        results.push(phases.run(&format!("{browser} browser suite"), || {
+            browser_suite::run(browser)
+        })?);
     }
-    results.extend(crate::threaded::suites(browsers, &server.origin)?);
-    for browser in browsers {
-        results.push(demo_end_to_end(browser, &server.origin)?);
-    }
-    for (mut command, name) in crate::examples::end_to_end(browsers, &server.origin) {
-        results.push(run_counted(&mut command, &name)?);
-    }
-    drop((server, conformance));
-    results.extend(crate::readme::suites(browsers)?);
+    results.extend(phases.run("threaded", || {
+        crate::threaded::suites(browsers, &servers.test.origin)
+    })?);
+    phases.run("e2e", || -> Result<(), String> {
+        for (mut command, name) in end_to_end(browsers, &servers.test.page_origin()) {
+            results.push(run_counted(&mut command, &name)?);
+        }
+        Ok(())
+    })?;
+    drop(servers);
     report(&results)
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    run_all(&browsers_from(args, "test")?)
+/// fmt, clippy, the native tests and one engine's browser suite (Chrome
+/// unless `--browsers` says otherwise).
+fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
+    phases.run("install", setup::for_quick_loop)?;
+    phases.run("lint", static_checks)?;
+    let mut results = vec![phases.run("native", native_tests)?];
+    phases.run("build for the browsers", || {
+        crate::servers::build_server(crate::servers::Build::Debug)?;
+        browser_suite::build()
+    })?;
+    let servers = phases.run("servers", ReadmeServers::start)?;
+    for browser in browsers {
+        results.push(phases.run(&format!("{browser} browser suite"), || {
+            browser_suite::run(browser)
+        })?);
+    }
+    drop(servers);
+    report(&results)
+}
+
+/// The native tests of every workspace member, with the doc examples.
+fn native_tests() -> Result<Outcome, String> {
+    run_counted(
+        cargo().args(["test", "--workspace", "--all-features"]),
+        "native",
+    )
+}
+
+/// The end-to-end runs: the demo page and each example, in each browser.
+fn end_to_end(browsers: &[String], page_origin: &str) -> Vec<(Command, String)> {
+    let e2e = shell::root().join("target/debug/browser-websocket-e2e");
+    let mut runs = Vec::new();
+    for browser in browsers {
+        let mut demo = browser_command(browser, &e2e);
+        demo.args(["--browser", browser, "--page", &format!("{page_origin}/")])
+            .args(["--out", "target/e2e"]);
+        runs.push((demo, format!("{browser} demo e2e")));
+    }
+    runs.extend(crate::examples::end_to_end(browsers, page_origin));
+    runs
 }
 
 /// The browsers of `[--browsers chrome,firefox,webkit]` (all when not given).
@@ -50,6 +113,7 @@ pub fn browsers_from(args: &[String], command: &str) -> Result<Vec<String>, Stri
     let browsers: Vec<String> = match args {
         [] => BROWSERS.iter().map(|b| (*b).to_owned()).collect(),
         [flag, list] if flag == "--browsers" => list.split(',').map(str::to_owned).collect(),
+        _ if command == "test" => return Err(USAGE.to_owned()),
         _ => {
             return Err(format!(
                 "usage: cargo xtask {command} [--browsers chrome,firefox,webkit]"
@@ -65,6 +129,7 @@ pub fn browsers_from(args: &[String], command: &str) -> Result<Vec<String>, Stri
 }
 
 fn static_checks() -> Result<(), String> {
+    browser_suite::check_readme()?;
     shell::run(cargo().args(["fmt", "--all", "--check"]))?;
     shell::run(cargo().args([
         "clippy",
@@ -122,40 +187,6 @@ impl Outcome {
     }
 }
 
-/// `servers`: the test server's origin and the conformance server's.
-fn browser_suite(
-    browser: &str,
-    (origin, conformance): (&str, &str),
-    refused_port: u16,
-) -> Result<Outcome, String> {
-    let cargo_program = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = browser_command(browser, std::path::Path::new(&cargo_program));
-    command
-        .args([
-            "test",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "browser-websocket",
-            "--tests",
-            "--all-features",
-            "--no-fail-fast",
-        ])
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-            "wasm-bindgen-test-runner",
-        )
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
-        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "90")
-        .env("WS_TEST_SERVER", origin)
-        .env("WS_CONFORMANCE_SERVER", conformance)
-        .env("WS_TEST_REFUSED_PORT", refused_port.to_string())
-        // The full soak (10,000 sockets); without it, a short one.
-        .env("BROWSER_WEBSOCKET_SOAK", "1");
-    use_driver(&mut command, browser);
-    run_counted(&mut command, browser)
-}
-
 /// Points wasm-bindgen-test-runner at `browser`'s WebDriver, and at no other.
 pub fn use_driver(command: &mut Command, browser: &str) {
     command
@@ -167,15 +198,6 @@ pub fn use_driver(command: &mut Command, browser: &str) {
         "firefox" => command.env("GECKODRIVER", shell::cargo_bin_dir().join("geckodriver")),
         _ => command.env("SAFARIDRIVER", "/usr/bin/WebKitWebDriver"),
     };
-}
-
-/// Drives the demo page, served by the test server, in `browser`.
-fn demo_end_to_end(browser: &str, origin: &str) -> Result<Outcome, String> {
-    let page = format!("{}/", origin.replacen("ws:", "http:", 1));
-    let e2e = shell::root().join("target/debug/browser-websocket-e2e");
-    let mut command = browser_command(browser, &e2e);
-    command.args(["--browser", browser, "--page", &page, "--out", "target/e2e"]);
-    run_counted(&mut command, &format!("{browser} demo e2e"))
 }
 
 /// A command that runs `program` for `browser`: WebKitWebDriver opens a real
@@ -255,58 +277,5 @@ pub fn report(results: &[Outcome]) -> Result<(), String> {
         Some(outcome) => Err(format!("the {} suite failed", outcome.name)),
         None if failed > 0 => Err(format!("{failed} tests failed")),
         None => Ok(()),
-    }
-}
-
-/// A port with nothing listening on it: bound, then released.
-pub fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|error| error.to_string())?;
-    listener
-        .local_addr()
-        .map(|address| address.port())
-        .map_err(|error| error.to_string())
-}
-
-/// The test server, stopped when dropped.
-pub struct TestServer {
-    child: Child,
-    pub origin: String,
-}
-
-impl TestServer {
-    pub fn start() -> Result<Self, String> {
-        Self::start_on(0)
-    }
-
-    /// The test server on `port` (0: a free one).
-    pub fn start_on(port: u16) -> Result<Self, String> {
-        // Release: the same build the demo uses, and fast enough to carry the
-        // 256 MiB flow-control test.
-        shell::run(cargo().args(["build", "--release", "-p", "browser-websocket-server"]))?;
-        let binary = shell::root().join("target/release/browser-websocket-server");
-        let mut child = Command::new(&binary)
-            .args(["--port", &port.to_string(), "--www"])
-            .arg(shell::root().join("www"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
-        let mut first_line = String::new();
-        if let Some(stdout) = child.stdout.as_mut() {
-            let _ = BufReader::new(stdout).read_line(&mut first_line);
-        }
-        let Some(address) = first_line.trim().strip_prefix("listening on http://") else {
-            let _ = child.kill();
-            return Err(format!("the test server did not start: {first_line:?}"));
-        };
-        let origin = format!("ws://{}", address.trim_end_matches('/'));
-        println!("test server at {origin}");
-        Ok(Self { child, origin })
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -10,8 +10,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::proxy::Proxy;
+use crate::servers::{Build, TestServer};
 use crate::shell::{self, command, output};
-use crate::test::{run_counted, Outcome, TestServer};
+use crate::test::{run_counted, Outcome};
 
 /// The nightly the threaded build uses: `-Z build-std` needs one, with
 /// `rust-src`. Pinned so a run is reproducible; move it forward by hand.
@@ -56,7 +57,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let browsers = crate::test::browsers_from(args, "threaded")?;
     crate::setup::for_bench()?;
     install_toolchain()?;
-    let server = TestServer::start()?;
+    let server = TestServer::start(Build::Debug)?;
     let results = suites(&browsers, &server.origin)?;
     drop(server);
     crate::test::report(&results)

@@ -8,17 +8,11 @@
 //! - a Sink waiting for the buffer to drain is released with an error when the
 //!   socket closes;
 //! - watermarks with `low` above `high` are a typed error.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use browser_websocket::{Error, FlowControl, Message, WebSocket};
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 const CHUNK: usize = 64 * 1024;
 

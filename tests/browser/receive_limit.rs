@@ -9,23 +9,17 @@
 //! - text counts by its UTF-8 bytes, binary data (in wasm or kept in JS) by
 //!   its length, Blobs by their size;
 //! - `receive_limit(None)` turns it off.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::common::*;
 use browser_websocket::{
     BinaryType, CloseCode, Error, Message, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
     WebSocket, RECEIVE_LIMIT_CLOSE_CODE,
 };
-use common::*;
 use futures_util::{Stream, StreamExt};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 const MESSAGE: usize = 10 * 1024;
 const LIMIT: usize = 32 * 1024;

@@ -25,24 +25,18 @@
 //!
 //! (The receive limit's row is in `receive_limit.rs`; every row, with every
 //! order of browser events, is also checked natively on the lifecycle machine.)
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::common::*;
 use browser_websocket::{
     Callbacks, CloseCode, CloseEvent, Error, FlowControl, Handle, Message, ReconnectEvent,
     ReconnectPolicy, ReconnectingWebSocket, WebSocket,
 };
-use common::*;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 // ---------------------------------------------------------------------------
 // Flow control on every Sink, for every kind of message.

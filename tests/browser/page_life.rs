@@ -19,22 +19,16 @@
 //! The lifecycle events are dispatched as the browser would dispatch them (a
 //! page cannot put itself into the cache); the end-to-end test drives a real
 //! Back navigation through WebDriver.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::*;
 use browser_websocket::{
     CheckReason, CloseCode, CloseEvent, Error, Heartbeat, Message, ReadyState, ReconnectEvent,
     SendPolicy,
 };
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 fn page_hidden_into_cache() {
     run_script("dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))");

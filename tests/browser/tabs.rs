@@ -15,21 +15,15 @@
 //! - nothing is left registered once every tab has left;
 //! - the page in the back/forward cache: its tabs step out, and join again
 //!   when it is back, and what they sent meanwhile goes once.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::common::*;
 use browser_websocket::tabs::{Role, SharedEvent, SharedWebSocket};
 use browser_websocket::{BinaryType, Error, Heartbeat, Message};
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 type Seen = Rc<RefCell<Vec<SharedEvent>>>;
 

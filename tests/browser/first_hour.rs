@@ -13,18 +13,12 @@
 //!   inherent method shadowing the futures traits;
 //! - the reconnecting socket releases its callbacks (and what they captured)
 //!   once closed for good.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use browser_websocket::{CloseCode, Error, Message, ReadyState, ReconnectingWebSocket, WebSocket};
-use common::*;
 use futures_util::{AsyncReadExt, AsyncWriteExt, SinkExt, StreamExt};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 /// What an app's `#[wasm_bindgen] async fn` looks like with `?`.
 async fn app_entry_point(url: String) -> Result<(), JsValue> {

@@ -1,7 +1,9 @@
 //! Testing an app's reconnect handling with `browser_websocket::testing`: the
 //! README's chapter "Testing your app" shows this file whole.
 //!
-//! Run with `wasm-pack test --headless --chrome -- --features testing --test testing_example`.
+//! In an app this is a test file of its own (`tests/chat.rs`, with the
+//! `testing` feature in its dev-dependencies), run with `wasm-pack test
+//! --headless --chrome`; here it is a module of the browser suite.
 #![cfg(feature = "testing")]
 
 use std::cell::RefCell;

@@ -9,17 +9,11 @@
 //! - a TCP drop with no close frame yields one `ConnectionClosed` (1006) on the
 //!   stream, then the end;
 //! - after `split`, either half and a cloned handle can close the socket.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use browser_websocket::{CloseCode, CloseEvent, Error, Message, ReadyState};
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn server_close_gives_code_reason_and_ends_the_stream() {

@@ -14,24 +14,18 @@
 //! - 100 sockets at once, each echoing 1,000 messages, lose and reorder nothing;
 //! - messages can go to a callback instead of the stream;
 //! - the browser coming back online cuts a reconnect wait short.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::common::*;
 use browser_websocket::{
     live_js_callbacks, live_sockets, CloseCode, Error, Heartbeat, Message, ReconnectEvent,
     WebSocket,
 };
-use common::*;
 use futures_util::StreamExt;
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 fn closes(events: &[ReconnectEvent]) -> Vec<(CloseCode, String)> {
     events

@@ -29,23 +29,17 @@
 //! test asserts the crate's documented behaviour and says so (`ours:`). Where
 //! an engine differs from the standard, the test names the engine and asserts
 //! exactly what that engine does (`engine:`).
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::common::{sleep, within, REFUSED_PORT};
 use browser_websocket::{
     BinaryType, Callbacks, CloseCode, CloseEvent, Error, Handle, Message, ReadyState, WebSocket,
 };
-use common::{sleep, within, REFUSED_PORT};
 use futures_util::StreamExt;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 // ---------------------------------------------------------------------------
 // Where the WPT server is, which engine runs the tests, and what each API says.

@@ -7,21 +7,15 @@
 //! - dropping a socket closes it with 1000, as seen by the server;
 //! - 1,000 connect/drop cycles leave no socket, listener or closure alive, and
 //!   the wasm memory does not grow with them.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::common::*;
 use browser_websocket::{
     live_js_callbacks, live_sockets, Callbacks, CloseCode, Error, Handle, Message, WebSocket,
 };
-use common::*;
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 type Log = Rc<RefCell<Vec<String>>>;
 

@@ -16,25 +16,20 @@
 //!   reconnect, drops reconnected, final codes respected, a heartbeat answered
 //!   and a stalled one declared dead;
 //! - nothing leaks.
-#![cfg(all(target_arch = "wasm32", feature = "testing"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+#![cfg(feature = "testing")]
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::common::{sleep, wait_until, within};
 use browser_websocket::testing::MockServer;
 use browser_websocket::{
     live_js_callbacks, live_sockets, BinaryType, Callbacks, CloseCode, Error, Heartbeat, Message,
     ReadyState, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket, WebSocket,
 };
-use common::{sleep, wait_until, within};
 use futures_util::StreamExt;
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 /// A URL no other test uses, so tests running one after another in the same
 /// page cannot meet each other's servers.

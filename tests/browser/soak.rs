@@ -7,23 +7,17 @@
 //! `BROWSER_WEBSOCKET_SOAK=1` at compile time, which `cargo xtask test` sets.
 //! Without it the same checks run on 200 sockets, so a plain `wasm-pack test`
 //! stays quick. `WS_SOAK_SOCKETS` (at compile time) sets the number outright.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
 
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::common::*;
 use browser_websocket::{
     live_js_callbacks, live_sockets, ReconnectEvent, ReconnectPolicy, ReconnectingWebSocket,
 };
-use common::*;
 use futures_util::StreamExt;
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 const SOCKETS: &str = match (
     option_env!("WS_SOAK_SOCKETS"),

@@ -7,17 +7,11 @@
 //! - a Blob can be sent and comes back as bytes;
 //! - a 16 MiB message makes the round trip byte for byte;
 //! - the Sink and the split halves work from different tasks.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use browser_websocket::{BinaryType, Message, ReadBlobsExt, WebSocket};
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn string_example_echoes_the_message_data() {

@@ -11,16 +11,10 @@
 //! - every getter reports the open socket;
 //! - dropping the connect future before it resolves closes the socket and detaches
 //!   its listeners.
-#![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
+use crate::common::*;
 use browser_websocket::{BinaryType, CloseCode, Error, Message, ReadyState, WebSocket};
-use common::*;
 use wasm_bindgen_test::*;
-
-wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn getters_describe_the_open_socket() {
