@@ -76,7 +76,10 @@ pub fn run_logged(command: &mut Command, log: &std::path::Path) -> Result<(), St
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(30)..].join("\n");
-    Err(format!("`{}` failed ({status}):\n{tail}", describe(command)))
+    Err(format!(
+        "`{}` failed ({status}):\n{tail}",
+        describe(command)
+    ))
 }
 
 /// A command's standard output, if it runs and succeeds.
