@@ -4,7 +4,8 @@
 //! `listening on http://127.0.0.1:PORT` as its first line. With `--www DIR` it also
 //! serves the demo page from `DIR`. Routes: see [`routes`]. The `/restart` route
 //! makes it drop every WebSocket, stop listening, and listen again on the same
-//! port, as a redeployed server would.
+//! port, as a redeployed server would; `/instance` starts another server for a
+//! test of its own (`--until-stdin-closes`: it stops when its parent lets go).
 
 mod routes;
 
@@ -20,10 +21,16 @@ use tokio::net::TcpListener;
 struct Options {
     port: u16,
     www: Option<PathBuf>,
+    /// Stop when standard input closes (a server started by `/instance`).
+    until_stdin_closes: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
-    let mut options = Options { port: 0, www: None };
+    let mut options = Options {
+        port: 0,
+        www: None,
+        until_stdin_closes: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -32,8 +39,12 @@ fn parse_options() -> Result<Options, String> {
                 options.port = value.parse().map_err(|_| format!("bad port {value:?}"))?;
             }
             "--www" => options.www = Some(args.next().ok_or("--www needs a directory")?.into()),
+            "--until-stdin-closes" => options.until_stdin_closes = true,
             "--help" | "-h" => {
-                return Err("usage: browser-websocket-server [--port N] [--www DIR]".to_owned())
+                return Err(
+                    "usage: browser-websocket-server [--port N] [--www DIR] [--until-stdin-closes]"
+                        .to_owned(),
+                )
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
@@ -50,6 +61,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.until_stdin_closes {
+        tokio::spawn(exit_when_stdin_closes());
+    }
     let mut address = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
     let state = routes::AppState::default();
     let app = routes::router(options.www, state.clone());
@@ -109,6 +123,16 @@ async fn main() -> ExitCode {
 enum Stop {
     Restart,
     Quit,
+}
+
+/// Exits once standard input reaches its end: the process that started this
+/// one (and held the other end) has let go of it, or died.
+async fn exit_when_stdin_closes() {
+    use tokio::io::AsyncReadExt;
+    let mut stdin = tokio::io::stdin();
+    let mut buffer = [0u8; 256];
+    while matches!(stdin.read(&mut buffer).await, Ok(read) if read > 0) {}
+    std::process::exit(0);
 }
 
 /// Binds, retrying for a few seconds while the port is still held (after a restart).

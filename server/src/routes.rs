@@ -21,6 +21,7 @@
 //! | `/record?id=ID` | one session per connection for `ID` (numbered from 1): records each text message (binary as `binary N`) and echoes it, and at the end `close CODE REASON` (or `dropped`); text `ping` is answered `pong` (not recorded), `mute` makes it stop answering without closing (half-open), `drop` drops TCP with no close frame |
 //! | `/record-log?id=ID` | sends the sessions of `ID` as JSON (`[["first", ...], ...]`, one list per session), then closes 1000 |
 //! | `/restart?down_ms=D` | on the client's first message, sends `"restarting"`, then the server drops every WebSocket (no close frame), stops listening for D ms (default 1000), and listens again on the same port |
+//! | `/instance` | starts another server (this binary, on a free port, without `--www`), sends its origin `ws://127.0.0.1:PORT` as text, and stops it when this socket closes: a test that restarts its server restarts its own, and leaves the connections of the tests (and browsers) running beside it alone |
 //! | anything else | the demo page's files, with `--www` |
 
 use std::collections::HashMap;
@@ -85,6 +86,7 @@ pub fn router(www: Option<PathBuf>, state: AppState) -> Router {
         .route("/silent", get(silent))
         .route("/hang", get(hang))
         .route("/restart", get(restart))
+        .route("/instance", get(instance))
         .route("/record", get(record))
         .route("/record-log", get(record_log))
         .with_state(state);
@@ -463,6 +465,50 @@ async fn restart(
         // This socket goes with the others when the server restarts.
         std::future::pending::<()>().await;
     })
+}
+
+async fn instance(ws: WebSocketUpgrade) -> Response {
+    on_socket(ws, |mut socket| async move {
+        let (_instance, origin) = match start_instance().await {
+            Ok(started) => started,
+            Err(error) => {
+                eprintln!("/instance: {error}");
+                close_and_drain(socket, 1011, "cannot start a server").await;
+                return;
+            }
+        };
+        if socket.send(Message::Text(origin.into())).await.is_err() {
+            return;
+        }
+        // The instance lives as long as this socket (dropping it kills it).
+        while let Some(Ok(_)) = socket.recv().await {}
+    })
+}
+
+/// Starts this binary on a free port; returns it (killed when dropped) and its
+/// origin. `--until-stdin-closes`: should this process die, the instance
+/// sees its standard input close and stops too.
+async fn start_instance() -> Result<(tokio::process::Child, String), String> {
+    use tokio::io::AsyncBufReadExt;
+    let binary = std::env::current_exe().map_err(|error| error.to_string())?;
+    let mut child = tokio::process::Command::new(binary)
+        .args(["--port", "0", "--until-stdin-closes"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|error| error.to_string())?;
+    let stdout = child.stdout.take().ok_or("no standard output")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = lines.next_line().await.map_err(|error| error.to_string())?;
+    let address = first
+        .as_deref()
+        .and_then(|line| line.strip_prefix("listening on http://"))
+        .map(|address| address.trim_end_matches('/').to_owned())
+        .ok_or_else(|| format!("the instance did not start: {first:?}"))?;
+    // Its later lines (restarts) are read and dropped, so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, format!("ws://{address}")))
 }
 
 /// Appends `entry` to session `session` (from 0) of `id`.

@@ -8,7 +8,9 @@
 //! - a server that accepts TCP but never answers the upgrade: each attempt times
 //!   out, and after the last the socket gives up;
 //! - the server restarting (stop, then listen again on the same port): messages
-//!   sent while it was down arrive once, in order, after it is back;
+//!   sent while it was down arrive once, in order, after it is back (each
+//!   restart test restarts a server of its own, so that the tests and browsers
+//!   running beside it keep their connections);
 //! - a full queue is a typed error and loses nothing queued;
 //! - closing stops it, and every socket, listener and timer is released;
 //! - 100 sockets at once, each echoing 1,000 messages, lose and reorder nothing;
@@ -202,13 +204,14 @@ async fn connect_timeout_on_a_server_that_never_upgrades() {
 
 #[wasm_bindgen_test]
 async fn queued_messages_survive_a_server_restart_once_and_in_order() {
+    let (server, _running) = own_server().await;
     let policy = fast_policy().delays(Duration::from_millis(100), Duration::from_millis(300));
-    let (builder, events) = recording("/echo", policy);
+    let (builder, events) = recording_url(&format!("{server}/echo"), policy);
     let mut socket = builder.connect();
     socket.send_text("before").unwrap();
     expect_text(&mut socket, "before").await;
 
-    let mut restart = connect("/restart?down_ms=800").await;
+    let mut restart = connect_to(&format!("{server}/restart?down_ms=800")).await;
     restart.send_text("restart now").unwrap();
     expect_text(&mut restart, "restarting").await;
     wait_for_events(&events, "the drop", |seen| !closes(seen).is_empty()).await;
@@ -315,8 +318,9 @@ async fn hundred_concurrent_sockets_each_echo_a_thousand_in_order() {
 
 #[wasm_bindgen_test]
 async fn plain_socket_sees_the_restart_as_an_abnormal_close() {
-    let mut socket = connect("/echo").await;
-    let mut restart = connect("/restart?down_ms=300").await;
+    let (server, _running) = own_server().await;
+    let mut socket = connect_to(&format!("{server}/echo")).await;
+    let mut restart = connect_to(&format!("{server}/restart?down_ms=300")).await;
     restart.send_text("restart now").unwrap();
     expect_text(&mut restart, "restarting").await;
     match within(10_000, "the drop", socket.next()).await {
@@ -328,7 +332,7 @@ async fn plain_socket_sees_the_restart_as_an_abnormal_close() {
     let mut again = within(
         10_000,
         "reconnect by hand",
-        WebSocket::connect(&url("/echo")),
+        WebSocket::connect(&format!("{server}/echo")),
     )
     .await
     .unwrap();

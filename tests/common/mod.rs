@@ -86,9 +86,26 @@ where
 
 /// Connects to a server path, failing the test if it cannot.
 pub async fn connect(path: &str) -> WebSocket {
-    match within(10_000, "connect", WebSocket::connect(&url(path))).await {
+    connect_to(&url(path)).await
+}
+
+/// Connects to a URL, failing the test if it cannot.
+pub async fn connect_to(url: &str) -> WebSocket {
+    match within(10_000, "connect", WebSocket::connect(url)).await {
         Ok(socket) => socket,
-        Err(error) => panic!("connect {path}: {error}"),
+        Err(error) => panic!("connect {url}: {error}"),
+    }
+}
+
+/// A test server of the test's own (the test server's `/instance`), for a
+/// test that restarts its server: the restart drops only this server's
+/// connections, not those of the tests or browsers running beside it.
+/// Returns its origin, and the socket that keeps it running until dropped.
+pub async fn own_server() -> (String, WebSocket) {
+    let mut keeper = connect("/instance").await;
+    match next_message(&mut keeper).await {
+        Message::Text(origin) => (origin, keeper),
+        other => panic!("expected the instance's origin, got {other:?}"),
     }
 }
 
@@ -162,9 +179,14 @@ pub fn fast_policy() -> ReconnectPolicy {
 
 /// A reconnecting socket's builder for `path` that records its events.
 pub fn recording(path: &str, policy: ReconnectPolicy) -> (ReconnectingBuilder, Events) {
+    recording_url(&url(path), policy)
+}
+
+/// A reconnecting socket's builder for `url` that records its events.
+pub fn recording_url(url: &str, policy: ReconnectPolicy) -> (ReconnectingBuilder, Events) {
     let events = Events::default();
     let log = events.clone();
-    let builder = ReconnectingWebSocket::builder(url(path))
+    let builder = ReconnectingWebSocket::builder(url)
         .policy(policy)
         .on_event(move |event| log.borrow_mut().push(event.clone()));
     (builder, events)

@@ -28,6 +28,12 @@ impl Phases {
         output
     }
 
+    /// Records a part measured elsewhere (one browser's share of a phase
+    /// they ran side by side), as a row of its own.
+    pub fn record(&mut self, name: &str, took: Duration) {
+        self.done.push((name.to_owned(), took));
+    }
+
     /// The table of phases and seconds, and the total since [`Phases::new`].
     pub fn table(&self) -> String {
         let mut table = String::from("| phase | seconds |\n|---|---:|\n");

@@ -2,6 +2,7 @@
 //! conformance server (pywebsocket3), each stopped when dropped.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use crate::conformance::ConformanceServer;
@@ -39,8 +40,12 @@ impl TestServer {
 
     /// Builds `build` and starts it on `port` (0: a free one), serving `www/`.
     pub fn start_on(port: u16, build: Build) -> Result<Self, String> {
-        let binary = build_server(build)?;
-        let mut child = Command::new(&binary)
+        Self::spawn(&build_server(build)?, port)
+    }
+
+    /// Starts the built `binary` on `port` (0: a free one), serving `www/`.
+    pub fn spawn(binary: &std::path::Path, port: u16) -> Result<Self, String> {
+        let mut child = Command::new(binary)
             .args(["--port", &port.to_string(), "--www", "www"])
             .current_dir(shell::root())
             .stdout(Stdio::piped())
@@ -73,21 +78,26 @@ impl Drop for TestServer {
 }
 
 /// Builds the test server (cargo skips it when up to date) and returns its binary.
-pub fn build_server(build: Build) -> Result<std::path::PathBuf, String> {
+pub fn build_server(build: Build) -> Result<PathBuf, String> {
     let mut command = cargo();
     command.args(["build", "-p", "browser-websocket-server"]);
+    if let Build::Release = build {
+        command.arg("--release");
+    }
+    shell::run(&mut command)?;
+    Ok(server_binary(build))
+}
+
+/// Where `build` of the test server is.
+pub fn server_binary(build: Build) -> PathBuf {
     let dir = match build {
         Build::Debug => "debug",
-        Build::Release => {
-            command.arg("--release");
-            "release"
-        }
+        Build::Release => "release",
     };
-    shell::run(&mut command)?;
-    Ok(shell::root()
+    shell::root()
         .join("target")
         .join(dir)
-        .join("browser-websocket-server"))
+        .join("browser-websocket-server")
 }
 
 /// Both servers on the README's ports, as its browser commands expect them.

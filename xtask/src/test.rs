@@ -2,13 +2,16 @@
 //! the static checks and running every browser even when one fails; a table
 //! of where the time went at the end. `--quick`: the contributors' loop.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
+use crate::browser_suite::{self, Soak};
 use crate::phases::Phases;
-use crate::servers::ReadmeServers;
+use crate::servers::{Build, ReadmeServers, TestServer};
+use crate::setup;
 use crate::shell::{self, cargo};
-use crate::{browser_suite, setup};
 
 pub const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
 
@@ -40,30 +43,114 @@ fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     })?;
     phases.run("packaging", crate::package::checks)?;
     let mut results = vec![phases.run("native", native_tests)?];
-    phases.run("build for the browsers", || {
-        crate::servers::build_server(crate::servers::Build::Debug)?;
-        crate::build_demo()?;
-        crate::examples::build()?;
-        shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
-        browser_suite::build()
-    })?;
+    phases.run("build for the browsers", build_for_browsers)?;
     let servers = phases.run("servers", ReadmeServers::start)?;
-    for browser in browsers {
-        results.push(phases.run(&format!("{browser} browser suite"), || {
-            browser_suite::run(browser)
-        })?);
-    }
-    results.extend(phases.run("threaded", || {
-        crate::threaded::suites(browsers, &servers.test.origin)
-    })?);
-    phases.run("e2e", || -> Result<(), String> {
-        for (mut command, name) in end_to_end(browsers, &servers.test.page_origin()) {
-            results.push(run_counted(&mut command, &name)?);
-        }
-        Ok(())
+    let threaded_build = phases.run("threaded build", || {
+        crate::threaded::build(&servers.test.origin)
     })?;
+    let threaded_ok = threaded_build.succeeded();
+    results.push(threaded_build);
+    let threaded = threaded_ok
+        .then(|| crate::threaded::Suite::start(&servers.test.origin))
+        .transpose()?;
+    let runs = phases.run("browsers, side by side", || {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = browsers
+                .iter()
+                .map(|browser| (browser, scope.spawn(|| engine(browser, threaded.as_ref()))))
+                .collect();
+            running
+                .into_iter()
+                .map(|(browser, thread)| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|_| Err(format!("{browser}'s thread stopped")))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
     drop(servers);
+    for run in runs {
+        let run = run?;
+        print_log(&run.log);
+        for (name, took) in &run.timings {
+            phases.record(&format!("  {name}"), *took);
+        }
+        results.extend(run.outcomes);
+    }
     report(&results)
+}
+
+/// The demo, the examples, the end-to-end driver, the test server and the
+/// browser tests: everything the browsers load, built before any of them runs.
+fn build_for_browsers() -> Result<(), String> {
+    crate::servers::build_server(Build::Debug)?;
+    crate::build_demo()?;
+    crate::examples::build()?;
+    shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
+    browser_suite::build(Soak::Full)
+}
+
+/// What one browser ran in the browser phase: its suites' outcomes, how long
+/// each step took, and where its output went.
+struct EngineRun {
+    outcomes: Vec<Outcome>,
+    timings: Vec<(String, Duration)>,
+    log: PathBuf,
+}
+
+/// One browser's share of the browser phase, on a thread of its own beside
+/// the others': its browser suite (against the servers on the README's
+/// ports), its threaded suite, then the end-to-end runs of the demo and the
+/// examples against a test server of its own (they restart their server).
+fn engine(browser: &str, threaded: Option<&crate::threaded::Suite>) -> Result<EngineRun, String> {
+    let path = shell::root().join(format!("target/xtask/{browser}.log"));
+    std::fs::create_dir_all(shell::root().join("target/xtask")).map_err(|e| e.to_string())?;
+    std::fs::write(&path, "").map_err(|error| format!("{}: {error}", path.display()))?;
+    let mut log = Log::File(path.clone());
+    let mut run = EngineRun {
+        outcomes: Vec::new(),
+        timings: Vec::new(),
+        log: path,
+    };
+    let mut step = |name: String, outcomes: Result<Vec<Outcome>, String>, started: Instant| {
+        let took = started.elapsed();
+        let outcomes = outcomes?;
+        let passed: u32 = outcomes.iter().map(Outcome::passed).sum();
+        let failed: u32 = outcomes.iter().map(Outcome::failed).sum();
+        println!(
+            "{name}: {passed} passed, {failed} failed, {:.1} s",
+            took.as_secs_f64()
+        );
+        run.timings.push((name, took));
+        run.outcomes.extend(outcomes);
+        Ok::<(), String>(())
+    };
+    let started = Instant::now();
+    let suite = browser_suite::run(browser, Soak::Full, &mut log).map(|outcome| vec![outcome]);
+    step(format!("{browser} browser suite"), suite, started)?;
+    if let Some(threaded) = threaded {
+        let started = Instant::now();
+        let outcome = threaded.run(browser, &mut log).map(|outcome| vec![outcome]);
+        step(format!("{browser} threaded"), outcome, started)?;
+    }
+    let started = Instant::now();
+    let server = TestServer::spawn(&crate::servers::server_binary(Build::Debug), 0)?;
+    let mut outcomes = Vec::new();
+    for (mut command, name) in end_to_end(browser, &server.page_origin()) {
+        outcomes.push(run_counted(&mut command, &name, &mut log)?);
+    }
+    drop(server);
+    step(format!("{browser} e2e"), Ok(outcomes), started)?;
+    Ok(run)
+}
+
+fn print_log(path: &std::path::Path) {
+    println!("\n----- {} -----", path.display());
+    match std::fs::read_to_string(path) {
+        Ok(text) => println!("{text}"),
+        Err(error) => println!("(cannot read it: {error})"),
+    }
 }
 
 /// fmt, clippy, the native tests and one engine's browser suite (Chrome
@@ -73,13 +160,13 @@ fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     phases.run("lint", static_checks)?;
     let mut results = vec![phases.run("native", native_tests)?];
     phases.run("build for the browsers", || {
-        crate::servers::build_server(crate::servers::Build::Debug)?;
-        browser_suite::build()
+        crate::servers::build_server(Build::Debug)?;
+        browser_suite::build(Soak::Short)
     })?;
     let servers = phases.run("servers", ReadmeServers::start)?;
     for browser in browsers {
         results.push(phases.run(&format!("{browser} browser suite"), || {
-            browser_suite::run(browser)
+            browser_suite::run(browser, Soak::Short, &mut Log::Stdout)
         })?);
     }
     drop(servers);
@@ -91,20 +178,18 @@ fn native_tests() -> Result<Outcome, String> {
     run_counted(
         cargo().args(["test", "--workspace", "--all-features"]),
         "native",
+        &mut Log::Stdout,
     )
 }
 
-/// The end-to-end runs: the demo page and each example, in each browser.
-fn end_to_end(browsers: &[String], page_origin: &str) -> Vec<(Command, String)> {
+/// The end-to-end runs in `browser`: the demo page, then each example.
+fn end_to_end(browser: &str, page_origin: &str) -> Vec<(Command, String)> {
     let e2e = shell::root().join("target/debug/browser-websocket-e2e");
-    let mut runs = Vec::new();
-    for browser in browsers {
-        let mut demo = browser_command(browser, &e2e);
-        demo.args(["--browser", browser, "--page", &format!("{page_origin}/")])
-            .args(["--out", "target/e2e"]);
-        runs.push((demo, format!("{browser} demo e2e")));
-    }
-    runs.extend(crate::examples::end_to_end(browsers, page_origin));
+    let mut demo = browser_command(browser, &e2e);
+    demo.args(["--browser", browser, "--page", &format!("{page_origin}/")])
+        .args(["--out", "target/e2e"]);
+    let mut runs = vec![(demo, format!("{browser} demo e2e"))];
+    runs.extend(crate::examples::end_to_end(browser, page_origin));
     runs
 }
 
@@ -214,30 +299,65 @@ pub fn browser_command(browser: &str, program: &std::path::Path) -> Command {
     }
 }
 
-/// Runs a `cargo test`, passing its output through and adding up its
-/// `test result:` lines.
-pub fn run_counted(command: &mut Command, name: &str) -> Result<Outcome, String> {
-    println!("\n==> {name} tests\n$ {command:?}");
-    let mut child = command
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot start {name} tests: {error}"))?;
+/// Where a suite's output goes: through to ours, or (for the browsers
+/// running side by side) to a log of its own, printed when the browser is done.
+pub enum Log {
+    Stdout,
+    File(PathBuf),
+}
+
+/// Runs a test command, its output into `log`, adding up its `test result:`
+/// lines.
+pub fn run_counted(command: &mut Command, name: &str, log: &mut Log) -> Result<Outcome, String> {
     let mut outcome = Outcome {
         name: name.to_owned(),
         passed: 0,
         failed: 0,
         succeeded: false,
     };
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            println!("{line}");
-            if let Some((passed, failed)) = parse_result_line(&line) {
-                outcome.passed += passed;
-                outcome.failed += failed;
-            }
+    let mut count = |line: &str| {
+        if let Some((passed, failed)) = parse_result_line(line) {
+            outcome.passed += passed;
+            outcome.failed += failed;
         }
-    }
-    let status = child.wait().map_err(|error| error.to_string())?;
+    };
+    let status = match log {
+        Log::Stdout => {
+            println!("\n==> {name} tests\n$ {command:?}");
+            let mut child = command
+                .stdout(Stdio::piped())
+                .spawn()
+                .map_err(|error| format!("cannot start {name} tests: {error}"))?;
+            if let Some(stdout) = child.stdout.take() {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    println!("{line}");
+                    count(&line);
+                }
+            }
+            child.wait().map_err(|error| error.to_string())?
+        }
+        Log::File(path) => {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&*path)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
+            let start = file.metadata().map(|m| m.len()).unwrap_or(0);
+            writeln!(file, "\n==> {name} tests\n$ {command:?}").map_err(|e| e.to_string())?;
+            let errors = file.try_clone().map_err(|error| error.to_string())?;
+            let status = command
+                .stdout(file)
+                .stderr(errors)
+                .status()
+                .map_err(|error| format!("cannot start {name} tests: {error}"))?;
+            let text = std::fs::read(&*path).map_err(|error| error.to_string())?;
+            let written = text.get(start as usize..).unwrap_or_default();
+            String::from_utf8_lossy(written)
+                .lines()
+                .for_each(&mut count);
+            status
+        }
+    };
     outcome.succeeded = status.success();
     Ok(outcome)
 }

@@ -66,26 +66,58 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// Builds the suite once, then runs it in each browser; a failed build is one
 /// failed suite.
 pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String> {
-    let started = Instant::now();
-    let mut build = cargo_test(origin, None);
-    build.arg("--no-run");
-    let built = run_counted(&mut build, "threaded build")?;
-    println!("threaded build: {:.1} s", started.elapsed().as_secs_f64());
+    let built = build(origin)?;
     if !built.succeeded() {
         return Ok(vec![built]);
     }
-    let proxy = Proxy::start()?;
-    let chrome_webdriver_json = webdriver_json_through(&proxy)?;
+    let suite = Suite::start(origin)?;
     let mut outcomes = Vec::new();
     for browser in browsers {
+        outcomes.push(suite.run(browser, &mut crate::test::Log::Stdout)?);
+    }
+    Ok(outcomes)
+}
+
+/// Builds the suite (`cargo test --no-run` on the pinned nightly), for the
+/// test server at `origin`.
+pub fn build(origin: &str) -> Result<Outcome, String> {
+    let mut build = cargo_test(origin, None);
+    build.arg("--no-run");
+    run_counted(&mut build, "threaded build", &mut crate::test::Log::Stdout)
+}
+
+/// What running the built suite in a browser needs: Chrome's page goes through
+/// [`Proxy`]. Shared by the browsers running side by side.
+pub struct Suite {
+    _proxy: Proxy,
+    chrome_webdriver_json: PathBuf,
+    origin: String,
+}
+
+impl Suite {
+    pub fn start(origin: &str) -> Result<Self, String> {
+        let proxy = Proxy::start()?;
+        let chrome_webdriver_json = webdriver_json_through(&proxy)?;
+        Ok(Self {
+            _proxy: proxy,
+            chrome_webdriver_json,
+            origin: origin.to_owned(),
+        })
+    }
+
+    /// Runs the built suite in `browser`, its output into `log`.
+    pub fn run(&self, browser: &str, log: &mut crate::test::Log) -> Result<Outcome, String> {
         let started = Instant::now();
         let name = format!("{browser} threaded");
-        let run = || {
-            let mut cargo = cargo_test(origin, Some(browser));
+        let mut run = || {
+            let mut cargo = cargo_test(&self.origin, Some(browser));
             if browser == "chrome" {
-                cargo.env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &chrome_webdriver_json);
+                cargo.env(
+                    "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                    &self.chrome_webdriver_json,
+                );
             }
-            run_counted(&mut cargo, &name)
+            run_counted(&mut cargo, &name, log)
         };
         let mut outcome = run()?;
         // Should the page still not load (see `Proxy` for the stall it
@@ -98,10 +130,9 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
             println!("{name}: the page never loaded and no test ran; running it again");
             outcome = run()?;
         }
-        outcomes.push(outcome);
         println!("{name}: {:.1} s", started.elapsed().as_secs_f64());
+        Ok(outcome)
     }
-    Ok(outcomes)
 }
 
 /// `webdriver.json` with Chrome sent through `proxy`, written under
