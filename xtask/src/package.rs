@@ -22,6 +22,15 @@ pub fn checks() -> Result<(), String> {
     publish_dry_run()
 }
 
+/// `cargo fmt --check` of the resolution app.
+pub fn formatting() -> Result<(), String> {
+    shell::run(
+        cargo()
+            .args(["fmt", "--check", "--manifest-path"])
+            .arg(resolution_dir().join("Cargo.toml")),
+    )
+}
+
 fn resolution_dir() -> PathBuf {
     shell::root().join("tests/resolution")
 }
@@ -33,11 +42,6 @@ pub fn resolution() -> Result<(), String> {
     let dir = resolution_dir();
     let manifest = dir.join("Cargo.toml");
     let wanted = pinned_version(&manifest, "wasm-bindgen")?;
-    shell::run(
-        cargo()
-            .args(["fmt", "--check", "--manifest-path"])
-            .arg(&manifest),
-    )?;
     // `--locked`: the committed lock is the one built, so the check below reads
     // what was built, and nothing is re-resolved behind our back.
     shell::run(
@@ -50,7 +54,8 @@ pub fn resolution() -> Result<(), String> {
                 "--manifest-path",
             ])
             .arg(&manifest)
-            .env("CARGO_TARGET_DIR", shell::root().join("target/resolution")),
+            // The main target directory: the crates both locks share build once.
+            .env("CARGO_TARGET_DIR", shell::root().join("target")),
     )
     .map_err(|error| {
         format!(

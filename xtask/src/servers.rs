@@ -79,7 +79,11 @@ impl Drop for TestServer {
 
 /// Builds the test server (cargo skips it when up to date) and returns its binary.
 pub fn build_server(build: Build) -> Result<PathBuf, String> {
-    let mut command = cargo();
+    let mut command = match build {
+        // Built as the tests' native build is, so that neither rebuilds it.
+        Build::Debug => shell::cargo_linted(),
+        Build::Release => cargo(),
+    };
     command.args(["build", "-p", "browser-websocket-server"]);
     if let Build::Release = build {
         command.arg("--release");

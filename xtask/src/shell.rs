@@ -40,6 +40,28 @@ pub fn cargo() -> Command {
     command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
+/// `cargo` with clippy as the compiler of the workspace's own crates, denying
+/// warnings: a build that is also the lint (`cargo clippy -- -D warnings`),
+/// with dependencies compiled once, for the build and the tests alike.
+/// (`RUSTC_WORKSPACE_WRAPPER` is part of a crate's fingerprint: the crates
+/// built this way are rebuilt by a plain `cargo build`, not their dependencies.)
+pub fn cargo_linted() -> Command {
+    let mut command = cargo();
+    let driver = std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .and_then(|cargo| cargo.parent().map(|bin| bin.join("clippy-driver")))
+        .filter(|driver| driver.is_file())
+        .unwrap_or_else(|| PathBuf::from("clippy-driver"));
+    command
+        .env("RUSTC_WORKSPACE_WRAPPER", driver)
+        // How cargo-clippy hands `-D warnings` to the driver.
+        .env(
+            "CLIPPY_ARGS",
+            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+        );
+    command
+}
+
 /// Runs a command, echoing it, and fails on a non-zero exit.
 pub fn run(command: &mut Command) -> Result<(), String> {
     println!("$ {}", describe(command));

@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::browser_suite::{self, Soak};
@@ -34,43 +35,49 @@ pub fn run(args: &[String]) -> Result<(), String> {
     outcome
 }
 
-/// Every check and test, each once.
+/// Every check and test, each once. What must come first runs in order: the
+/// installs, formatting, the native build and tests (linted as they build),
+/// clippy for wasm32, and what the browser suites load. Then the browsers run
+/// side by side, each on a thread of its own, while one more thread builds
+/// what only their later steps need (the threaded suite, the demo, the
+/// examples, the end-to-end driver) and runs the packaging checks: the
+/// browsers mostly wait on the network and timers, so the cores are free.
 fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     phases.run("install", setup::everything)?;
-    phases.run("lint", || {
-        static_checks()?;
-        crate::examples::lint()
+    phases.run("format", formatting)?;
+    phases.run("native build, linted", native_build)?;
+    let mut results = vec![phases.run("native tests", native_tests)?];
+    phases.run("wasm32 lint", wasm32_lint)?;
+    phases.run("build for the browser suites", || {
+        crate::servers::build_server(Build::Debug)?;
+        browser_suite::build(Soak::Full)
     })?;
-    phases.run("packaging", crate::package::checks)?;
-    let mut results = vec![phases.run("native", native_tests)?];
-    phases.run("build for the browsers", build_for_browsers)?;
     let servers = phases.run("servers", ReadmeServers::start)?;
-    let threaded_build = phases.run("threaded build", || {
-        crate::threaded::build(&servers.test.origin)
-    })?;
-    let threaded_ok = threaded_build.succeeded();
-    results.push(threaded_build);
-    let threaded = threaded_ok
-        .then(|| crate::threaded::Suite::start(&servers.test.origin))
-        .transpose()?;
-    let runs = phases.run("browsers, side by side", || {
+    let origin = servers.test.origin.clone();
+    let later = Later::default();
+    let (builds, engines) = phases.run("browsers side by side, and the later builds", || {
         std::thread::scope(|scope| {
+            let builds = scope.spawn(|| later_builds(&origin, &later));
             let running: Vec<_> = browsers
                 .iter()
-                .map(|browser| (browser, scope.spawn(|| engine(browser, threaded.as_ref()))))
+                .map(|browser| (browser, scope.spawn(|| engine(browser, &later))))
                 .collect();
-            running
+            let engines: Vec<_> = running
                 .into_iter()
                 .map(|(browser, thread)| {
                     thread
                         .join()
                         .unwrap_or_else(|_| Err(format!("{browser}'s thread stopped")))
                 })
-                .collect::<Vec<_>>()
+                .collect();
+            let builds = builds
+                .join()
+                .unwrap_or_else(|_| Err("the build thread stopped".to_owned()));
+            (builds, engines)
         })
     });
     drop(servers);
-    for run in runs {
+    for run in std::iter::once(builds).chain(engines) {
         let run = run?;
         print_log(&run.log);
         for (name, took) in &run.timings {
@@ -81,85 +88,15 @@ fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     report(&results)
 }
 
-/// The demo, the examples, the end-to-end driver, the test server and the
-/// browser tests: everything the browsers load, built before any of them runs.
-fn build_for_browsers() -> Result<(), String> {
-    crate::servers::build_server(Build::Debug)?;
-    crate::build_demo()?;
-    crate::examples::build()?;
-    shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
-    browser_suite::build(Soak::Full)
-}
-
-/// What one browser ran in the browser phase: its suites' outcomes, how long
-/// each step took, and where its output went.
-struct EngineRun {
-    outcomes: Vec<Outcome>,
-    timings: Vec<(String, Duration)>,
-    log: PathBuf,
-}
-
-/// One browser's share of the browser phase, on a thread of its own beside
-/// the others': its browser suite (against the servers on the README's
-/// ports), its threaded suite, then the end-to-end runs of the demo and the
-/// examples against a test server of its own (they restart their server).
-fn engine(browser: &str, threaded: Option<&crate::threaded::Suite>) -> Result<EngineRun, String> {
-    let path = shell::root().join(format!("target/xtask/{browser}.log"));
-    std::fs::create_dir_all(shell::root().join("target/xtask")).map_err(|e| e.to_string())?;
-    std::fs::write(&path, "").map_err(|error| format!("{}: {error}", path.display()))?;
-    let mut log = Log::File(path.clone());
-    let mut run = EngineRun {
-        outcomes: Vec::new(),
-        timings: Vec::new(),
-        log: path,
-    };
-    let mut step = |name: String, outcomes: Result<Vec<Outcome>, String>, started: Instant| {
-        let took = started.elapsed();
-        let outcomes = outcomes?;
-        let passed: u32 = outcomes.iter().map(Outcome::passed).sum();
-        let failed: u32 = outcomes.iter().map(Outcome::failed).sum();
-        println!(
-            "{name}: {passed} passed, {failed} failed, {:.1} s",
-            took.as_secs_f64()
-        );
-        run.timings.push((name, took));
-        run.outcomes.extend(outcomes);
-        Ok::<(), String>(())
-    };
-    let started = Instant::now();
-    let suite = browser_suite::run(browser, Soak::Full, &mut log).map(|outcome| vec![outcome]);
-    step(format!("{browser} browser suite"), suite, started)?;
-    if let Some(threaded) = threaded {
-        let started = Instant::now();
-        let outcome = threaded.run(browser, &mut log).map(|outcome| vec![outcome]);
-        step(format!("{browser} threaded"), outcome, started)?;
-    }
-    let started = Instant::now();
-    let server = TestServer::spawn(&crate::servers::server_binary(Build::Debug), 0)?;
-    let mut outcomes = Vec::new();
-    for (mut command, name) in end_to_end(browser, &server.page_origin()) {
-        outcomes.push(run_counted(&mut command, &name, &mut log)?);
-    }
-    drop(server);
-    step(format!("{browser} e2e"), Ok(outcomes), started)?;
-    Ok(run)
-}
-
-fn print_log(path: &std::path::Path) {
-    println!("\n----- {} -----", path.display());
-    match std::fs::read_to_string(path) {
-        Ok(text) => println!("{text}"),
-        Err(error) => println!("(cannot read it: {error})"),
-    }
-}
-
 /// fmt, clippy, the native tests and one engine's browser suite (Chrome
-/// unless `--browsers` says otherwise).
+/// unless `--browsers` says otherwise), with the short soak.
 fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     phases.run("install", setup::for_quick_loop)?;
-    phases.run("lint", static_checks)?;
-    let mut results = vec![phases.run("native", native_tests)?];
-    phases.run("build for the browsers", || {
+    phases.run("format", formatting)?;
+    phases.run("native build, linted", native_build)?;
+    let mut results = vec![phases.run("native tests", native_tests)?];
+    phases.run("wasm32 lint", wasm32_lint)?;
+    phases.run("build for the browser suites", || {
         crate::servers::build_server(Build::Debug)?;
         browser_suite::build(Soak::Short)
     })?;
@@ -173,24 +110,221 @@ fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     report(&results)
 }
 
+/// `cargo fmt --check` of the three workspaces, and the README's browser
+/// commands checked against those the test command runs.
+fn formatting() -> Result<(), String> {
+    browser_suite::check_readme()?;
+    shell::run(cargo().args(["fmt", "--all", "--check"]))?;
+    crate::examples::formatting()?;
+    crate::package::formatting()
+}
+
+/// Every native target of the workspace built with clippy as the compiler of
+/// its own crates (`-D warnings`): the lint of `cargo clippy --workspace
+/// --all-targets --all-features`, without compiling every dependency a second
+/// time just to check it. The tests build the test targets the same way.
+fn native_build() -> Result<(), String> {
+    shell::run(shell::cargo_linted().args(["build", "--workspace", "--all-features"]))
+}
+
 /// The native tests of every workspace member, with the doc examples.
 fn native_tests() -> Result<Outcome, String> {
     run_counted(
-        cargo().args(["test", "--workspace", "--all-features"]),
+        shell::cargo_linted().args(["test", "--workspace", "--all-features"]),
         "native",
         &mut Log::Stdout,
     )
 }
 
-/// The end-to-end runs in `browser`: the demo page, then each example.
-fn end_to_end(browser: &str, page_origin: &str) -> Vec<(Command, String)> {
+/// What the browsers' later steps wait for: the threaded suite, and the pages
+/// and driver of the end-to-end tests. Each is set once by the build thread.
+#[derive(Default)]
+struct Later {
+    threaded: Gate<Option<Arc<crate::threaded::Suite>>>,
+    end_to_end: Gate<bool>,
+}
+
+/// A value that threads wait for until another sets it.
+struct Gate<T> {
+    value: Mutex<Option<T>>,
+    set: Condvar,
+}
+
+impl<T> Default for Gate<T> {
+    fn default() -> Self {
+        Self {
+            value: Mutex::new(None),
+            set: Condvar::new(),
+        }
+    }
+}
+
+impl<T> Gate<T> {
+    fn open(&self, value: T) {
+        if let Ok(mut slot) = self.value.lock() {
+            *slot = Some(value);
+        }
+        self.set.notify_all();
+    }
+
+    /// Waits until the gate is open, then gives a copy of its value.
+    fn wait(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        let mut slot = self.value.lock().ok()?;
+        while slot.is_none() {
+            slot = self.set.wait(slot).ok()?;
+        }
+        slot.clone()
+    }
+}
+
+/// The build thread: the threaded suite, then what the end-to-end tests load,
+/// then the packaging checks, opening each gate as soon as it can (also on
+/// failure, so that no browser waits for ever).
+fn later_builds(origin: &str, later: &Later) -> Result<Run, String> {
+    // Its output goes straight through: the browsers' go to their logs.
+    let mut run = Run {
+        outcomes: Vec::new(),
+        timings: Vec::new(),
+        log: Log::Stdout,
+    };
+    let started = Instant::now();
+    let threaded = crate::threaded::build(origin, &mut run.log);
+    let suite = match &threaded {
+        Ok(built) if built.succeeded() => crate::threaded::Suite::start(origin).ok().map(Arc::new),
+        _ => None,
+    };
+    later.threaded.open(suite);
+    run.step(
+        "threaded build",
+        threaded.map(|outcome| vec![outcome]),
+        started,
+    );
+
+    let started = Instant::now();
+    let built = build_end_to_end();
+    later.end_to_end.open(built.is_ok());
+    run.step(
+        "demo, examples and e2e driver build",
+        built.map(|()| Vec::new()),
+        started,
+    );
+
+    let started = Instant::now();
+    let packaged = crate::package::checks();
+    run.step("packaging", packaged.map(|()| Vec::new()), started);
+    Ok(run)
+}
+
+/// The demo page, the examples (linted as they build) and the end-to-end driver.
+fn build_end_to_end() -> Result<(), String> {
+    crate::build_demo()?;
+    crate::examples::build()?;
+    shell::run(shell::cargo_linted().args(["build", "-p", "browser-websocket-e2e"]))
+}
+
+/// One browser's share of the browser phase, on a thread of its own beside
+/// the others': its browser suite (against the servers on the README's
+/// ports), its threaded suite, then the end-to-end runs of the demo and the
+/// examples against a test server of its own (they restart their server).
+fn engine(browser: &str, later: &Later) -> Result<Run, String> {
+    let mut run = Run::new(browser)?;
+    let started = Instant::now();
+    let suite = browser_suite::run(browser, Soak::Full, &mut run.log);
+    run.step(
+        &format!("{browser} browser suite"),
+        suite.map(|o| vec![o]),
+        started,
+    );
+
+    let started = Instant::now();
+    if let Some(Some(suite)) = later.threaded.wait() {
+        let outcome = suite.run(browser, &mut run.log);
+        run.step(
+            &format!("{browser} threaded"),
+            outcome.map(|o| vec![o]),
+            started,
+        );
+    }
+
+    let started = Instant::now();
+    if later.end_to_end.wait() == Some(true) {
+        let outcomes = end_to_end(browser, &mut run.log);
+        run.step(&format!("{browser} e2e"), outcomes, started);
+    }
+    Ok(run)
+}
+
+/// The end-to-end runs in `browser`, against a test server of their own: the
+/// demo page, then each example.
+fn end_to_end(browser: &str, log: &mut Log) -> Result<Vec<Outcome>, String> {
+    let server = TestServer::spawn(&crate::servers::server_binary(Build::Debug), 0)?;
+    let page_origin = server.page_origin();
     let e2e = shell::root().join("target/debug/browser-websocket-e2e");
     let mut demo = browser_command(browser, &e2e);
     demo.args(["--browser", browser, "--page", &format!("{page_origin}/")])
         .args(["--out", "target/e2e"]);
     let mut runs = vec![(demo, format!("{browser} demo e2e"))];
-    runs.extend(crate::examples::end_to_end(browser, page_origin));
-    runs
+    runs.extend(crate::examples::end_to_end(browser, &page_origin));
+    runs.into_iter()
+        .map(|(mut command, name)| run_counted(&mut command, &name, log))
+        .collect()
+}
+
+/// What a thread of the browser phase ran: outcomes, how long each step took,
+/// and its log, printed when every thread is done.
+struct Run {
+    outcomes: Vec<Outcome>,
+    timings: Vec<(String, Duration)>,
+    log: Log,
+}
+
+impl Run {
+    /// A run whose output goes to `target/xtask/NAME.log` (emptied first).
+    fn new(name: &str) -> Result<Self, String> {
+        let dir = shell::root().join("target/xtask");
+        let path = dir.join(format!("{name}.log"));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, ""))
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        Ok(Self {
+            outcomes: Vec::new(),
+            timings: Vec::new(),
+            log: Log::File(path),
+        })
+    }
+
+    /// Records a step that began at `started`: its outcomes, or a failed
+    /// outcome named after it if it could not run.
+    fn step(&mut self, name: &str, outcomes: Result<Vec<Outcome>, String>, started: Instant) {
+        let took = started.elapsed();
+        let outcomes = outcomes.unwrap_or_else(|error| vec![Outcome::failed_to_run(name, &error)]);
+        let passed: u32 = outcomes.iter().map(Outcome::passed).sum();
+        let failed: u32 = outcomes.iter().map(Outcome::failed).sum();
+        let verdict = if outcomes.iter().all(Outcome::succeeded) {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        println!(
+            "{name}: {verdict}, {passed} passed, {failed} failed, {:.1} s",
+            took.as_secs_f64()
+        );
+        self.timings.push((name.to_owned(), took));
+        self.outcomes.extend(outcomes);
+    }
+}
+
+fn print_log(log: &Log) {
+    if let Log::File(path) = log {
+        println!("\n----- {} -----", path.display());
+        match std::fs::read_to_string(path) {
+            Ok(text) => println!("{text}"),
+            Err(error) => println!("(cannot read it: {error})"),
+        }
+    }
 }
 
 /// The browsers of `[--browsers chrome,firefox,webkit]` (all when not given).
@@ -213,18 +347,9 @@ pub fn browsers_from(args: &[String], command: &str) -> Result<Vec<String>, Stri
     Ok(browsers)
 }
 
-fn static_checks() -> Result<(), String> {
-    browser_suite::check_readme()?;
-    shell::run(cargo().args(["fmt", "--all", "--check"]))?;
-    shell::run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--all-features",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+/// clippy (`-D warnings`) for wasm32: the library, the demo, the benchmarks
+/// and the minimal apps, every target and feature.
+fn wasm32_lint() -> Result<(), String> {
     shell::run(cargo().args([
         "clippy",
         "--target",
@@ -256,6 +381,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A suite that could not even start, counted as one failure.
+    pub fn failed_to_run(name: &str, error: &str) -> Self {
+        println!("{name}: {error}");
+        Self {
+            name: name.to_owned(),
+            passed: 0,
+            failed: 1,
+            succeeded: false,
+        }
+    }
+
     /// Whether its command exited successfully.
     pub fn succeeded(&self) -> bool {
         self.succeeded

@@ -66,7 +66,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// Builds the suite once, then runs it in each browser; a failed build is one
 /// failed suite.
 pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String> {
-    let built = build(origin)?;
+    let built = build(origin, &mut crate::test::Log::Stdout)?;
     if !built.succeeded() {
         return Ok(vec![built]);
     }
@@ -80,10 +80,10 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
 
 /// Builds the suite (`cargo test --no-run` on the pinned nightly), for the
 /// test server at `origin`.
-pub fn build(origin: &str) -> Result<Outcome, String> {
+pub fn build(origin: &str, log: &mut crate::test::Log) -> Result<Outcome, String> {
     let mut build = cargo_test(origin, None);
     build.arg("--no-run");
-    run_counted(&mut build, "threaded build", &mut crate::test::Log::Stdout)
+    run_counted(&mut build, "threaded build", log)
 }
 
 /// What running the built suite in a browser needs: Chrome's page goes through
