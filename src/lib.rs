@@ -93,7 +93,7 @@
 //!                 web_sys::console::log_1(&log.into());
 //!                 sender.close_with(CloseCode::Normal, "done")?;
 //!             }
-//!             Message::Blob(_) | Message::JsBinary(_) => {} // only with other binary types
+//!             _ => {} // Blobs and JS binary: only with other binary types
 //!         }
 //!     }
 //!     let event = sender.closed().await;
@@ -158,6 +158,7 @@ pub use rules::error::{Error, Result};
 pub use rules::flow::FlowControl;
 pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
+pub use rules::url::RedactedUrl;
 pub use socket::callbacks::Callbacks;
 pub use socket::halves::{Receiver, Sender};
 pub use socket::handle::{Closed, Handle};

@@ -26,9 +26,13 @@ extern "C" {
 /// Parses `input` against the scope's base URL and applies the WebSocket rules.
 pub(crate) fn resolve_url(input: &str) -> Result<String> {
     let parsed = resolve_against_base(input).map_err(|thrown| Error::InvalidUrl {
-        url: input.to_owned(),
-        // The parser throws a TypeError; its message is the reason.
+        url: input.into(),
+        // The parser throws a TypeError; its message is the reason. Some
+        // engines quote the URL in it: that copy is shown redacted too.
         reason: match error_from_js(thrown) {
+            Error::Js { message, .. } | Error::Security { message } if !input.is_empty() => {
+                message.replace(input, &url::redact(input))
+            }
             Error::Js { message, .. } | Error::Security { message } => message,
             _ => String::new(),
         },

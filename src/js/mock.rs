@@ -1,4 +1,4 @@
-//! The in-page mock socket behind [`crate::testing`]: a JS object with the
+//! The in-page mock socket behind the `testing` feature's mock server: a JS object with the
 //! browser `WebSocket`'s interface (an `EventTarget` with `send`, `close`,
 //! `readyState`, `bufferedAmount`, `protocol`, `extensions`, `url` and
 //! `binaryType`), which the crate's one socket type drives exactly as it drives

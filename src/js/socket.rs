@@ -57,6 +57,28 @@ pub(crate) struct BrowserSocket {
     keep_binary_in_js: bool,
 }
 
+/// With the `testing` feature: what opens a socket in place of the browser
+/// for a URL a mock server listens on. The mock server (in `testing/`, which
+/// builds on this layer) sets it; this layer knows nothing of it.
+#[cfg(feature = "testing")]
+pub(crate) type Interceptor = fn(&str, &[String]) -> Option<web_sys::WebSocket>;
+
+#[cfg(feature = "testing")]
+thread_local! {
+    static INTERCEPTOR: std::cell::Cell<Option<Interceptor>> = const { std::cell::Cell::new(None) };
+}
+
+/// Routes the sockets opened from now on through `interceptor` first.
+#[cfg(feature = "testing")]
+pub(crate) fn set_interceptor(interceptor: Interceptor) {
+    INTERCEPTOR.with(|slot| slot.set(Some(interceptor)));
+}
+
+#[cfg(feature = "testing")]
+fn intercepted(url: &str, protocols: &[String]) -> Option<web_sys::WebSocket> {
+    INTERCEPTOR.with(std::cell::Cell::get)?(url, protocols)
+}
+
 impl BrowserSocket {
     /// Constructs the browser's socket for an already checked URL and
     /// protocols. The protocols are passed as a list, never joined.
@@ -64,7 +86,7 @@ impl BrowserSocket {
     /// mock's socket instead, driven the same way.
     pub(crate) fn open(url: &str, protocols: &[String], binary_type: BinaryType) -> Result<Self> {
         #[cfg(feature = "testing")]
-        if let Some(socket) = crate::testing::intercept(url, protocols) {
+        if let Some(socket) = intercepted(url, protocols) {
             return Ok(Self::configure(socket, binary_type));
         }
         let socket = if protocols.is_empty() {

@@ -22,7 +22,7 @@ use crate::rules::flow::FlowControl;
 use crate::rules::inbox::{Admitted, Inbox, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON};
 use crate::rules::lifecycle::Event;
 use crate::rules::message::{BinaryType, Message, ReadyState};
-use crate::rules::outbox::{Outbox, Queued, SendPolicy};
+use crate::rules::outbox::{Outbox, Queued, Route, SendPolicy};
 use crate::rules::policy::ReconnectPolicy;
 use crate::rules::reconnect::{
     timer_was_late, Beat, Command, Input, Liveness, ReconnectEvent, Reconnector,
@@ -546,14 +546,13 @@ impl Inner {
             });
         }
         let open_session = self.machine.borrow().open_session();
-        let session = match (policy, open_session) {
-            (SendPolicy::Replay, _) => None,
-            (_, Some(session)) => Some(session),
-            (SendPolicy::DropOnDisconnect, None) => {
+        let session = match policy.route(open_session) {
+            Route::Keep { session } => session,
+            Route::Discard => {
                 self.delivery.borrow_mut().discarded += 1;
                 return Ok(());
             }
-            (SendPolicy::FailOnDisconnect, None) => {
+            Route::Refuse => {
                 return Err(Error::NotOpen {
                     state: ReadyState::Connecting,
                 })
@@ -581,9 +580,6 @@ impl Inner {
         }
     }
 
-    /// Ready when the `Sink` may take a message: while connected with nothing
-    /// queued, by the live connection's flow control; otherwise when the queue
-    /// has room (or at once, if the Sink's policy will not queue it).
     /// Closed for good: no connection follows.
     pub(crate) fn is_closed_for_good(&self) -> bool {
         self.machine
@@ -591,6 +587,9 @@ impl Inner {
             .is_ok_and(|machine| machine.is_closed())
     }
 
+    /// Ready when the `Sink` may take a message: while connected with nothing
+    /// queued, by the live connection's flow control; otherwise when the queue
+    /// has room (or at once, if the Sink's policy will not queue it).
     pub(crate) fn poll_send_ready(
         &self,
         cx: &mut std::task::Context<'_>,

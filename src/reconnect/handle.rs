@@ -159,6 +159,21 @@ impl ReconnectingHandle {
         self.inner.is_connected()
     }
 
+    /// Whether the socket is done: closed by the app, given up, or ended by a
+    /// close code its policy treats as final. No connection follows; its
+    /// stream ends once read, and sends fail. (The same as
+    /// [`SharedWebSocket::is_finished`](crate::tabs::SharedWebSocket::is_finished).)
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// socket.close_normal()?;
+    /// assert!(socket.is_finished());
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.inner.is_closed_for_good()
+    }
+
     /// The open connection's session number (1 for the first connection,
     /// then 2, ...), or `None` while disconnected.
     ///

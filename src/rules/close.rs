@@ -28,6 +28,9 @@ pub const MAX_REASON_BYTES: usize = 123;
 /// assert_eq!(u16::from(CloseCode::Abnormal), 1006);
 /// assert!(CloseCode::Private(4001) == 4001);
 /// ```
+///
+/// A code registered later may get a variant of its own: a `match` needs a `_` arm.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CloseCode {
     /// 1000: the purpose of the connection has been fulfilled.

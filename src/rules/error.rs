@@ -2,6 +2,7 @@
 
 use crate::rules::close::CloseEvent;
 use crate::rules::message::ReadyState;
+use crate::rules::url::RedactedUrl;
 
 /// A `Result` whose error is this crate's [`Error`].
 ///
@@ -38,20 +39,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The URL could not be parsed, even against the page's or worker's base URL.
-    /// Fix the URL; nothing was sent.
+    /// Fix the URL; nothing was sent. (Shown with its secrets hidden: see
+    /// [`RedactedUrl`].)
     #[error("invalid WebSocket URL {url:?}: {reason}")]
     InvalidUrl {
         /// The URL as given.
-        url: String,
-        /// What the URL parser said.
+        url: RedactedUrl,
+        /// What the URL parser said (where it quoted the URL, the URL with its
+        /// secrets hidden).
         reason: String,
     },
 
     /// The URL's scheme is not `ws:`, `wss:`, `http:` or `https:`.
     #[error("invalid WebSocket URL {url:?}: scheme {scheme:?} is not ws, wss, http or https")]
     InvalidScheme {
-        /// The URL as given.
-        url: String,
+        /// The URL as given (shown with its secrets hidden).
+        url: RedactedUrl,
         /// The scheme found, without the colon.
         scheme: String,
     },
@@ -59,8 +62,8 @@ pub enum Error {
     /// The URL has a fragment (`#...`), which WebSocket URLs may not have.
     #[error("invalid WebSocket URL {url:?}: a WebSocket URL cannot have a fragment")]
     UrlHasFragment {
-        /// The URL as given.
-        url: String,
+        /// The URL as given (shown with its secrets hidden).
+        url: RedactedUrl,
     },
 
     /// A subprotocol name is empty or has a character that is not allowed in an

@@ -18,6 +18,9 @@ use std::fmt;
 /// let binary = Message::from(vec![0x40, 0x49, 0x0f, 0xdb, 127]);
 /// assert_eq!(binary.len(), Some(5));
 /// ```
+///
+/// New kinds may be added (`JsBinary` was): a `match` needs a `_` arm.
+#[non_exhaustive]
 #[derive(Clone, Debug)]
 pub enum Message {
     /// A text message.
@@ -197,6 +200,9 @@ impl From<js_sys::Uint8Array> for Message {
 /// assert_eq!(BinaryType::default(), BinaryType::ArrayBuffer);
 /// assert_eq!(BinaryType::Blob.to_string(), "blob");
 /// ```
+///
+/// New types may be added (`JsArrayBuffer` was): a `match` needs a `_` arm.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum BinaryType {
     /// As [`Message::Binary`], copied once from the `ArrayBuffer` (the default).
@@ -230,6 +236,8 @@ impl fmt::Display for BinaryType {
 /// assert_eq!(ReadyState::from(1), ReadyState::Open);
 /// assert_eq!(ReadyState::Closing.to_string(), "closing");
 /// ```
+///
+/// Exhaustive: the standard fixes these four states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReadyState {
     /// 0: the connection is being opened.

@@ -44,6 +44,33 @@ pub enum SendPolicy {
     FailOnDisconnect,
 }
 
+/// Where a message goes when it is sent, by its [`SendPolicy`] and the
+/// session open now (if any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Kept for `session` alone (`None`: for any, replayed after a reconnect):
+    /// sent now if it can be, else queued.
+    Keep { session: Option<u64> },
+    /// Dropped, and counted as discarded.
+    Discard,
+    /// Refused with `NotOpen`.
+    Refuse,
+}
+
+impl SendPolicy {
+    /// Where a message sent now goes, while `open_session` is open (or none is).
+    pub(crate) fn route(self, open_session: Option<u64>) -> Route {
+        match (self, open_session) {
+            (Self::Replay, _) => Route::Keep { session: None },
+            (_, Some(session)) => Route::Keep {
+                session: Some(session),
+            },
+            (Self::DropOnDisconnect, None) => Route::Discard,
+            (Self::FailOnDisconnect, None) => Route::Refuse,
+        }
+    }
+}
+
 /// A message waiting to be sent.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Queued {
@@ -159,6 +186,18 @@ impl Outbox {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+    #[test]
+    fn each_policy_routes_a_send_by_whether_a_session_is_open() {
+        use super::{Route, SendPolicy};
+        let keep = |session| Route::Keep { session };
+        assert_eq!(SendPolicy::Replay.route(None), keep(None));
+        assert_eq!(SendPolicy::Replay.route(Some(3)), keep(None));
+        assert_eq!(SendPolicy::DropOnDisconnect.route(Some(3)), keep(Some(3)));
+        assert_eq!(SendPolicy::DropOnDisconnect.route(None), Route::Discard);
+        assert_eq!(SendPolicy::FailOnDisconnect.route(Some(3)), keep(Some(3)));
+        assert_eq!(SendPolicy::FailOnDisconnect.route(None), Route::Refuse);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

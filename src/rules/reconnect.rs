@@ -20,6 +20,9 @@ use crate::rules::policy::ReconnectPolicy;
 /// let urgent = |reason: CheckReason| reason != CheckReason::Idle;
 /// assert!(urgent(CheckReason::Visible));
 /// ```
+///
+/// New reasons may be added: a `match` needs a `_` arm.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckReason {
     /// The page became visible again: its timers may have been throttled for

@@ -30,6 +30,9 @@ pub(crate) type TabId = String;
 ///     web_sys::console::log_1(&"this tab holds the connection".into());
 /// }
 /// ```
+///
+/// New roles may be added: a `match` needs a `_` arm.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Waiting to hear from a leading tab, or to lead; also while the page

@@ -4,7 +4,128 @@
 //! parser (the one the standard names, and free in wasm size); what the
 //! `WebSocket` constructor then checks is done here, before the browser is asked.
 
+use std::fmt;
+
 use crate::rules::error::{Error, Result};
+
+/// A URL as the app gave it, kept in an error: shown (by `Display` and `Debug`)
+/// with its secrets hidden, since a WebSocket URL often carries a token
+/// (`wss://host/live?token=...`) and errors end up in logs and bug reports.
+/// The scheme, host, port and path show; the user info, each query value and
+/// the fragment become `***`. The URL as given is there for the app that asks
+/// for it by name: [`as_given`](Self::as_given).
+///
+/// # Example
+///
+/// ```
+/// use browser_websocket::RedactedUrl;
+///
+/// // As `Error::InvalidScheme { url, .. }` carries it:
+/// let url = RedactedUrl::from("ftp://me:pw@example.com/live?token=s3cret&room=1");
+/// assert_eq!(url.to_string(), "ftp://***@example.com/live?token=***&room=***");
+/// assert!(!format!("{url:?}").contains("s3cret"));
+/// assert_eq!(url.as_given(), "ftp://me:pw@example.com/live?token=s3cret&room=1");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedactedUrl(String);
+
+impl RedactedUrl {
+    /// The URL exactly as the app gave it, secrets and all.
+    pub fn as_given(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for RedactedUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl From<String> for RedactedUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl PartialEq<str> for RedactedUrl {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RedactedUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for RedactedUrl {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl fmt::Display for RedactedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl fmt::Debug for RedactedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&redact(&self.0), f)
+    }
+}
+
+/// What may show of a URL: `scheme://***@host:port/path?key=***#***`. Works
+/// on any text, parsable or not: an invalid URL's error carries it too.
+pub(crate) fn redact(url: &str) -> String {
+    let (before_fragment, fragment) = match split_at_byte(url, b'#') {
+        Some((before, after)) => (before, Some(after)),
+        None => (url, None),
+    };
+    let (before_query, query) = match split_at_byte(before_fragment, b'?') {
+        Some((before, after)) => (before, Some(after)),
+        None => (before_fragment, None),
+    };
+    let mut shown = String::with_capacity(url.len());
+    shown.push_str(&without_user_info(before_query));
+    if let Some(query) = query {
+        shown.push('?');
+        for (index, pair) in query.split('&').enumerate() {
+            if index > 0 {
+                shown.push('&');
+            }
+            match split_at_byte(pair, b'=') {
+                Some((key, _)) => {
+                    shown.push_str(key);
+                    shown.push_str("=***");
+                }
+                None if pair.is_empty() => {}
+                None => shown.push_str("***"),
+            }
+        }
+    }
+    if let Some(fragment) = fragment {
+        shown.push('#');
+        if !fragment.is_empty() {
+            shown.push_str("***");
+        }
+    }
+    shown
+}
+
+/// `scheme://user:pass@host/path` as `scheme://***@host/path`.
+fn without_user_info(before_query: &str) -> String {
+    let authority_start = before_query.find("//").map_or(0, |at| at + 2);
+    let (head, rest) = before_query.split_at(authority_start);
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{head}***{}", &rest[at..]),
+        None => before_query.to_owned(),
+    }
+}
 
 /// Applies the constructor's scheme and fragment rules to a parsed, absolute URL
 /// (as serialized by a WHATWG URL parser): `http:` becomes `ws:`, `https:` becomes
@@ -15,7 +136,7 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
     // in less wasm (no generic string searcher).
     let Some((scheme, rest)) = split_at_byte(parsed, b':') else {
         return Err(Error::InvalidUrl {
-            url: original.to_owned(),
+            url: original.into(),
             reason: "no scheme".to_owned(),
         });
     };
@@ -26,7 +147,7 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
         "wss"
     } else {
         return Err(Error::InvalidScheme {
-            url: original.to_owned(),
+            url: original.into(),
             scheme: scheme.to_owned(),
         });
     };
@@ -34,7 +155,7 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
     // fragment, so any `#` (even a trailing one: an empty fragment) is a fragment.
     if has_byte(rest, b'#') {
         return Err(Error::UrlHasFragment {
-            url: original.to_owned(),
+            url: original.into(),
         });
     }
     // The standard forbids spaces and other forbidden code points in a host,
@@ -42,7 +163,7 @@ pub(crate) fn websocket_url_from_parsed(parsed: &str, original: &str) -> Result<
     // "foo bar.com" as "foo%20bar.com" where the others fail. Fail here, alike.
     if has_byte(host_of(rest), b'%') {
         return Err(Error::InvalidUrl {
-            url: original.to_owned(),
+            url: original.into(),
             reason: "the host has a character a host may not have".to_owned(),
         });
     }
@@ -187,6 +308,33 @@ mod tests {
     }
 
     #[test]
+    fn errors_show_urls_without_their_secrets() {
+        for (given, shown) in [
+            ("wss://host/live?token=abc", "wss://host/live?token=***"),
+            (
+                "ws://u:p@host:81/a?x=1&y=&z",
+                "ws://***@host:81/a?x=***&y=***&***",
+            ),
+            ("ws://host/path#frag", "ws://host/path#***"),
+            ("ws://host/path#", "ws://host/path#"),
+            ("ws://host/a@b", "ws://host/a@b"),
+            ("ws://host/?", "ws://host/?"),
+            ("not a url at all", "not a url at all"),
+            ("me@host", "***@host"),
+            ("//tok@host/p?k=v", "//***@host/p?k=***"),
+            ("ws://ü:ß@hôst/é?ключ=значение", "ws://***@hôst/é?ключ=***"),
+        ] {
+            let url = RedactedUrl::from(given);
+            assert_eq!(url.to_string(), shown, "{given}");
+            assert_eq!(format!("{url:?}"), format!("{shown:?}"));
+            assert_eq!(url.as_given(), given);
+        }
+        let error = map("ftp://user:pw@host/?token=s3cret#also").unwrap_err();
+        assert!(!format!("{error} {error:?}").contains("s3cret"));
+        assert!(!format!("{error} {error:?}").contains("pw"));
+    }
+
+    #[test]
     fn protocols_must_be_distinct_tokens() {
         assert_eq!(check_protocols(&["chat.v1", "chat.v2"]), Ok(()));
         assert_eq!(check_protocols::<&str>(&[]), Ok(()));
@@ -210,6 +358,17 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn redacting_never_shows_a_query_value_or_user_info(
+            user in "[a-z]{1,8}", secret in "[A-Z0-9]{6,12}", key in "[a-z]{1,6}", path in "(/[a-z]{0,5}){0,3}",
+        ) {
+            let given = format!("wss://{user}:{secret}@host{path}?{key}={secret}&next={secret}#{secret}");
+            let shown = RedactedUrl::from(given.as_str()).to_string();
+            prop_assert!(!shown.contains(&secret), "{}", shown);
+            let expected = format!("wss://***@host{path}?{key}=***&next=***#***");
+            prop_assert_eq!(shown, expected);
+        }
+
         #[test]
         fn mapping_keeps_everything_after_the_scheme(
             scheme in prop::sample::select(vec!["ws", "wss", "http", "https"]),

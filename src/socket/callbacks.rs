@@ -5,11 +5,12 @@
 use std::rc::Rc;
 
 use crate::rules::close::CloseEvent;
-use crate::rules::error::Error;
+use crate::rules::error::{Error, Result};
 use crate::rules::lifecycle::Event;
 use crate::rules::message::Message;
 use crate::socket::handle::Handle;
 use crate::socket::shared::Forward;
+use crate::socket::websocket::WebSocketBuilder;
 
 type OpenFn = Box<dyn FnMut(&Handle)>;
 type MessageFn = Box<dyn FnMut(&Handle, Message)>;
@@ -166,6 +167,37 @@ impl Callbacks {
                 }
             }
         }
+    }
+}
+
+/// The callbacks consumer opens a socket from the builder, which knows nothing
+/// of it: it only hands a socket's events to a forwarder.
+impl WebSocketBuilder {
+    /// Opens the socket with browser-style callbacks instead of async; see
+    /// [`Callbacks`]. Returns at once, while the socket connects.
+    ///
+    /// # Errors
+    ///
+    /// The URL and protocol errors of [`Error`], and [`Error::Security`]; a
+    /// connection that fails later is reported to the `on_error` and `on_close`
+    /// callbacks.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn demo() -> browser_websocket::Result<()> {
+    /// use browser_websocket::{Callbacks, WebSocket};
+    /// let socket = WebSocket::builder("ws://127.0.0.1:8080/echo").open_with_callbacks(
+    ///     Callbacks::new()
+    ///         .on_open(|socket| { let _ = socket.send_text("an example message"); })
+    ///         .on_message(|_, message| web_sys::console::log_1(&format!("{message:?}").into())),
+    /// )?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use = "dropping the last handle closes the socket"]
+    pub fn open_with_callbacks(self, callbacks: Callbacks) -> Result<Handle> {
+        self.open_forwarding(callbacks.into_forward())
+            .map(Handle::from_shared)
     }
 }
 

@@ -28,7 +28,7 @@ use crate::rules::error::{Error, Result};
 use crate::rules::flow::{FlowControl, Gate};
 use crate::rules::inbox::{Admitted, Inbox, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON};
 use crate::rules::lifecycle::{BrowserEvent, Event, Lifecycle};
-use crate::rules::message::ReadyState;
+use crate::rules::message::{Message, ReadyState};
 
 /// How often a waiting `Sink` looks at `bufferedAmount` (browsers fire no drain
 /// event). 4 ms is the shortest delay browsers honour for repeated timers.
@@ -249,10 +249,7 @@ impl Shared {
 
     /// The stream's next item: messages and errors in order, then `None` once
     /// the socket has closed.
-    pub(crate) fn poll_next_message(
-        &self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<crate::Message>>> {
+    pub(crate) fn poll_next_message(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
         let mut state = self.state();
         if let Consumer::Stream(inbox) = &mut state.consumer {
             if let Some(item) = inbox.pop() {

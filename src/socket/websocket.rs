@@ -17,7 +17,6 @@ use crate::rules::flow::FlowControl;
 use crate::rules::inbox::{Inbox, DEFAULT_RECEIVE_LIMIT};
 use crate::rules::message::{BinaryType, Message};
 use crate::rules::url;
-use crate::socket::callbacks::Callbacks;
 use crate::socket::halves::{Receiver, Sender};
 use crate::socket::handle::Handle;
 use crate::socket::shared::{Consumer, Forward, Shared};
@@ -285,33 +284,6 @@ impl WebSocketBuilder {
                 state: ConnectingState::Failed(error),
             },
         }
-    }
-
-    /// Opens the socket with browser-style callbacks instead of async; see
-    /// [`Callbacks`]. Returns at once, while the socket connects.
-    ///
-    /// # Errors
-    ///
-    /// The URL and protocol errors of [`Error`], and [`Error::Security`]; a
-    /// connection that fails later is reported to the `on_error` and `on_close`
-    /// callbacks.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # fn demo() -> browser_websocket::Result<()> {
-    /// use browser_websocket::{Callbacks, WebSocket};
-    /// let socket = WebSocket::builder("ws://127.0.0.1:8080/echo").open_with_callbacks(
-    ///     Callbacks::new()
-    ///         .on_open(|socket| { let _ = socket.send_text("an example message"); })
-    ///         .on_message(|_, message| web_sys::console::log_1(&format!("{message:?}").into())),
-    /// )?;
-    /// # Ok(()) }
-    /// ```
-    #[must_use = "dropping the last handle closes the socket"]
-    pub fn open_with_callbacks(self, callbacks: Callbacks) -> Result<Handle> {
-        self.open(Consumer::Forward(Some(callbacks.into_forward())))
-            .map(Handle::from_shared)
     }
 
     /// Opens the socket with its events handed to `forward` as they happen

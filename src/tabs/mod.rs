@@ -36,10 +36,12 @@ use futures_sink::Sink;
 
 pub use crate::rules::tabs::{Role, SharedEvent};
 
+use crate::js::global;
 use crate::js::listeners::{PageLifeListener, PageSignal};
 use crate::js::socket::received_len;
 use crate::js::tabs::TabLink;
 use crate::reconnect::{ReconnectEvent, ReconnectingBuilder, ReconnectingWebSocket, SendPolicy};
+use crate::rules::close::{CloseCode, CloseEvent};
 use crate::rules::error::{Error, Result};
 use crate::rules::inbox::{Admitted, Inbox, DEFAULT_RECEIVE_LIMIT};
 use crate::rules::message::{BinaryType, Message, ReadyState};
@@ -579,7 +581,7 @@ impl Tab {
                     .and_then(|connection| {
                         connection
                             .as_ref()
-                            .map(|connection| connection.inner.is_closed_for_good())
+                            .map(|connection| connection.is_finished())
                     })
                     .unwrap_or(false);
                 self.feed(if ended {
@@ -652,9 +654,9 @@ fn closed() -> Error {
     }
 }
 
-fn abnormal_close() -> crate::CloseEvent {
-    crate::CloseEvent {
-        code: crate::CloseCode::Abnormal,
+fn abnormal_close() -> CloseEvent {
+    CloseEvent {
+        code: CloseCode::Abnormal,
         reason: String::new(),
         was_clean: false,
     }
@@ -663,15 +665,11 @@ fn abnormal_close() -> crate::CloseEvent {
 /// A name for this tab that no other tab of the origin picks.
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn random_tab_id() -> String {
-    if cfg!(target_arch = "wasm32") {
-        format!(
-            "{:x}{:x}",
-            (js_sys::Math::random() * 2f64.powi(52)) as u64,
-            (js_sys::Date::now()) as u64
-        )
-    } else {
-        String::from("native")
-    }
+    format!(
+        "{:x}{:x}",
+        (global::random() * 2f64.powi(52)) as u64,
+        global::now_ms() as u64
+    )
 }
 
 impl std::fmt::Debug for SharedWebSocket {

@@ -146,7 +146,7 @@ impl ServerState {
 
 /// The mock socket for `url` if a [`MockServer`] listens there: the crate's
 /// socket drives it in place of the browser's.
-pub(crate) fn intercept(url: &str, offered: &[String]) -> Option<web_sys::WebSocket> {
+fn intercept(url: &str, offered: &[String]) -> Option<web_sys::WebSocket> {
     let server = SERVERS.with(|servers| {
         servers
             .borrow()
@@ -220,6 +220,7 @@ impl MockServer {
             waker: RefCell::new(None),
         });
         SERVERS.with(|servers| servers.borrow_mut().push(Rc::clone(&state)));
+        crate::js::socket::set_interceptor(intercept);
         Self { state }
     }
 

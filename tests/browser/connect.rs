@@ -2,7 +2,10 @@
 //! - `ws:` connects, `http:` is mapped to `ws:`, and a scheme-relative URL is
 //!   resolved against the page's base URL (all three really connect);
 //! - a fragment, another scheme, an unparsable URL, a bad or duplicate
-//!   subprotocol are typed errors found before any socket exists;
+//!   subprotocol are typed errors found before any socket exists; a URL's
+//!   secrets (user info, query values, fragment) never show in such an error,
+//!   on the plain or the reconnecting socket, even where the engine's parser
+//!   quotes the URL;
 //! - the subprotocol the server selects is reported, and the server saw the list;
 //! - a refused port, an HTTP 403 on the upgrade and a plain HTTP page each give
 //!   `ConnectionFailed` with code 1006, and no listener is left behind;
@@ -13,7 +16,9 @@
 //!   its listeners.
 
 use crate::common::*;
-use browser_websocket::{BinaryType, CloseCode, Error, Message, ReadyState, WebSocket};
+use browser_websocket::{
+    BinaryType, CloseCode, Error, Message, ReadyState, ReconnectEvent, WebSocket,
+};
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen_test]
@@ -80,14 +85,14 @@ async fn bad_urls_and_protocols_are_typed_errors_before_any_socket_exists() {
             format!("{echo}#frag"),
             vec![],
             Error::UrlHasFragment {
-                url: format!("{echo}#frag"),
+                url: format!("{echo}#frag").into(),
             },
         ),
         (
             format!("{echo}#"),
             vec![],
             Error::UrlHasFragment {
-                url: format!("{echo}#"),
+                url: format!("{echo}#").into(),
             },
         ),
         (
@@ -132,6 +137,49 @@ async fn bad_urls_and_protocols_are_typed_errors_before_any_socket_exists() {
         matches!(&unparsable, Error::InvalidUrl { url, reason } if url == "ws://[::1" && !reason.is_empty()),
         "{unparsable:?}"
     );
+    // A token in a URL never shows in an error, not even where the engine's
+    // URL parser quoted the URL in its message (the reason).
+    for secret_url in [
+        "ws://[::1/live?token=s3cret",
+        "ftp://me:s3cret@127.0.0.1/live",
+        "ws://127.0.0.1/live?token=s3cret#s3cret",
+    ] {
+        let error = WebSocket::connect(secret_url).await.unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("127.0.0.1") || shown.contains("[::1"),
+            "{shown}"
+        );
+        let given = match &error {
+            Error::InvalidUrl { url, .. }
+            | Error::InvalidScheme { url, .. }
+            | Error::UrlHasFragment { url } => url.as_given(),
+            other => panic!("expected a URL error, got {other:?}"),
+        };
+        assert_eq!(given, secret_url);
+        // The reconnecting socket counts it as a failed attempt, whose
+        // close reason is the error as shown: hidden alike.
+        let (builder, events) = recording_url(secret_url, fast_policy());
+        let reconnecting = builder.connect();
+        wait_for_events(&events, "a failed attempt", |seen| {
+            seen.iter()
+                .any(|event| matches!(event, ReconnectEvent::Closed { .. }))
+        })
+        .await;
+        reconnecting.close_normal().unwrap();
+        drop(reconnecting);
+        let reason = events
+            .borrow()
+            .iter()
+            .find_map(|event| match event {
+                ReconnectEvent::Closed { close, .. } => Some(close.reason.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(reason, error.to_string());
+        assert!(!reason.contains("s3cret"), "{reason}");
+    }
     assert_eq!(browser_websocket::live_sockets(), before);
 }
 

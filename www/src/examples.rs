@@ -151,6 +151,7 @@ async fn binary_example(url: &str, binary_type: BinaryType) -> Result<String, St
         Some(Ok(Message::Text(text))) => {
             return Err(format!("expected binary, received text {text:?}"))
         }
+        Some(Ok(other)) => return Err(format!("expected binary, received {other:?}")),
         Some(Err(error)) => return Err(error.to_string()),
         None => return Err(format!("closed before the echo: {}", socket.closed().await)),
     };

@@ -208,6 +208,7 @@ fn log_message(direction: &str, message: &Message) {
             view.length().to_string(),
             preview_hex(&view.to_vec()),
         ),
+        other => ("other", String::new(), format!("{other:?}")),
     };
     log_row("message", direction, kind, &size, &data);
 }

@@ -1,7 +1,8 @@
 //! The browser suites, run through the README's own `wasm-pack test` commands,
 //! as a user runs them from a fresh clone: the servers on the README's ports
 //! (see [`crate::servers`]), no test variables but the full soak's (see
-//! [`Soak`]), the
+//! [`Soak`]) and clippy as the compiler of the crate's own code (the build is
+//! the wasm32 lint too), the
 //! timeouts from `.cargo/config.toml`. The commands are read from here and
 //! checked to be in the README word for word, so the README says what runs.
 //!
@@ -76,9 +77,12 @@ pub fn check_readme() -> Result<(), String> {
     }
 }
 
-/// Builds the test binaries for wasm32 as `wasm-pack test` does first.
+/// Builds the test binaries for wasm32 as `wasm-pack test` does first, with
+/// clippy as the compiler of the crate's own code (`-D warnings`): the build
+/// is also the library's and its tests' wasm32 lint. The README commands then
+/// run with the same compiler, so they find the build up to date.
 pub fn build(soak: Soak) -> Result<(), String> {
-    let mut cargo = shell::cargo();
+    let mut cargo = shell::cargo_linted();
     cargo
         .args(["build", "--tests", "--all-features", "--test", "*"])
         .env("CARGO_BUILD_TARGET", "wasm32-unknown-unknown");
@@ -94,6 +98,7 @@ pub fn run(browser: &str, soak: Soak, log: &mut Log) -> Result<Outcome, String> 
     let mut command = shell::command(program);
     command.args(args);
     clean_environment(&mut command, soak);
+    shell::clippy_as_compiler(&mut command);
     run_counted(&mut command, &format!("{browser} browser"), log)
 }
 

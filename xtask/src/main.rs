@@ -16,6 +16,9 @@
 //!   the library (`tests/resolution`).
 //! - `cargo xtask threaded [--browsers ...]`: only the threaded suite (shared
 //!   wasm memory; part of `test`), against a test server it starts.
+//! - `cargo xtask repeat N [--browsers ...]`: the browser phase of `test`
+//!   (the browsers side by side), N times in a row: the evidence that they
+//!   may share the machine.
 //! - `cargo xtask setup`: only installs what is missing.
 
 mod bench;
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Some("package") => package::publish_dry_run(),
         Some("resolution") => package::resolution(),
         Some("threaded") => threaded::run(&args[1..]),
+        Some("repeat") => test::repeat(&args[1..]),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
     };
@@ -67,6 +71,7 @@ commands:
   package                                   cargo publish --dry-run of the library, for wasm32
   resolution                                an app pinning another wasm-bindgen builds with the library
   threaded [--browsers ...]                 only the threaded (shared memory) suite, part of `test`
+  repeat N [--browsers ...]                 the browsers side by side, as `test` runs them, N times in a row
   setup                                     install what is missing, and nothing else";
 
 /// Builds the demo page's wasm and JS glue into `www/pkg`.

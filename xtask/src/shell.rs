@@ -47,6 +47,14 @@ pub fn cargo() -> Command {
 /// built this way are rebuilt by a plain `cargo build`, not their dependencies.)
 pub fn cargo_linted() -> Command {
     let mut command = cargo();
+    clippy_as_compiler(&mut command);
+    command
+}
+
+/// Makes the cargo that `command` runs (itself, or through a tool such as
+/// wasm-pack) compile the workspace's crates with clippy, as
+/// [`cargo_linted`] does.
+pub fn clippy_as_compiler(command: &mut Command) -> &mut Command {
     let driver = std::env::var_os("CARGO")
         .map(PathBuf::from)
         .and_then(|cargo| cargo.parent().map(|bin| bin.join("clippy-driver")))
@@ -58,8 +66,7 @@ pub fn cargo_linted() -> Command {
         .env(
             "CLIPPY_ARGS",
             "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
-        );
-    command
+        )
 }
 
 /// Runs a command, echoing it, and fails on a non-zero exit.

@@ -53,30 +53,14 @@ fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
         browser_suite::build(Soak::Full)
     })?;
     let servers = phases.run("servers", ReadmeServers::start)?;
-    let origin = servers.test.origin.clone();
     let later = Later::default();
     let (builds, engines) = phases.run("browsers side by side, and the later builds", || {
-        std::thread::scope(|scope| {
-            let builds = scope.spawn(|| later_builds(&origin, &later));
-            let running: Vec<_> = browsers
-                .iter()
-                .map(|browser| (browser, scope.spawn(|| engine(browser, &later))))
-                .collect();
-            let engines: Vec<_> = running
-                .into_iter()
-                .map(|(browser, thread)| {
-                    thread
-                        .join()
-                        .unwrap_or_else(|_| Err(format!("{browser}'s thread stopped")))
-                })
-                .collect();
-            let builds = builds
-                .join()
-                .unwrap_or_else(|_| Err("the build thread stopped".to_owned()));
-            (builds, engines)
+        side_by_side(browsers, &later, || {
+            later_builds(&servers.test.origin, &later)
         })
     });
     drop(servers);
+    let builds = builds.unwrap_or_else(|_| Err("the build thread stopped".to_owned()));
     for run in std::iter::once(builds).chain(engines) {
         let run = run?;
         print_log(&run.log);
@@ -86,6 +70,94 @@ fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
         results.extend(run.outcomes);
     }
     report(&results)
+}
+
+/// Each browser on a thread of its own (see [`engine`]), and `beside` on one
+/// more; returns what `beside` gave (`Err` if its thread panicked) and each
+/// browser's run, in the order of `browsers`.
+fn side_by_side<T: Send>(
+    browsers: &[String],
+    later: &Later,
+    beside: impl FnOnce() -> T + Send,
+) -> (std::thread::Result<T>, Vec<Result<Run, String>>) {
+    std::thread::scope(|scope| {
+        let beside = scope.spawn(beside);
+        let running: Vec<_> = browsers
+            .iter()
+            .map(|browser| (browser, scope.spawn(|| engine(browser, later))))
+            .collect();
+        let engines = running
+            .into_iter()
+            .map(|(browser, thread)| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err(format!("{browser}'s thread stopped")))
+            })
+            .collect();
+        (beside.join(), engines)
+    })
+}
+
+/// `cargo xtask repeat N [--browsers ...]`: the evidence that the browsers
+/// may run side by side. Builds what they load once, starts the servers, then
+/// runs the browser phase of `test` (each browser: its browser suite, its
+/// threaded suite, its end-to-end tests) N times in a row, and reports how
+/// many runs were green. A failed run's logs are kept as
+/// `target/xtask/run-K-BROWSER.log`.
+pub fn repeat(args: &[String]) -> Result<(), String> {
+    let usage = "usage: cargo xtask repeat N [--browsers chrome,firefox,webkit]";
+    let (runs, rest) = match args.split_first() {
+        Some((n, rest)) => (n.parse::<u32>().map_err(|_| usage.to_owned())?, rest),
+        None => return Err(usage.to_owned()),
+    };
+    let browsers = browsers_from(rest, "repeat")?;
+    setup::everything()?;
+    crate::servers::build_server(Build::Debug)?;
+    browser_suite::build(Soak::Full)?;
+    let servers = ReadmeServers::start()?;
+    let later = Later::default();
+    let builds = later_builds(&servers.test.origin, &later)?;
+    if builds.outcomes.iter().any(|outcome| !outcome.succeeded()) {
+        return Err("a build the browsers need failed".to_owned());
+    }
+    let mut green = 0;
+    for round in 1..=runs {
+        let started = Instant::now();
+        let (_, engines) = side_by_side(&browsers, &later, || ());
+        let mut failed = Vec::new();
+        for (browser, run) in browsers.iter().zip(engines) {
+            let passed = run.as_ref().is_ok_and(|run| {
+                run.outcomes
+                    .iter()
+                    .all(|outcome| outcome.succeeded() && outcome.failed() == 0)
+            });
+            if !passed {
+                failed.push(browser.clone());
+                let from = shell::root().join(format!("target/xtask/{browser}.log"));
+                let kept = shell::root().join(format!("target/xtask/run-{round}-{browser}.log"));
+                let _ = std::fs::copy(from, kept);
+            }
+        }
+        if failed.is_empty() {
+            green += 1;
+        }
+        println!(
+            "run {round} of {runs}: {} in {:.1} s",
+            if failed.is_empty() {
+                "green".to_owned()
+            } else {
+                format!("FAILED in {}", failed.join(", "))
+            },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    drop(servers);
+    println!("\n{green} of {runs} runs green");
+    if green == runs {
+        Ok(())
+    } else {
+        Err(format!("{} of {runs} runs failed", runs - green))
+    }
 }
 
 /// fmt, clippy, the native tests and one engine's browser suite (Chrome
@@ -124,13 +196,31 @@ fn formatting() -> Result<(), String> {
 /// --all-targets --all-features`, without compiling every dependency a second
 /// time just to check it. The tests build the test targets the same way.
 fn native_build() -> Result<(), String> {
-    shell::run(shell::cargo_linted().args(["build", "--workspace", "--all-features"]))
+    shell::run(
+        shell::cargo_linted()
+            .args(["build", "--workspace", "--all-features"])
+            .args(NOT_NATIVE),
+    )
 }
+
+/// The crates that only make sense in a browser (the benchmark page and the
+/// minimal apps, with gloo-net): linted for wasm32 ([`wasm32_lint`]), not
+/// built natively.
+const NOT_NATIVE: [&str; 6] = [
+    "--exclude",
+    "browser-websocket-bench",
+    "--exclude",
+    "size-this-crate",
+    "--exclude",
+    "size-gloo-net",
+];
 
 /// The native tests of every workspace member, with the doc examples.
 fn native_tests() -> Result<Outcome, String> {
     run_counted(
-        shell::cargo_linted().args(["test", "--workspace", "--all-features"]),
+        shell::cargo_linted()
+            .args(["test", "--workspace", "--all-features"])
+            .args(NOT_NATIVE),
         "native",
         &mut Log::Stdout,
     )
@@ -347,15 +437,14 @@ pub fn browsers_from(args: &[String], command: &str) -> Result<Vec<String>, Stri
     Ok(browsers)
 }
 
-/// clippy (`-D warnings`) for wasm32: the library, the demo, the benchmarks
-/// and the minimal apps, every target and feature.
+/// clippy (`-D warnings`) for wasm32 of what no test build lints: the demo,
+/// the benchmarks and the minimal apps, every target and feature. (The library
+/// and its tests are linted for wasm32 as the browser suites build them.)
 fn wasm32_lint() -> Result<(), String> {
     shell::run(cargo().args([
         "clippy",
         "--target",
         "wasm32-unknown-unknown",
-        "-p",
-        "browser-websocket",
         "-p",
         "browser-websocket-demo",
         "-p",
