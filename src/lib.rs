@@ -102,12 +102,14 @@
 //! }
 //! ```
 //!
-//! # Layout
+//! # Learn more
 //!
-//! `rules/` is pure Rust, tested natively (URLs, close codes, messages, errors,
-//! flow control, the receive bound, the lifecycle machine, the reconnect
-//! policy, queue and machine); `js/` is the only code that holds JS closures or
-//! calls the browser; `socket/` and `reconnect/` are the public API on top.
+//! [The guide](https://github.com/browser-websocket/browser-websocket/blob/main/guide/src/SUMMARY.md)
+//! has a chapter for each of these: getting started in each framework, the
+//! browser API typed, what each API reports, flow control and the receive
+//! limit, reconnecting and the page's life, one connection for every tab,
+//! testing your app, threads and workers, conformance and engine differences,
+//! benchmarks, and migrating from gloo-net.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -140,10 +142,29 @@ pub mod diagnostics {
     pub use crate::socket::shared::live_sockets;
 }
 
-// The README's examples compile as doc tests, so they cannot drift from the API.
+// The README's and the guide's examples compile as doc tests, so they cannot
+// drift from the API.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
+
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../guide/src/benchmarks.md")]
+    struct Benchmarks;
+    #[doc = include_str!("../guide/src/flow-control.md")]
+    struct FlowControl;
+    #[doc = include_str!("../guide/src/migrating-from-gloo-net.md")]
+    struct MigratingFromGlooNet;
+    #[doc = include_str!("../guide/src/reconnecting.md")]
+    struct Reconnecting;
+    #[doc = include_str!("../guide/src/tabs.md")]
+    struct Tabs;
+    #[doc = include_str!("../guide/src/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../guide/src/threads.md")]
+    struct Threads;
+}
 
 pub use blob::{read_blob, ReadBlobs, ReadBlobsExt};
 pub use diagnostics::{live_js_callbacks, live_sockets};

@@ -3,7 +3,7 @@
 //! - `connect`, `open_with_callbacks` and the reconnecting socket report
 //!   `Error::UnsupportedTarget`;
 //! - the pure types work as on wasm32;
-//! - the README's chapter "Testing your app" shows `tests/testing_example.rs`
+//! - the guide's chapter "Testing your app" shows `tests/browser/testing_example.rs`
 //!   whole (which CI runs in the three browsers), so the two cannot drift.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -55,7 +55,7 @@ fn the_pure_types_work_natively() {
 }
 
 #[test]
-fn the_readme_shows_the_testing_example_whole() {
-    let readme = include_str!("../README.md");
-    assert!(readme.contains(include_str!("browser/testing_example.rs")));
+fn the_guide_shows_the_testing_example_whole() {
+    let guide = include_str!("../guide/src/testing.md");
+    assert!(guide.contains(include_str!("browser/testing_example.rs")));
 }

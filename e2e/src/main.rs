@@ -321,7 +321,7 @@ fn example_checks(browser: &str, page: &str) -> Vec<(&'static str, Vec<Step>)> {
 }
 
 /// Whether a page with an open reconnecting socket is restored from the
-/// back/forward cache after Back, per engine (as measured; see the README).
+/// back/forward cache after Back, per engine (as measured; see the guide's chapter on reconnecting).
 /// Firefox decides before `pagehide` (whose `persisted` it then sets false)
 /// that a page with an open WebSocket cannot be cached, so closing the socket
 /// there is too late; it caches the same page without a socket (the control).

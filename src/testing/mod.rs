@@ -59,7 +59,8 @@
 //!
 //! For tests against real sockets, the repository's test server (the
 //! `browser-websocket-server` binary) offers an echo and fault routes; see the
-//! README's chapter "Testing your app".
+//! guide's chapter "Testing your app"
+//! (`guide/src/testing.md`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -1,5 +1,5 @@
 //! Testing an app's reconnect handling with `browser_websocket::testing`: the
-//! README's chapter "Testing your app" shows this file whole.
+//! guide's chapter "Testing your app" shows this file whole.
 //!
 //! In an app this is a test file of its own (`tests/chat.rs`, with the
 //! `testing` feature in its dev-dependencies), run with `wasm-pack test

@@ -223,7 +223,7 @@ pub fn check_large_pattern(what: &str, len: u32, byte_at: impl Fn(u32) -> u8) {
 }
 
 /// How many 16 MiB round trips the large-message tests make: 10, or
-/// `WS_LARGE_ROUNDS` at compile time (the README's figures are for 100).
+/// `WS_LARGE_ROUNDS` at compile time (the guide's figures are for 100).
 pub fn large_rounds() -> u32 {
     option_env!("WS_LARGE_ROUNDS")
         .and_then(|rounds| rounds.parse().ok())

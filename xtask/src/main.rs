@@ -25,6 +25,7 @@ mod bench;
 mod browser_suite;
 mod conformance;
 mod examples;
+mod links;
 mod package;
 mod phases;
 mod proxy;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Some("resolution") => package::resolution(),
         Some("threaded") => threaded::run(&args[1..]),
         Some("repeat") => test::repeat(&args[1..]),
+        Some("links") => links::check(),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
     };
@@ -72,6 +74,7 @@ commands:
   resolution                                an app pinning another wasm-bindgen builds with the library
   threaded [--browsers ...]                 only the threaded (shared memory) suite, part of `test`
   repeat N [--browsers ...]                 the browsers side by side, as `test` runs them, N times in a row
+  links                                     check the README's and the guide's relative links
   setup                                     install what is missing, and nothing else";
 
 /// Builds the demo page's wasm and JS glue into `www/pkg`.

@@ -44,7 +44,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// browsers mostly wait on the network and timers, so the cores are free.
 fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     phases.run("install", setup::everything)?;
-    phases.run("format", formatting)?;
+    phases.run("format and links", formatting)?;
     phases.run("native build, linted", native_build)?;
     let mut results = vec![phases.run("native tests", native_tests)?];
     phases.run("wasm32 lint", wasm32_lint)?;
@@ -164,7 +164,7 @@ pub fn repeat(args: &[String]) -> Result<(), String> {
 /// unless `--browsers` says otherwise), with the short soak.
 fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     phases.run("install", setup::for_quick_loop)?;
-    phases.run("format", formatting)?;
+    phases.run("format and links", formatting)?;
     phases.run("native build, linted", native_build)?;
     let mut results = vec![phases.run("native tests", native_tests)?];
     phases.run("wasm32 lint", wasm32_lint)?;
@@ -182,10 +182,12 @@ fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     report(&results)
 }
 
-/// `cargo fmt --check` of the three workspaces, and the README's browser
-/// commands checked against those the test command runs.
+/// `cargo fmt --check` of the three workspaces, the README's browser
+/// commands checked against those the test command runs, and the relative
+/// links of the README and the guide.
 fn formatting() -> Result<(), String> {
     browser_suite::check_readme()?;
+    crate::links::check()?;
     shell::run(cargo().args(["fmt", "--all", "--check"]))?;
     crate::examples::formatting()?;
     crate::package::formatting()
