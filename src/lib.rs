@@ -117,6 +117,7 @@
 mod js;
 pub mod reconnect;
 mod rules;
+mod shape;
 mod socket;
 pub mod tabs;
 #[cfg(feature = "testing")]
@@ -152,6 +153,8 @@ struct ReadmeExamples;
 mod guide {
     #[doc = include_str!("../guide/src/benchmarks.md")]
     struct Benchmarks;
+    #[doc = include_str!("../guide/src/browser-api.md")]
+    struct BrowserApi;
     #[doc = include_str!("../guide/src/flow-control.md")]
     struct FlowControl;
     #[doc = include_str!("../guide/src/migrating-from-gloo-net.md")]
@@ -180,6 +183,7 @@ pub use rules::flow::FlowControl;
 pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
 pub use rules::url::RedactedUrl;
+pub use shape::Socket;
 pub use socket::callbacks::Callbacks;
 pub use socket::halves::{Receiver, Sender};
 pub use socket::handle::{Closed, Handle};

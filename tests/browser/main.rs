@@ -28,6 +28,7 @@ mod mock;
 mod page_life;
 mod receive_limit;
 mod reconnect;
+mod shape;
 mod soak;
 mod tabs;
 mod testing_example;
