@@ -12,17 +12,17 @@ use std::task::Waker;
 
 use crate::js::global::{now_ms, random};
 use crate::js::listeners::{PageLifeListener, PageSignal};
-use crate::js::socket::{received_len, Outgoing};
+use crate::js::socket::Outgoing;
 use crate::js::timers::Timer;
 use crate::reconnect::builder::{Heartbeat, Target};
 use crate::reconnect::handle::ReconnectingHandle;
 use crate::rules::close::{CloseCode, CloseEvent};
-use crate::rules::error::{Error, Result};
+use crate::rules::error::Error;
 use crate::rules::flow::FlowControl;
-use crate::rules::inbox::{Admitted, Inbox, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON};
+use crate::rules::inbox::Inbox;
 use crate::rules::lifecycle::Event;
-use crate::rules::message::{BinaryType, Message, ReadyState};
-use crate::rules::outbox::{Outbox, Queued, Route, SendPolicy};
+use crate::rules::message::{BinaryType, Message};
+use crate::rules::outbox::{Outbox, SendPolicy};
 use crate::rules::policy::ReconnectPolicy;
 use crate::rules::reconnect::{
     timer_was_late, Beat, Command, Input, Liveness, ReconnectEvent, Reconnector,
@@ -61,57 +61,57 @@ pub(crate) enum Queueing {
 }
 
 pub(crate) struct Inner {
-    binary_type: BinaryType,
-    flow: FlowControl,
-    heartbeat: Option<Heartbeat>,
+    pub(super) binary_type: BinaryType,
+    pub(super) flow: FlowControl,
+    pub(super) heartbeat: Option<Heartbeat>,
     /// Whether frames are reported to the machine (something watches them).
-    watches_frames: bool,
+    pub(super) watches_frames: bool,
     pub(crate) send_policy: SendPolicy,
-    target: RefCell<TargetFn>,
-    on_event: RefCell<Option<EventFn>>,
-    on_message: RefCell<Option<MessageFn>>,
-    on_open: RefCell<Option<OpenFn>>,
+    pub(super) target: RefCell<TargetFn>,
+    pub(super) on_event: RefCell<Option<EventFn>>,
+    pub(super) on_message: RefCell<Option<MessageFn>>,
+    pub(super) on_open: RefCell<Option<OpenFn>>,
     /// The open hook is running: its sends go out before the queue.
-    opening: Cell<bool>,
-    machine: RefCell<Reconnector>,
+    pub(super) opening: Cell<bool>,
+    pub(super) machine: RefCell<Reconnector>,
     /// Inputs that arrived while another was being carried out (an app
     /// callback closing the socket, a failed construction).
-    pending: RefCell<VecDeque<Input>>,
-    running: Cell<bool>,
-    resources: RefCell<Resources>,
-    delivery: RefCell<Delivery>,
+    pub(super) pending: RefCell<VecDeque<Input>>,
+    pub(super) running: Cell<bool>,
+    pub(super) resources: RefCell<Resources>,
+    pub(super) delivery: RefCell<Delivery>,
 }
 
 /// What the commands hold: the connection (or attempt) and the timers.
 #[derive(Default)]
-struct Resources {
-    connection: Option<Rc<Shared>>,
-    wait: Option<Timer>,
-    page_life: Option<PageLifeListener>,
-    connect_timeout: Option<Timer>,
-    next_ping: Option<Timer>,
-    proof_deadline: Option<Timer>,
-    idle_check: Option<Timer>,
+pub(super) struct Resources {
+    pub(super) connection: Option<Rc<Shared>>,
+    pub(super) wait: Option<Timer>,
+    pub(super) page_life: Option<PageLifeListener>,
+    pub(super) connect_timeout: Option<Timer>,
+    pub(super) next_ping: Option<Timer>,
+    pub(super) proof_deadline: Option<Timer>,
+    pub(super) idle_check: Option<Timer>,
 }
 
 /// The app's side: what it will read, what waits to be sent, who waits.
-struct Delivery {
-    inbox: Inbox,
+pub(super) struct Delivery {
+    pub(super) inbox: Inbox,
     /// The session of each message in the inbox, as runs of (session, count).
-    inbox_sessions: VecDeque<(u64, usize)>,
-    outbox: Outbox,
-    reader: Option<Waker>,
-    sink: Option<Waker>,
-    last_close: Option<CloseEvent>,
+    pub(super) inbox_sessions: VecDeque<(u64, usize)>,
+    pub(super) outbox: Outbox,
+    pub(super) reader: Option<Waker>,
+    pub(super) sink: Option<Waker>,
+    pub(super) last_close: Option<CloseEvent>,
     /// The receiving half was dropped: nobody will read.
-    discard: bool,
+    pub(super) discard: bool,
     /// Messages dropped by their [`SendPolicy`].
-    discarded: usize,
+    pub(super) discarded: usize,
     /// Proofs of life so far (opens and answered checks), and the session of
     /// the last; [`Inner::poll_alive`] waits for the next.
-    proofs: u64,
-    proven_session: u64,
-    alive_waiters: Vec<Waker>,
+    pub(super) proofs: u64,
+    pub(super) proven_session: u64,
+    pub(super) alive_waiters: Vec<Waker>,
 }
 
 impl Inner {
@@ -181,7 +181,7 @@ impl Inner {
 
     /// Carries out `commands`, then every pending input in order. Re-entrant
     /// calls (from a callback run by a command) only queue their input.
-    fn run(self: &Rc<Self>, commands: Vec<Command>) {
+    pub(super) fn run(self: &Rc<Self>, commands: Vec<Command>) {
         if self.running.replace(true) {
             return;
         }
@@ -202,7 +202,7 @@ impl Inner {
 
     /// A frame arrived: proof of life, told to the machine without the
     /// random number (per message, every call across to JS counts).
-    fn heard(self: &Rc<Self>) {
+    pub(super) fn heard(self: &Rc<Self>) {
         if self.running.get() {
             self.pending.borrow_mut().push_back(Input::Heard);
             return;
@@ -213,7 +213,7 @@ impl Inner {
         }
     }
 
-    fn execute(self: &Rc<Self>, command: Command) {
+    pub(super) fn execute(self: &Rc<Self>, command: Command) {
         match command {
             Command::Report(event) => self.report(&event),
             Command::Wait(delay) => {
@@ -257,7 +257,7 @@ impl Inner {
         }
     }
 
-    fn drop_connection(&self) {
+    pub(super) fn drop_connection(&self) {
         let resources = {
             let mut resources = self.resources.borrow_mut();
             Resources {
@@ -279,7 +279,7 @@ impl Inner {
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         let resources = std::mem::take(&mut *self.resources.borrow_mut());
         drop(resources);
         let (reader, sink, waiters) = {
@@ -305,7 +305,7 @@ impl Inner {
         drop(callbacks);
     }
 
-    fn report(&self, event: &ReconnectEvent) {
+    pub(super) fn report(&self, event: &ReconnectEvent) {
         match event {
             ReconnectEvent::Closed { close, .. } => {
                 self.delivery.borrow_mut().last_close = Some(close.clone());
@@ -324,7 +324,7 @@ impl Inner {
         }
     }
 
-    fn proved_alive(&self, session: u64) {
+    pub(super) fn proved_alive(&self, session: u64) {
         let waiters = {
             let mut delivery = self.delivery.borrow_mut();
             delivery.proofs += 1;
@@ -336,7 +336,7 @@ impl Inner {
 
     /// A timer that feeds `input` to the machine, marked [`Input::Late`] if
     /// it fired far later than asked.
-    fn timer(self: &Rc<Self>, delay: std::time::Duration, input: Input) -> Timer {
+    pub(super) fn timer(self: &Rc<Self>, delay: std::time::Duration, input: Input) -> Timer {
         let weak = Rc::downgrade(self);
         let started_ms = now_ms();
         Timer::once(delay, move || {
@@ -351,7 +351,7 @@ impl Inner {
         })
     }
 
-    fn connect(self: &Rc<Self>, timeout: std::time::Duration) {
+    pub(super) fn connect(self: &Rc<Self>, timeout: std::time::Duration) {
         let wait = self.resources.borrow_mut().wait.take();
         drop(wait);
         let target = (self.target.borrow_mut())();
@@ -386,7 +386,7 @@ impl Inner {
     }
 
     /// Runs the app's open hook: what it sends goes out before the queue.
-    fn run_open_hook(self: &Rc<Self>, session: u64) {
+    pub(super) fn run_open_hook(self: &Rc<Self>, session: u64) {
         let connect_timeout = self.resources.borrow_mut().connect_timeout.take();
         drop(connect_timeout);
         // Re-entered (the hook's own sends cannot open a connection): skipped.
@@ -405,7 +405,7 @@ impl Inner {
 
     /// Sends what was queued while down, in order, until the socket refuses;
     /// then lets a waiting `Sink` go on.
-    fn flush(&self) {
+    pub(super) fn flush(&self) {
         if let Some(connection) = self.connection() {
             loop {
                 let Some(queued) = self.delivery.borrow_mut().outbox.pop() else {
@@ -424,7 +424,7 @@ impl Inner {
     }
 
     /// `session` ended: what was queued for it alone is dropped, and said so.
-    fn end_session(&self, session: u64) {
+    pub(super) fn end_session(&self, session: u64) {
         let messages = {
             let mut delivery = self.delivery.borrow_mut();
             let messages = delivery.outbox.drop_session(session);
@@ -437,7 +437,7 @@ impl Inner {
     }
 
     /// An event of a connection: only the current one's count.
-    fn on_connection_event(self: &Rc<Self>, connection: &Rc<Shared>, event: Event) {
+    pub(super) fn on_connection_event(self: &Rc<Self>, connection: &Rc<Shared>, event: Event) {
         let current = self
             .resources
             .borrow()
@@ -467,275 +467,10 @@ impl Inner {
             Event::Close(event) => self.input(Input::Closed(event)),
         }
     }
-
-    fn deliver(self: &Rc<Self>, message: Message) {
-        let session = self.machine.borrow().open_session().unwrap_or(0);
-        let message = match self.on_message.try_borrow_mut() {
-            Ok(mut slot) => match slot.as_mut() {
-                Some(on_message) => return on_message(session, message),
-                None => message,
-            },
-            // Re-entered from inside `on_message`: queue it for the stream.
-            Err(_) => message,
-        };
-        let bytes = received_len(&message);
-        let (admitted, reader) = {
-            let mut delivery = self.delivery.borrow_mut();
-            if delivery.discard {
-                return;
-            }
-            let admitted = delivery.inbox.push_message(message, bytes);
-            if admitted != Admitted::Closing {
-                match delivery.inbox_sessions.back_mut() {
-                    Some((last, count)) if *last == session => *count += 1,
-                    _ => delivery.inbox_sessions.push_back((session, 1)),
-                }
-            }
-            (admitted, delivery.reader.take())
-        };
-        if let Some(reader) = reader {
-            reader.wake();
-        }
-        if admitted == Admitted::LimitExceeded {
-            let code = CloseCode::from(RECEIVE_LIMIT_CLOSE_CODE);
-            let _ = self.close(code, RECEIVE_LIMIT_CLOSE_REASON);
-        }
-    }
-
-    fn deliver_error(&self, error: Error) {
-        let reader = {
-            let mut delivery = self.delivery.borrow_mut();
-            delivery.inbox.push_error(error);
-            delivery.reader.take()
-        };
-        if let Some(reader) = reader {
-            reader.wake();
-        }
-    }
-
-    fn connection(&self) -> Option<Rc<Shared>> {
-        self.resources.borrow().connection.clone()
-    }
-
-    /// Closes for good: the open connection with `code` and `reason` (already
-    /// checked), an attempt or a wait at once.
-    pub(crate) fn close(self: &Rc<Self>, code: CloseCode, reason: &str) -> Result<()> {
-        if self.machine.borrow().is_open() {
-            if let Some(connection) = self.connection() {
-                match connection.close(code, reason) {
-                    Ok(()) | Err(Error::NotOpen { .. }) => {}
-                    Err(error) => return Err(error),
-                }
-            }
-        }
-        self.input(Input::AppClosed);
-        Ok(())
-    }
-
-    /// Sends now if connected and nothing older waits (or from the open
-    /// hook), else queues, as `policy` says.
-    pub(crate) fn send(
-        &self,
-        message: Message,
-        queueing: Queueing,
-        policy: SendPolicy,
-    ) -> Result<()> {
-        if self.machine.borrow().is_closed() {
-            return Err(Error::NotOpen {
-                state: ReadyState::Closed,
-            });
-        }
-        let open_session = self.machine.borrow().open_session();
-        let session = match policy.route(open_session) {
-            Route::Keep { session } => session,
-            Route::Discard => {
-                self.delivery.borrow_mut().discarded += 1;
-                return Ok(());
-            }
-            Route::Refuse => {
-                return Err(Error::NotOpen {
-                    state: ReadyState::Connecting,
-                })
-            }
-        };
-        let live = (self.opening.get() || self.delivery.borrow().outbox.is_empty())
-            && open_session.is_some();
-        if let Some(connection) = self.connection().filter(|_| live) {
-            match connection.send(Outgoing::from(&message)) {
-                // Closing: queued for the next connection.
-                Err(Error::NotOpen { .. }) => {}
-                sent => return sent,
-            }
-        }
-        let bytes = Outgoing::from(&message).byte_len();
-        let queued = Queued {
-            message,
-            bytes,
-            session,
-        };
-        let mut delivery = self.delivery.borrow_mut();
-        match queueing {
-            Queueing::IfItFits => delivery.outbox.push(queued),
-            Queueing::WhenRoom => delivery.outbox.push_when_room(queued),
-        }
-    }
-
-    /// Closed for good: no connection follows.
-    pub(crate) fn is_closed_for_good(&self) -> bool {
-        self.machine
-            .try_borrow()
-            .is_ok_and(|machine| machine.is_closed())
-    }
-
-    /// Ready when the `Sink` may take a message: while connected with nothing
-    /// queued, by the live connection's flow control; otherwise when the queue
-    /// has room (or at once, if the Sink's policy will not queue it).
-    pub(crate) fn poll_send_ready(
-        &self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<()>> {
-        use std::task::Poll;
-        if self.machine.borrow().is_closed() {
-            return Poll::Ready(Err(Error::NotOpen {
-                state: ReadyState::Closed,
-            }));
-        }
-        let open = self.machine.borrow().is_open();
-        if !open && self.send_policy != SendPolicy::Replay {
-            return Poll::Ready(Ok(()));
-        }
-        let connected = open && self.delivery.borrow().outbox.is_empty();
-        if let Some(connection) = self.connection().filter(|_| connected) {
-            match connection.poll_send_ready(cx) {
-                // Closing: the message will be queued for the next connection.
-                Poll::Ready(Err(Error::NotOpen { .. })) => {}
-                Poll::Ready(ready) => return Poll::Ready(ready),
-                Poll::Pending => {
-                    // Also woken if the connection is dropped while it waits.
-                    self.delivery.borrow_mut().sink = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-            }
-        }
-        let mut delivery = self.delivery.borrow_mut();
-        if delivery.outbox.has_room() {
-            return Poll::Ready(Ok(()));
-        }
-        delivery.sink = Some(cx.waker().clone());
-        Poll::Pending
-    }
-
-    /// The stream's next item, with the session of a message; `None` once
-    /// closed for good and all is read.
-    pub(crate) fn poll_next(
-        &self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<(u64, Message)>>> {
-        use std::task::Poll;
-        let mut delivery = self.delivery.borrow_mut();
-        if let Some(item) = delivery.inbox.pop() {
-            return Poll::Ready(Some(item.map(|message| {
-                let session = match delivery.inbox_sessions.front_mut() {
-                    Some((session, count)) => {
-                        let session = *session;
-                        *count -= 1;
-                        if *count == 0 {
-                            delivery.inbox_sessions.pop_front();
-                        }
-                        session
-                    }
-                    None => 0,
-                };
-                (session, message)
-            })));
-        }
-        if self.machine.borrow().is_finished() {
-            return Poll::Ready(None);
-        }
-        delivery.reader = Some(cx.waker().clone());
-        Poll::Pending
-    }
-
-    /// Ready once closed for good.
-    pub(crate) fn poll_finished(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        if self.machine.borrow().is_finished() {
-            return std::task::Poll::Ready(());
-        }
-        self.delivery.borrow_mut().sink = Some(cx.waker().clone());
-        std::task::Poll::Pending
-    }
-
-    /// How many proofs of life there have been; [`poll_alive`](Self::poll_alive)
-    /// waits for one more.
-    pub(crate) fn proofs(&self) -> u64 {
-        self.delivery.borrow().proofs
-    }
-
-    /// Asks the machine to check the connection.
-    pub(crate) fn request_check(self: &Rc<Self>) {
-        self.input(Input::CheckRequested);
-    }
-
-    /// Ready with the session once there were more than `seen` proofs of life.
-    pub(crate) fn poll_alive(
-        &self,
-        seen: u64,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<u64>> {
-        use std::task::Poll;
-        let mut delivery = self.delivery.borrow_mut();
-        if delivery.proofs > seen {
-            return Poll::Ready(Ok(delivery.proven_session));
-        }
-        if self.machine.borrow().is_finished() {
-            return Poll::Ready(Err(Error::NotOpen {
-                state: ReadyState::Closed,
-            }));
-        }
-        delivery.alive_waiters.push(cx.waker().clone());
-        Poll::Pending
-    }
-
-    /// The receiving half is gone: drop what is queued and queue nothing more.
-    pub(crate) fn stop_receiving(&self) {
-        let mut delivery = self.delivery.borrow_mut();
-        delivery.discard = true;
-        let unread = std::mem::replace(&mut delivery.inbox, Inbox::new(None));
-        delivery.inbox_sessions.clear();
-        drop(delivery);
-        drop(unread);
-    }
-
-    pub(crate) fn is_connected(&self) -> bool {
-        self.machine.borrow().is_open()
-    }
-
-    pub(crate) fn session(&self) -> Option<u64> {
-        self.machine.borrow().open_session()
-    }
-
-    pub(crate) fn queued(&self) -> usize {
-        self.delivery.borrow().outbox.len()
-    }
-
-    pub(crate) fn discarded(&self) -> usize {
-        self.delivery.borrow().discarded
-    }
-
-    pub(crate) fn last_close(&self) -> Option<CloseEvent> {
-        self.delivery.borrow().last_close.clone()
-    }
-
-    pub(crate) fn buffered_amount(&self) -> u32 {
-        match self.connection() {
-            Some(connection) if self.is_connected() => connection.socket().buffered_amount(),
-            _ => 0,
-        }
-    }
 }
 
 /// Takes an app callback out of its slot, unless it is running (then it is
 /// left for the slot's owner to drop).
-fn take_callback<T>(slot: &RefCell<Option<T>>) -> Option<T> {
+pub(super) fn take_callback<T>(slot: &RefCell<Option<T>>) -> Option<T> {
     slot.try_borrow_mut().ok().and_then(|mut slot| slot.take())
 }

@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod app;
 pub(crate) mod builder;
 pub(crate) mod driver;
 pub(crate) mod handle;
