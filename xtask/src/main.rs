@@ -32,6 +32,7 @@ mod proxy;
 mod servers;
 mod setup;
 mod shell;
+mod side_by_side;
 mod test;
 mod threaded;
 
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
         Some("package") => package::publish_dry_run(),
         Some("resolution") => package::resolution(),
         Some("threaded") => threaded::run(&args[1..]),
-        Some("repeat") => test::repeat(&args[1..]),
+        Some("repeat") => side_by_side::repeat(&args[1..]),
         Some("links") => links::check(),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
