@@ -1,10 +1,10 @@
 //! The browser suites, run through the README's own `wasm-pack test` commands,
 //! as a user runs them from a fresh clone: the servers on the README's ports
-//! (see [`crate::servers`]), no test variables but the full soak's (see
-//! [`Soak`]) and clippy as the compiler of the crate's own code (the build is
-//! the wasm32 lint too), the
-//! timeouts from `.cargo/config.toml`. The commands are read from here and
-//! checked to be in the README word for word, so the README says what runs.
+//! (see [`crate::servers`]), the timeouts from `.cargo/config.toml`, and no
+//! test variables but two the README names: the full soak (see [`Soak`]) and
+//! clippy as the compiler of the crate's own code (the build is the wasm32
+//! lint too). The commands are kept here and checked to be in the README word
+//! for word, so the README says what runs.
 //!
 //! The test binaries are built once, before any engine runs (the same
 //! `cargo build --tests` that `wasm-pack test` starts with, which then finds
