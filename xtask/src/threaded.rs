@@ -73,7 +73,12 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
     let suite = Suite::start(origin)?;
     let mut outcomes = Vec::new();
     for browser in browsers {
+        let started = Instant::now();
         outcomes.push(suite.run(browser, &mut crate::test::Log::Stdout)?);
+        println!(
+            "{browser} threaded: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(outcomes)
 }
@@ -105,9 +110,9 @@ impl Suite {
         })
     }
 
-    /// Runs the built suite in `browser`, its output into `log`.
+    /// Runs the built suite in `browser`, its output into `log` (its caller
+    /// reports how long it took).
     pub fn run(&self, browser: &str, log: &mut crate::test::Log) -> Result<Outcome, String> {
-        let started = Instant::now();
         let name = format!("{browser} threaded");
         let mut run = || {
             let mut cargo = cargo_test(&self.origin, Some(browser));
@@ -130,7 +135,6 @@ impl Suite {
             println!("{name}: the page never loaded and no test ran; running it again");
             outcome = run()?;
         }
-        println!("{name}: {:.1} s", started.elapsed().as_secs_f64());
         Ok(outcome)
     }
 }
