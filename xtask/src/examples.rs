@@ -15,6 +15,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("plain", "plain-chat"),
     ("leptos-chat", "leptos-chat"),
     ("yew-chat", "yew-chat"),
+    ("dioxus-chat", "dioxus-chat"),
 ];
 
 const WASM: &str = "wasm32-unknown-unknown";
