@@ -26,6 +26,12 @@ pub enum Build {
     Release,
 }
 
+/// The origin of the test server on [`TEST_SERVER_PORT`], as the tests
+/// see it.
+pub fn readme_test_origin() -> String {
+    format!("ws://127.0.0.1:{TEST_SERVER_PORT}")
+}
+
 /// The test server, stopped when dropped.
 pub struct TestServer {
     child: Child,
@@ -80,14 +86,14 @@ impl Drop for TestServer {
 /// Builds the test server (cargo skips it when up to date) and returns its binary.
 pub fn build_server(build: Build) -> Result<PathBuf, String> {
     let mut command = match build {
-        // Built as the tests' native build is, so that neither rebuilds it.
-        Build::Debug => shell::cargo_linted(),
-        Build::Release => cargo(),
+        // The native build of the workspace, so that neither rebuilds it.
+        Build::Debug => crate::test::native_workspace_build(),
+        Build::Release => {
+            let mut release = cargo();
+            release.args(["build", "-p", "browser-websocket-server", "--release"]);
+            release
+        }
     };
-    command.args(["build", "-p", "browser-websocket-server"]);
-    if let Build::Release = build {
-        command.arg("--release");
-    }
     shell::run(&mut command)?;
     Ok(server_binary(build))
 }
@@ -106,7 +112,7 @@ pub fn server_binary(build: Build) -> PathBuf {
 
 /// Both servers on the README's ports, as its browser commands expect them.
 pub struct ReadmeServers {
-    pub test: TestServer,
+    _test: TestServer,
     _conformance: ConformanceServer,
 }
 
@@ -128,7 +134,7 @@ impl ReadmeServers {
         let python = crate::setup::conformance_venv()?;
         let conformance = ConformanceServer::start(&python, CONFORMANCE_PORT)?;
         Ok(Self {
-            test,
+            _test: test,
             _conformance: conformance,
         })
     }

@@ -55,10 +55,37 @@ impl<T> Gate<T> {
     }
 }
 
-/// The build thread: the threaded suite, then what the end-to-end tests load,
-/// then the packaging checks, opening each gate as soon as it can (also on
-/// failure, so that no browser waits for ever).
-pub fn later_builds(origin: &str, later: &Later) -> Result<Run, String> {
+/// The threaded suite's build, for the test server on the README's port,
+/// opening its gate when done (also on failure, so that no browser waits for
+/// ever). It has a toolchain and a target directory of its own, so it runs
+/// beside the main workspace's builds; its output goes to
+/// `target/xtask/threaded-build.log`, printed at the end.
+pub fn threaded_build(later: &Later) -> Result<Run, String> {
+    let mut run = Run::new("threaded-build");
+    let origin = crate::servers::readme_test_origin();
+    let started = Instant::now();
+    let threaded = match &mut run {
+        Ok(run) => crate::threaded::build(&origin, &mut run.log),
+        Err(error) => Err(error.clone()),
+    };
+    let suite = match &threaded {
+        Ok(built) if built.succeeded() => crate::threaded::Suite::start(&origin).ok().map(Arc::new),
+        _ => None,
+    };
+    later.threaded.open(suite);
+    let mut run = run?;
+    run.step(
+        "threaded build (beside the native tests)",
+        threaded.map(|outcome| vec![outcome]),
+        started,
+    );
+    Ok(run)
+}
+
+/// The build thread of the browser phase: what the end-to-end tests load,
+/// opening their gate as soon as it can (also on failure), then the
+/// packaging checks.
+pub fn later_builds(later: &Later) -> Result<Run, String> {
     // Its output goes straight through: the browsers' go to their logs.
     let mut run = Run {
         outcomes: Vec::new(),
@@ -66,23 +93,10 @@ pub fn later_builds(origin: &str, later: &Later) -> Result<Run, String> {
         log: Log::Stdout,
     };
     let started = Instant::now();
-    let threaded = crate::threaded::build(origin, &mut run.log);
-    let suite = match &threaded {
-        Ok(built) if built.succeeded() => crate::threaded::Suite::start(origin).ok().map(Arc::new),
-        _ => None,
-    };
-    later.threaded.open(suite);
-    run.step(
-        "threaded build",
-        threaded.map(|outcome| vec![outcome]),
-        started,
-    );
-
-    let started = Instant::now();
     let built = build_end_to_end();
     later.end_to_end.open(built.is_ok());
     run.step(
-        "demo, examples and e2e driver build",
+        "demo and examples build",
         built.map(|()| Vec::new()),
         started,
     );
@@ -93,17 +107,20 @@ pub fn later_builds(origin: &str, later: &Later) -> Result<Run, String> {
     Ok(run)
 }
 
-/// The demo page, the examples (linted as they build) and the end-to-end driver.
+/// The demo page and the examples (linted as they build). The end-to-end
+/// driver comes from the native build of the workspace (cargo finds it up to
+/// date).
 fn build_end_to_end() -> Result<(), String> {
     crate::build_demo()?;
     crate::examples::build()?;
-    shell::run(shell::cargo_linted().args(["build", "-p", "browser-websocket-e2e"]))
+    shell::run(&mut crate::test::native_workspace_build())
 }
 
 /// One browser's share of the browser phase, on a thread of its own beside
 /// the others': its browser suite (against the servers on the README's
-/// ports), its threaded suite, then the end-to-end runs of the demo and the
-/// examples against a test server of its own (they restart their server).
+/// ports), the end-to-end runs of the demo and the examples against a test
+/// server of its own (they restart their server), then its threaded suite
+/// (built by then: it started before the browsers did).
 fn engine(browser: &str, later: &Later) -> Result<Run, String> {
     let mut run = Run::new(browser)?;
     let started = Instant::now();
@@ -114,6 +131,14 @@ fn engine(browser: &str, later: &Later) -> Result<Run, String> {
         started,
     );
 
+    // Each step's time includes its wait for the gate: the row says when
+    // the browser was done with it, not only how long it ran.
+    let started = Instant::now();
+    if later.end_to_end.wait() == Some(true) {
+        let outcomes = end_to_end(browser, &mut run.log);
+        run.step(&format!("{browser} e2e"), outcomes, started);
+    }
+
     let started = Instant::now();
     if let Some(Some(suite)) = later.threaded.wait() {
         let outcome = suite.run(browser, &mut run.log);
@@ -122,12 +147,6 @@ fn engine(browser: &str, later: &Later) -> Result<Run, String> {
             outcome.map(|o| vec![o]),
             started,
         );
-    }
-
-    let started = Instant::now();
-    if later.end_to_end.wait() == Some(true) {
-        let outcomes = end_to_end(browser, &mut run.log);
-        run.step(&format!("{browser} e2e"), outcomes, started);
     }
     Ok(run)
 }
@@ -246,8 +265,15 @@ pub fn repeat(args: &[String]) -> Result<(), String> {
     browser_suite::build(Soak::Full)?;
     let servers = ReadmeServers::start()?;
     let later = Later::default();
-    let builds = later_builds(&servers.test.origin, &later)?;
-    if builds.outcomes.iter().any(|outcome| !outcome.succeeded()) {
+    let threaded = threaded_build(&later)?;
+    print_log(&threaded.log);
+    let builds = later_builds(&later)?;
+    if threaded
+        .outcomes
+        .iter()
+        .chain(&builds.outcomes)
+        .any(|outcome| !outcome.succeeded())
+    {
         return Err("a build the browsers need failed".to_owned());
     }
     let mut green = 0;

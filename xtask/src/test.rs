@@ -8,10 +8,10 @@ use std::process::{Command, Stdio};
 
 use crate::browser_suite::{self, Soak};
 use crate::phases::Phases;
-use crate::servers::{Build, ReadmeServers};
+use crate::servers::ReadmeServers;
 use crate::setup;
 use crate::shell::{self, cargo};
-use crate::side_by_side::{later_builds, print_log, side_by_side, Later};
+use crate::side_by_side::{later_builds, print_log, side_by_side, threaded_build, Later, Run};
 
 pub const BROWSERS: &[&str] = &["chrome", "firefox", "webkit"];
 
@@ -35,25 +35,28 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Every check and test, each once. What must come first runs in order: the
-/// installs, formatting, the native build and tests (linted as they build),
-/// clippy for wasm32, and what the browser suites load. Then the browsers run
-/// side by side, each on a thread of its own, while one more thread builds
-/// what only their later steps need (the threaded suite, the demo, the
-/// examples, the end-to-end driver) and runs the packaging checks, in the
-/// time the browsers spend waiting on sockets and timers.
+/// installs, formatting, the native build (linted as it builds, and giving
+/// the servers' and the end-to-end driver's binaries). Then the threaded
+/// suite's build (its own toolchain and target directory) starts on a thread
+/// of its own, beside the native tests, clippy for wasm32 and the browser
+/// suites' build. Then the browsers run side by side, each on a thread of its
+/// own, while one more thread builds the demo and the examples for their
+/// end-to-end tests and runs the packaging checks, in the time the browsers
+/// spend waiting on sockets and timers.
 fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     phases.run("install", setup::everything)?;
-    let (native, servers) = up_to_the_browsers(phases, Soak::Full)?;
-    let mut results = vec![native];
+    checks_and_native_build(phases)?;
     let later = Later::default();
-    let (builds, engines) = phases.run("browsers side by side, and the later builds", || {
-        side_by_side(browsers, &later, || {
-            later_builds(&servers.test.origin, &later)
-        })
+    let (threaded, rest) = std::thread::scope(|scope| {
+        let threaded = scope.spawn(|| threaded_build(&later));
+        let rest = browser_phase(browsers, phases, &later);
+        (threaded.join(), rest)
     });
-    drop(servers);
-    let builds = builds.unwrap_or_else(|_| Err("the build thread stopped".to_owned()));
-    for run in std::iter::once(builds).chain(engines) {
+    let threaded =
+        threaded.unwrap_or_else(|_| Err("the threaded build's thread stopped".to_owned()));
+    let (native, runs) = rest?;
+    let mut results = vec![native];
+    for run in std::iter::once(threaded).chain(runs) {
         let run = run?;
         print_log(&run.log);
         for (name, took) in &run.timings {
@@ -64,11 +67,30 @@ fn everything(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     report(&results)
 }
 
+/// The native tests, the builds the browsers load and their servers (beside
+/// the threaded build), then the browsers side by side with the build thread
+/// of the demo, the examples and the packaging checks. Returns the native
+/// tests' outcome, and the build thread's run followed by each browser's.
+fn browser_phase(
+    browsers: &[String],
+    phases: &mut Phases,
+    later: &Later,
+) -> Result<(Outcome, Vec<Result<Run, String>>), String> {
+    let (native, servers) = tests_and_browser_build(phases, Soak::Full)?;
+    let (builds, engines) = phases.run("browsers side by side, and the later builds", || {
+        side_by_side(browsers, later, || later_builds(later))
+    });
+    drop(servers);
+    let builds = builds.unwrap_or_else(|_| Err("the build thread stopped".to_owned()));
+    Ok((native, std::iter::once(builds).chain(engines).collect()))
+}
+
 /// fmt, clippy, the native tests and one engine's browser suite (Chrome
 /// unless `--browsers` says otherwise), with the short soak.
 fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     phases.run("install", setup::for_quick_loop)?;
-    let (native, servers) = up_to_the_browsers(phases, Soak::Short)?;
+    checks_and_native_build(phases)?;
+    let (native, servers) = tests_and_browser_build(phases, Soak::Short)?;
     let mut results = vec![native];
     for browser in browsers {
         results.push(phases.run(&format!("{browser} browser suite"), || {
@@ -79,17 +101,25 @@ fn quick_loop(browsers: &[String], phases: &mut Phases) -> Result<(), String> {
     report(&results)
 }
 
-/// What both the full run and the quick loop do in order before any browser
-/// runs: formatting and links, the native build (linted) and tests, clippy
-/// for wasm32, the browser suites' build, and the servers on the README's
-/// ports. Returns the native tests' outcome and the running servers.
-fn up_to_the_browsers(phases: &mut Phases, soak: Soak) -> Result<(Outcome, ReadmeServers), String> {
+/// What both the full run and the quick loop do first: formatting and links,
+/// and the native build (linted).
+fn checks_and_native_build(phases: &mut Phases) -> Result<(), String> {
     phases.run("format and links", formatting)?;
-    phases.run("native build, linted", native_build)?;
+    phases.run("native build, linted", native_build)
+}
+
+/// What both the full run and the quick loop do next, before any browser
+/// runs: the native tests, clippy for wasm32, the browser suites' build, and
+/// the servers on the README's ports. Returns the native tests' outcome and
+/// the running servers.
+fn tests_and_browser_build(
+    phases: &mut Phases,
+    soak: Soak,
+) -> Result<(Outcome, ReadmeServers), String> {
     let native = phases.run("native tests", native_tests)?;
     phases.run("wasm32 lint", wasm32_lint)?;
+    // (The test server comes from the native build.)
     phases.run("build for the browser suites", || {
-        crate::servers::build_server(Build::Debug)?;
         browser_suite::build(soak)
     })?;
     let servers = phases.run("servers", ReadmeServers::start)?;
@@ -112,11 +142,19 @@ fn formatting() -> Result<(), String> {
 /// --all-targets --all-features`, without compiling every dependency a second
 /// time just to check it. The tests build the test targets the same way.
 fn native_build() -> Result<(), String> {
-    shell::run(
-        shell::cargo_linted()
-            .args(["build", "--workspace", "--all-features"])
-            .args(NOT_NATIVE),
-    )
+    shell::run(&mut native_workspace_build())
+}
+
+/// The native build of the workspace, linted: also what gives the test
+/// server's and the end-to-end driver's binaries. They are taken from this
+/// build rather than built with `-p`, which unifies the features of their
+/// dependencies differently and so compiles them again (44 s on 2 cores).
+pub fn native_workspace_build() -> Command {
+    let mut build = shell::cargo_linted();
+    build
+        .args(["build", "--workspace", "--all-features"])
+        .args(NOT_NATIVE);
+    build
 }
 
 /// The crates that only make sense in a browser (the benchmark page and the
