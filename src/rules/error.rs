@@ -45,8 +45,8 @@ pub enum Error {
     InvalidUrl {
         /// The URL as given.
         url: RedactedUrl,
-        /// What the URL parser said (where it quoted the URL, the URL with its
-        /// secrets hidden).
+        /// What the URL parser said (where it quoted the URL, `(the URL)` in
+        /// its place: the URL shows once, redacted, as `url`).
         reason: String,
     },
 

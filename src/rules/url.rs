@@ -80,7 +80,7 @@ impl fmt::Debug for RedactedUrl {
 
 /// What may show of a URL: `scheme://***@host:port/path?key=***#***`. Works
 /// on any text, parsable or not: an invalid URL's error carries it too.
-pub(crate) fn redact(url: &str) -> String {
+fn redact(url: &str) -> String {
     let (before_fragment, fragment) = match split_at_byte(url, b'#') {
         Some((before, after)) => (before, Some(after)),
         None => (url, None),
