@@ -5,7 +5,7 @@
 //!   `Stream` of `Result<`[`Message`]`>` and a `Sink<`[`Message`]`>`, and
 //!   [`into_split`](WebSocket::into_split)s into halves that can live in
 //!   different tasks.
-//! - [`ReconnectingWebSocket`] ([`reconnect`]) comes back after network drops
+//! - [`ReconnectingWebSocket`] comes back after network drops
 //!   and server restarts, with the same `Stream` and `Sink`: backoff with
 //!   jitter, a bounded queue while down, a heartbeat, fresh URLs per attempt.
 //! - Every bad input is a typed [`Error`] found before the browser is asked: URL
@@ -42,7 +42,7 @@
 //! ([`Handle::close_with`]), [`CloseEvent`](https://developer.mozilla.org/docs/Web/API/CloseEvent)
 //! and its [codes](https://developer.mozilla.org/docs/Web/API/CloseEvent/code)
 //! ([`CloseEvent`], [`CloseCode`]), [`Blob`](https://developer.mozilla.org/docs/Web/API/Blob)
-//! ([`blob`]), and the [WebSockets API](https://developer.mozilla.org/docs/Web/API/WebSockets_API)
+//! ([`read_blob`], [`ReadBlobsExt`]), and the [WebSockets API](https://developer.mozilla.org/docs/Web/API/WebSockets_API)
 //! as a whole.
 //!
 //! # What each API reports
@@ -115,33 +115,13 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod js;
-pub mod reconnect;
+mod reconnect;
 mod rules;
 mod shape;
 mod socket;
 pub mod tabs;
 #[cfg(feature = "testing")]
 pub mod testing;
-
-/// Reading `Blob` messages: one at a time, in order ([`ReadBlobsExt::read_blobs`]),
-/// or one Blob ([`read_blob`], [`Message::into_bytes`]). See MDN's
-/// [`Blob`](https://developer.mozilla.org/docs/Web/API/Blob).
-pub mod blob {
-    pub use crate::js::blob::{read_blob, ReadBlobs, ReadBlobsExt};
-}
-
-/// Byte streams: [`ByteStream`], a socket as `AsyncRead` + `AsyncWrite` over
-/// binary messages.
-pub mod io {
-    pub use crate::socket::byte_stream::ByteStream;
-}
-
-/// Counting what is alive, to check that nothing leaks: sockets, and JS
-/// callbacks registered with the browser (listeners and timers).
-pub mod diagnostics {
-    pub use crate::js::live_js_callbacks;
-    pub use crate::socket::shared::live_sockets;
-}
 
 // The README's and the guide's examples compile as doc tests, so they cannot
 // drift from the API.
@@ -169,9 +149,16 @@ mod guide {
     struct Threads;
 }
 
-pub use blob::{read_blob, ReadBlobs, ReadBlobsExt};
-pub use diagnostics::{live_js_callbacks, live_sockets};
-pub use io::ByteStream;
+// Every public item has one path: the crate root, but for the shared socket
+// (`tabs`) and the mock server (`testing`), which are apart because most apps
+// need neither.
+
+// Reading `Blob` messages: one at a time, in order, or one Blob.
+pub use js::blob::{read_blob, ReadBlobs, ReadBlobsExt};
+// Counting what is alive, to check that nothing leaks.
+pub use js::live_js_callbacks;
+pub use socket::shared::live_sockets;
+// A socket as `AsyncRead` + `AsyncWrite` over binary messages.
 pub use reconnect::{
     CheckReason, EnsureAlive, Heartbeat, ReconnectEvent, ReconnectPolicy, ReconnectingBuilder,
     ReconnectingHandle, ReconnectingReceiver, ReconnectingSender, ReconnectingWebSocket,
@@ -184,6 +171,7 @@ pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
 pub use rules::url::RedactedUrl;
 pub use shape::Socket;
+pub use socket::byte_stream::ByteStream;
 pub use socket::callbacks::Callbacks;
 pub use socket::halves::{Receiver, Sender};
 pub use socket::handle::{Closed, Handle};

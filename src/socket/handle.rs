@@ -319,25 +319,6 @@ impl Handle {
         self.close_with(CloseCode::Normal, "")
     }
 
-    /// Starts the closing handshake with code 1000 and a reason.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ReasonTooLong`](crate::Error::ReasonTooLong) over 123 bytes; [`Error::NotOpen`](crate::Error::NotOpen) if already
-    /// closing or closed.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// # async fn demo() -> browser_websocket::Result<()> {
-    /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
-    /// socket.close_with_reason("done")?;
-    /// # Ok(()) }
-    /// ```
-    pub fn close_with_reason(&self, reason: &str) -> Result<()> {
-        self.close_with(CloseCode::Normal, reason)
-    }
-
     /// Starts the closing handshake with a code and a reason, checked as the
     /// standard says before the browser is asked.
     ///
@@ -354,7 +335,7 @@ impl Handle {
     /// use browser_websocket::Error;
     /// let socket = browser_websocket::WebSocket::connect("ws://127.0.0.1:8080/echo").await?;
     /// assert_eq!(socket.close_with(1001, ""), Err(Error::InvalidCloseCode { code: 1001 }));
-    /// socket.close_with(4001, "bye")?;
+    /// socket.close_with(1000, "done")?; // or CloseCode::Normal
     /// # Ok(()) }
     /// ```
     pub fn close_with(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {

@@ -1,7 +1,7 @@
 //! One connection for every tab: [`SharedWebSocket`]. The tabs of an origin
 //! that open it with the same name share one WebSocket. One tab leads (it
 //! holds a Web Lock, which passes to another tab when it closes or crashes)
-//! and owns a [`ReconnectingWebSocket`]; it fans incoming messages out to the
+//! and owns a [`ReconnectingWebSocket`](crate::ReconnectingWebSocket); it fans incoming messages out to the
 //! other tabs over a `BroadcastChannel`, and relays their messages in each
 //! tab's order. A tab keeps each message it sends until the leading tab has
 //! handed it to the connection, so a change of leader loses nothing. Where the
@@ -53,7 +53,7 @@ type EventFn = Box<dyn FnMut(&SharedEvent)>;
 /// A WebSocket shared by the tabs of an origin that open it with the same
 /// name: one connection, whichever tab holds it. A `Stream` of the messages
 /// every tab receives and a `Sink` of this tab's messages, like
-/// [`ReconnectingWebSocket`].
+/// [`ReconnectingWebSocket`](crate::ReconnectingWebSocket).
 ///
 /// Each tab's messages reach the server once and in that tab's order (the
 /// order between tabs is the order the leading tab hears them). While the
@@ -291,7 +291,7 @@ impl SharedBuilder {
         self
     }
 
-    /// Configures the [`ReconnectingWebSocket`] this tab opens whenever it
+    /// Configures the [`ReconnectingWebSocket`](crate::ReconnectingWebSocket) this tab opens whenever it
     /// starts leading (called each time: a tab can lead again after its page
     /// comes back from the back/forward cache): policy, heartbeat, protocols.
     /// Its message and event callbacks, send policy and binary type are the

@@ -56,7 +56,7 @@ async fn client_close_code_and_reason_reach_the_server() {
 async fn reason_without_code_and_plain_close_send_1000() {
     let with_reason = unique_id("reason-only");
     let socket = connect(&format!("/echo?id={with_reason}")).await;
-    socket.close_with_reason("done").unwrap();
+    socket.close_with(CloseCode::Normal, "done").unwrap();
     assert_eq!(close_seen_by_server(&with_reason).await, "1000 done");
 
     let plain = unique_id("plain-close");
@@ -81,7 +81,7 @@ async fn invalid_codes_and_long_reasons_are_refused_and_the_socket_stays_open() 
         Err(Error::ReasonTooLong { bytes: 124 })
     );
     assert_eq!(
-        socket.close_with_reason(&"é".repeat(62)),
+        socket.close_with(CloseCode::Normal, &"é".repeat(62)),
         Err(Error::ReasonTooLong { bytes: 124 })
     );
     // Nothing was closed: the socket still echoes.
