@@ -36,9 +36,11 @@ async fn large_round_trips_through_wasm_memory() {
     }
     let elapsed = js_sys::Date::now() - started;
     let growth = wasm_memory_bytes() - before;
-    console_log!(
-        "through wasm: {rounds} x 16 MiB round trips in {elapsed} ms, wasm memory grew {growth} bytes"
-    );
+    report_figure(
+        &format!("16 MiB round trips through wasm (Binary), {rounds} of them"),
+        &format!("{:.1} s, wasm memory +{growth} bytes", elapsed / 1000.0),
+    )
+    .await;
     // The echo and the message being sent are 16 MiB each beside the payload.
     assert!(
         growth >= f64::from(LARGE_SIZE),

@@ -543,6 +543,11 @@ async fn bench(client: &Client, options: &Options) -> Result<(), String> {
     Err("the benchmarks did not finish within 25 minutes".to_owned())
 }
 
+/// A measured figure, as a line `cargo xtask figures` collects for the guide.
+fn figure(name: &str, value: &str) {
+    println!("figure: {name}\t{value}");
+}
+
 async fn wait_for<F, Fut>(mut check: F) -> Result<(), ()>
 where
     F: FnMut() -> Fut,

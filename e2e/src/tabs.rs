@@ -75,6 +75,10 @@ pub async fn share_one_connection(client: &Client, page: &str) -> Result<String,
         ));
     }
     each_in_order(&log[1], &sent_after)?;
+    crate::figure(
+        "leading window closed: another leads and is connected",
+        &format!("{failover_ms:.0} ms"),
+    );
     let away = leader_goes_away_and_back(client, origin, &id, &rest, new_leader).await?;
     Ok(format!(
         "{WINDOWS} windows: 1 connection on the server; the leader's window closed, \
@@ -136,6 +140,18 @@ async fn leader_goes_away_and_back(
         ));
     }
     each_in_order(&tail, &sent)?;
+    crate::figure(
+        "leading window to another page: the other is connected",
+        &format!("{:.0} ms", led_at - left_at),
+    );
+    crate::figure(
+        "leading window back: its page",
+        if restored {
+            "restored from the back/forward cache"
+        } else {
+            "loaded again"
+        },
+    );
     Ok(format!(
         "the leading window went to another page and the other connected {:.0} ms later; \
          after Back (page {}), {} messages reached both windows",

@@ -20,6 +20,7 @@
 //! | `/hang` | accepts the TCP connection and does not answer the upgrade (for a minute, then 504) |
 //! | `/record?id=ID` | one session per connection for `ID` (numbered from 1): records each text message (binary as `binary N`) and echoes it, and at the end `close CODE REASON` (or `dropped`); text `ping` is answered `pong` (not recorded), `mute` makes it stop answering without closing (half-open), `drop` drops TCP with no close frame |
 //! | `/record-log?id=ID` | sends the sessions of `ID` as JSON (`[["first", ...], ...]`, one list per session), then closes 1000 |
+//! | `/record-log.json?id=ID` | the same JSON over plain HTTP (for `cargo xtask figures`, which reads what the tests measured) |
 //! | `/restart?down_ms=D` | on the client's first message, sends `"restarting"`, then the server drops every WebSocket (no close frame), stops listening for D ms (default 1000), and listens again on the same port |
 //! | `/instance` | starts another server (this binary, on a free port, without `--www`), sends its origin `ws://127.0.0.1:PORT` as text, and stops it when this socket closes: a test that restarts its server restarts its own, and leaves the connections of the tests (and browsers) running beside it alone |
 //! | anything else | the demo page's files, with `--www` |
@@ -89,6 +90,7 @@ pub fn router(www: Option<PathBuf>, state: AppState) -> Router {
         .route("/instance", get(instance))
         .route("/record", get(record))
         .route("/record-log", get(record_log))
+        .route("/record-log.json", get(record_log_json))
         .with_state(state);
     match www {
         Some(dir) => router
@@ -577,18 +579,32 @@ async fn record_log(
     Query(query): Query<IdQuery>,
     State(state): State<AppState>,
 ) -> Response {
-    let id = query.id.unwrap_or_default();
+    let json = sessions_json(&state, query.id);
+    on_socket(ws, move |mut socket| async move {
+        let _ = socket.send(Message::Text(json.into())).await;
+        close_and_drain(socket, 1000, "").await;
+    })
+}
+
+async fn record_log_json(Query(query): Query<IdQuery>, State(state): State<AppState>) -> Response {
+    let json = sessions_json(&state, query.id);
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response()
+}
+
+/// The sessions `/record` logged for `id`, as JSON.
+fn sessions_json(state: &AppState, id: Option<String>) -> String {
+    let id = id.unwrap_or_default();
     let log = state
         .sessions
         .lock()
         .ok()
         .and_then(|sessions| sessions.get(&id).cloned())
         .unwrap_or_default();
-    let json = serde_json::to_string(&log).unwrap_or_default();
-    on_socket(ws, move |mut socket| async move {
-        let _ = socket.send(Message::Text(json.into())).await;
-        close_and_drain(socket, 1000, "").await;
-    })
+    serde_json::to_string(&log).unwrap_or_default()
 }
 
 async fn hang() -> StatusCode {

@@ -158,7 +158,11 @@ async fn back_forward_cache_suspends_cleanly_and_resumes_at_once() {
         socket.with_sessions().next().await.unwrap().unwrap(),
         (2, Message::from("while cached"))
     );
-    console_log!("bfcache: pageshow to open session 2 in {back_in_ms} ms");
+    report_figure(
+        "back/forward cache: pageshow to a working connection",
+        &format!("{back_in_ms:.0} ms"),
+    )
+    .await;
     socket.close_normal().unwrap();
     let log = wait_for_log_entry(&id, 2, "close 1000 ").await;
     assert_eq!(
@@ -200,7 +204,11 @@ async fn visible_again_replaces_a_half_open_connection_at_once() {
             },
         ]
     );
-    console_log!("half-open, page visible: working connection again in {back_in_ms} ms");
+    report_figure(
+        "half-open server, page shown: to a working connection (500 ms ping timeout)",
+        &format!("{back_in_ms:.0} ms"),
+    )
+    .await;
     socket.close_normal().unwrap();
 }
 
@@ -257,7 +265,11 @@ async fn a_timer_held_up_as_by_sleep_checks_and_replaces_a_dead_connection() {
             },
         ]
     );
-    console_log!("slept, half-open: working connection again in {back_in_ms} ms after waking");
+    report_figure(
+        "half-open server, 4.5 s asleep: waking to a working connection (1 s ping timeout)",
+        &format!("{back_in_ms:.0} ms"),
+    )
+    .await;
     socket.close_normal().unwrap();
 }
 

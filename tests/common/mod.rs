@@ -130,6 +130,25 @@ pub async fn server_log(id: &str) -> Vec<Vec<String>> {
     serde_json::from_str(text.as_text().unwrap()).unwrap()
 }
 
+/// The `/record` id under which tests leave what they measured.
+pub const FIGURES_ID: &str = "figures";
+
+/// Leaves a measured figure with the test server (`NAME\tVALUE` in its
+/// `/record` log under [`FIGURES_ID`]), where `cargo xtask figures` reads it
+/// (`/record-log.json?id=figures`) to write the guide's tables. The value is
+/// also logged to the console, which shows when the test fails.
+pub async fn report_figure(name: &str, value: &str) {
+    console_log(&format!("{name}: {value}"));
+    let socket = connect(&format!("/record?id={FIGURES_ID}")).await;
+    socket.send_text(&format!("{name}\t{value}")).unwrap();
+    socket.close_normal().unwrap();
+    within(10_000, "the figure's socket to close", socket.closed()).await;
+}
+
+fn console_log(text: &str) {
+    web_sys::console::log_1(&text.into());
+}
+
 /// The close code and reason the server recorded for the `/echo?id=` socket `id`.
 pub async fn close_seen_by_server(id: &str) -> String {
     let mut report = connect(&format!("/closes?id={id}")).await;

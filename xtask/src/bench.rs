@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use browser_websocket_bench_report::{
-    markdown_table, svg_chart, Measurement, Record, WasmSize, SCENARIOS,
+    markdown_table, sizes_table, svg_chart, Measurement, Record, WasmSize, SCENARIOS,
 };
 
 use crate::shell::{self, cargo};
@@ -76,6 +76,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let table = markdown_table(&measurements, &sizes);
     write(&out.join("results.md"), &table)?;
     write(&out.join("chart.svg"), &svg_chart(&measurements))?;
+    if query.is_empty() && browsers.len() == test::BROWSERS.len() {
+        // Only a run of every browser with the defaults speaks for the guide.
+        let took = started.elapsed().as_secs_f64() / 60.0;
+        let engines = crate::figures::engines(&browsers);
+        crate::figures::write(
+            "benchmarks.md",
+            "bench",
+            "cargo xtask bench",
+            &format!("{engines}; the whole run, builds included, {took:.1} minutes"),
+            &markdown_table(&measurements, &[]),
+        )?;
+        write_sizes("cargo xtask bench", &sizes)?;
+        // The chart and the raw data the chapter shows and links.
+        write(
+            &shell::root().join("docs/bench.svg"),
+            &svg_chart(&measurements),
+        )?;
+        write(&shell::root().join("docs/bench-results.json"), &json)?;
+    }
     println!(
         "\n{table}\nwrote {}/results.json, results.md and chart.svg in {:.1} minutes",
         out.display(),
@@ -115,7 +134,22 @@ pub fn build_bench_page() -> Result<(), String> {
 /// `cargo xtask size`: the minimal apps' sizes, without the browsers.
 pub fn sizes_only() -> Result<(), String> {
     crate::setup::for_demo()?;
-    wasm_sizes().map(|_| ())
+    write_sizes("cargo xtask size", &wasm_sizes()?)
+}
+
+/// The sizes into the guide's benchmarks chapter.
+fn write_sizes(command: &str, sizes: &[WasmSize]) -> Result<(), String> {
+    let toolchain = crate::figures::toolchain();
+    crate::figures::write(
+        "benchmarks.md",
+        "sizes",
+        command,
+        &format!(
+            "{toolchain}, wasm-bindgen {}, {BINARYEN}",
+            setup::locked_wasm_bindgen_version()?
+        ),
+        &sizes_table(sizes),
+    )
 }
 
 /// Builds the minimal app with each crate (size profile), runs wasm-bindgen,

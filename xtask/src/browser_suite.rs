@@ -102,6 +102,35 @@ pub fn run(browser: &str, soak: Soak, log: &mut Log) -> Result<Outcome, String> 
     run_counted(&mut command, &format!("{browser} browser"), log)
 }
 
+/// Some of the browser tests in `browser`, against the servers on the README's
+/// ports, with the short soak: `cargo test` for wasm32 with the test runner
+/// (`wasm-pack test` passes a test-name filter on to the build, which refuses
+/// it), `selection` being its arguments (e.g. `--test browser -- page_life::`).
+/// What `cargo xtask figures` runs; the same build as the README's commands.
+pub fn run_selected(browser: &str, selection: &[&str], log: &mut Log) -> Result<Outcome, String> {
+    let mut command = crate::test::browser_command(browser, std::path::Path::new("cargo"));
+    command
+        .args([
+            "test",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-features",
+        ])
+        .args(selection);
+    clean_environment(&mut command, Soak::Short);
+    command.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        "wasm-bindgen-test-runner",
+    );
+    crate::test::use_driver(&mut command, browser);
+    shell::clippy_as_compiler(&mut command);
+    run_counted(
+        &mut command,
+        &format!("{browser} {}", selection.join(" ")),
+        log,
+    )
+}
+
 fn clean_environment(command: &mut Command, soak: Soak) {
     for variable in TEST_VARIABLES {
         command.env_remove(variable);

@@ -12,7 +12,7 @@
 //! - `cargo xtask bench`: the benchmarks in Chrome, Firefox and WebKit, and the
 //!   wasm size of a minimal app, into `target/bench/`.
 //! - `cargo xtask package`: `cargo publish --dry-run` of the library for wasm32.
-//! - `cargo xtask resolution`: an app pinning another wasm-bindgen builds with
+//! - `cargo xtask resolution`: an app pinning another wasm-bindgen compiles with
 //!   the library (`tests/resolution`).
 //! - `cargo xtask threaded [--browsers ...]`: only the threaded suite (shared
 //!   wasm memory; part of `test`), against a test server it starts.
@@ -21,10 +21,12 @@
 //!   may share the machine.
 //! - `cargo xtask setup`: only installs what is missing.
 
+mod api_index;
 mod bench;
 mod browser_suite;
 mod conformance;
 mod examples;
+mod figures;
 mod links;
 mod package;
 mod phases;
@@ -50,6 +52,9 @@ fn main() -> ExitCode {
         Some("threaded") => threaded::run(&args[1..]),
         Some("repeat") => side_by_side::repeat(&args[1..]),
         Some("links") => links::check(),
+        Some("guide") => guide(),
+        Some("api-index") => api_index::write(),
+        Some("figures") => figures::measure(&args[1..]),
         Some("setup") => setup::everything(),
         _ => Err(USAGE.to_owned()),
     };
@@ -72,10 +77,13 @@ commands:
         [--rounds MAX] [--budget SECONDS]   (limits per scenario; default 300 rounds, 50 s)
   size                                      only the wasm sizes of the minimal apps
   package                                   cargo publish --dry-run of the library, for wasm32
-  resolution                                an app pinning another wasm-bindgen builds with the library
+  resolution                                an app pinning another wasm-bindgen compiles with the library
   threaded [--browsers ...]                 only the threaded (shared memory) suite, part of `test`
   repeat N [--browsers ...]                 the browsers side by side, as `test` runs them, N times in a row
   links                                     check the README's and the guide's relative links
+  guide                                     the guide's links, figures and index checked, built into target/guide
+  api-index                                 write the guide's index of public items (guide/src/api-index.md)
+  figures [--browsers ...]                  measure the guide's page-life, failover and large-message figures and write them
   setup                                     install what is missing, and nothing else";
 
 /// Builds the demo page's wasm and JS glue into `www/pkg`.
@@ -94,6 +102,22 @@ pub fn build_demo() -> Result<(), String> {
             ])
             .current_dir(shell::root().join("www")),
     )
+}
+
+/// `cargo xtask guide`: what the test command checks of the guide, and the
+/// book built into `target/guide` (open `target/guide/index.html`).
+fn guide() -> Result<(), String> {
+    setup::mdbook()?;
+    threaded::install_toolchain()?;
+    links::check()?;
+    figures::check()?;
+    api_index::check()?;
+    test::build_guide()?;
+    println!(
+        "the guide: {}",
+        shell::root().join("target/guide/index.html").display()
+    );
+    Ok(())
 }
 
 fn demo(args: &[String]) -> Result<(), String> {

@@ -44,14 +44,40 @@ pub fn for_bench() -> Result<(), String> {
 pub fn for_demo() -> Result<(), String> {
     wasm_target()?;
     wasm_bindgen_cli()?;
-    cargo_install("wasm-pack", "wasm-pack", None)
+    cargo_install("wasm-pack", "wasm-pack", None, Build::Quick)
 }
 
 /// The Rust side of the browser tests: the wasm32 target, the test runner,
-/// wasm-pack and Firefox's driver.
+/// wasm-pack, Firefox's driver, and mdBook for the guide.
 fn browser_tools() -> Result<(), String> {
     for_demo()?;
-    cargo_install("geckodriver", "geckodriver", None)
+    cargo_install("geckodriver", "geckodriver", None, Build::Quick)?;
+    mdbook()
+}
+
+/// mdBook, which the test command builds the guide with: only the `build`
+/// command (no `serve`, `watch` or search index, and their web server).
+pub fn mdbook() -> Result<(), String> {
+    cargo_install(
+        "mdbook",
+        "mdbook",
+        Some(MDBOOK),
+        Build::QuickWithoutDefaults,
+    )
+}
+
+/// The mdBook the guide is built with.
+const MDBOOK: &str = "0.5.4";
+
+/// How a tool is compiled: the test runner does real work on every test binary
+/// (it post-processes megabytes of wasm), so it gets a release build; the
+/// others only start a browser or render a few pages, so a debug build (about
+/// half the compile time on a fresh machine) costs nothing when they run.
+#[derive(Clone, Copy, PartialEq)]
+enum Build {
+    Release,
+    Quick,
+    QuickWithoutDefaults,
 }
 
 /// Runs `compiling` here and `downloading` on another thread, and waits for
@@ -128,10 +154,16 @@ fn wasm_bindgen_cli() -> Result<(), String> {
         "wasm-bindgen-test-runner",
         "wasm-bindgen-cli",
         Some(&version),
+        Build::Release,
     )
 }
 
-fn cargo_install(binary: &str, krate: &str, version: Option<&str>) -> Result<(), String> {
+fn cargo_install(
+    binary: &str,
+    krate: &str,
+    version: Option<&str>,
+    build: Build,
+) -> Result<(), String> {
     if let Some(path) = on_path(binary) {
         let wanted = match version {
             None => return Ok(()),
@@ -139,7 +171,11 @@ fn cargo_install(binary: &str, krate: &str, version: Option<&str>) -> Result<(),
         };
         let reported =
             output(std::process::Command::new(&path).arg("--version")).unwrap_or_default();
-        if reported.split_whitespace().any(|word| word == wanted) {
+        // "wasm-bindgen 0.2.130", "mdbook v0.5.4"
+        if reported
+            .split_whitespace()
+            .any(|word| word.trim_start_matches('v') == wanted)
+        {
             return Ok(());
         }
         println!("{binary} is {}, need {wanted}", reported.trim());
@@ -152,6 +188,12 @@ fn cargo_install(binary: &str, krate: &str, version: Option<&str>) -> Result<(),
         .arg(shell::root().join("target/tools"));
     if let Some(version) = version {
         install.args(["--version", version, "--force"]);
+    }
+    if build != Build::Release {
+        install.arg("--debug");
+    }
+    if build == Build::QuickWithoutDefaults {
+        install.arg("--no-default-features");
     }
     run(&mut install)
 }

@@ -57,9 +57,11 @@ impl<T> Gate<T> {
 
 /// The threaded suite's build, for the test server on the README's port,
 /// opening its gate when done (also on failure, so that no browser waits for
-/// ever). It has a toolchain and a target directory of its own, so it runs
-/// beside the main workspace's builds; its output goes to
-/// `target/xtask/threaded-build.log`, printed at the end.
+/// ever); then the guide's index of public items made again (from rustdoc's
+/// JSON, on the same nightly) and compared. Both have a toolchain and a target
+/// directory of their own, so they run beside the main workspace's builds;
+/// the build's output goes to `target/xtask/threaded-build.log`, printed at
+/// the end.
 pub fn threaded_build(later: &Later) -> Result<Run, String> {
     let mut run = Run::new("threaded-build");
     let origin = crate::servers::readme_test_origin();
@@ -68,10 +70,16 @@ pub fn threaded_build(later: &Later) -> Result<Run, String> {
         Ok(run) => crate::threaded::build(&origin, &mut run.log),
         Err(error) => Err(error.clone()),
     };
-    let suite = match &threaded {
-        Ok(built) if built.succeeded() => crate::threaded::Suite::start(&origin).ok().map(Arc::new),
-        _ => None,
+    // A built suite that cannot start (no wasm found, no proxy) is a failure
+    // of the build step, not a suite silently left out.
+    let suite = match threaded {
+        Ok(built) if built.succeeded() => match crate::threaded::Suite::start() {
+            Ok(suite) => (Some(Arc::new(suite)), Ok(built)),
+            Err(error) => (None, Err(error)),
+        },
+        other => (None, other),
     };
+    let (suite, threaded) = suite;
     later.threaded.open(suite);
     let mut run = run?;
     run.step(
@@ -79,6 +87,10 @@ pub fn threaded_build(later: &Later) -> Result<Run, String> {
         threaded.map(|outcome| vec![outcome]),
         started,
     );
+    let started = Instant::now();
+    let name = "the guide's index of public items";
+    let index = Outcome::check(name, crate::api_index::check());
+    run.step(name, Ok(vec![index]), started);
     Ok(run)
 }
 

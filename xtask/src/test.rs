@@ -127,11 +127,15 @@ fn tests_and_browser_build(
 }
 
 /// `cargo fmt --check` of the three workspaces, the README's browser
-/// commands checked against those the test command runs, and the relative
-/// links of the README and the guide.
+/// commands checked against those the test command runs, the relative links
+/// of the README and the guide, the guide's measured figures stamped by their
+/// commands, and the guide built with mdBook (into `target/guide`). Its Rust
+/// blocks are compiled with the native doc tests.
 fn formatting() -> Result<(), String> {
     browser_suite::check_readme()?;
     crate::links::check()?;
+    crate::figures::check()?;
+    build_guide()?;
     shell::run(cargo().args(["fmt", "--all", "--check"]))?;
     crate::examples::formatting()?;
     crate::package::formatting()
@@ -143,6 +147,17 @@ fn formatting() -> Result<(), String> {
 /// time just to check it. The tests build the test targets the same way.
 fn native_build() -> Result<(), String> {
     shell::run(&mut native_workspace_build())
+}
+
+/// `mdbook build guide`, into `target/guide`.
+pub fn build_guide() -> Result<(), String> {
+    shell::run(
+        shell::command("mdbook")
+            .arg("build")
+            .arg(shell::root().join("guide"))
+            .arg("--dest-dir")
+            .arg(shell::root().join("target/guide")),
+    )
 }
 
 /// The native build of the workspace, linted: also what gives the test
@@ -241,6 +256,20 @@ impl Outcome {
             passed: 0,
             failed: 1,
             succeeded: false,
+        }
+    }
+
+    /// A check that is not a test suite (one passed, or one failed), e.g. the
+    /// guide's index made again and compared.
+    pub fn check(name: &str, result: Result<(), String>) -> Self {
+        match result {
+            Ok(()) => Self {
+                name: name.to_owned(),
+                passed: 1,
+                failed: 0,
+                succeeded: true,
+            },
+            Err(error) => Self::failed_to_run(name, &error),
         }
     }
 

@@ -70,7 +70,7 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
     if !built.succeeded() {
         return Ok(vec![built]);
     }
-    let suite = Suite::start(origin)?;
+    let suite = Suite::start()?;
     let mut outcomes = Vec::new();
     for browser in browsers {
         let started = Instant::now();
@@ -86,9 +86,7 @@ pub fn suites(browsers: &[String], origin: &str) -> Result<Vec<Outcome>, String>
 /// Builds the suite (`cargo test --no-run` on the pinned nightly), for the
 /// test server at `origin`.
 pub fn build(origin: &str, log: &mut crate::test::Log) -> Result<Outcome, String> {
-    let mut build = cargo_test(origin, None);
-    build.arg("--no-run");
-    run_counted(&mut build, "threaded build", log)
+    run_counted(&mut cargo_build(origin), "threaded build", log)
 }
 
 /// What running the built suite in a browser needs: Chrome's page goes through
@@ -96,17 +94,20 @@ pub fn build(origin: &str, log: &mut crate::test::Log) -> Result<Outcome, String
 pub struct Suite {
     _proxy: Proxy,
     chrome_webdriver_json: PathBuf,
-    origin: String,
+    wasm: PathBuf,
 }
 
 impl Suite {
-    pub fn start(origin: &str) -> Result<Self, String> {
+    /// For the suite [`build`] made: its wasm, run by the test runner itself
+    /// (as cargo would run it), so that running it in a browser waits for no
+    /// cargo lock another build holds.
+    pub fn start() -> Result<Self, String> {
         let proxy = Proxy::start()?;
         let chrome_webdriver_json = webdriver_json_through(&proxy)?;
         Ok(Self {
             _proxy: proxy,
             chrome_webdriver_json,
-            origin: origin.to_owned(),
+            wasm: built_wasm()?,
         })
     }
 
@@ -115,7 +116,7 @@ impl Suite {
     pub fn run(&self, browser: &str, log: &mut crate::test::Log) -> Result<Outcome, String> {
         let name = format!("{browser} threaded");
         let mut run = || {
-            let mut cargo = cargo_test(&self.origin, Some(browser));
+            let mut cargo = test_runner(&self.wasm, browser);
             if browser == "chrome" {
                 cargo.env(
                     "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
@@ -174,15 +175,51 @@ fn never_loaded(outcome: &Outcome) -> bool {
     !outcome.succeeded() && outcome.passed() == 0 && outcome.failed() == 0
 }
 
-/// `cargo test` of the threaded suite on the pinned nightly; run in
-/// `browser` (WebKit under a virtual display), or, without one, only built.
-fn cargo_test(origin: &str, browser: Option<&str>) -> Command {
-    let mut cargo = match browser {
-        Some(browser) => crate::test::browser_command(browser, Path::new("rustup")),
-        None => command("rustup"),
-    };
+/// The suite's wasm as the last build made it (the newest
+/// `threaded-HASH.wasm`).
+fn built_wasm() -> Result<PathBuf, String> {
+    let deps = shell::root().join("target/threaded/wasm32-unknown-unknown/debug/deps");
+    let entries =
+        std::fs::read_dir(&deps).map_err(|error| format!("{}: {error}", deps.display()))?;
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension().is_some_and(|ext| ext == "wasm")
+                && path
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().starts_with("threaded-"))
+        })
+        .max_by_key(|path| path.metadata().and_then(|m| m.modified()).ok())
+        .ok_or_else(|| {
+            format!(
+                "no threaded-*.wasm in {}: build the suite first",
+                deps.display()
+            )
+        })
+}
+
+/// The test runner on the built suite in `browser` (WebKit under a virtual
+/// display), with what `cargo test` would give it.
+fn test_runner(wasm: &Path, browser: &str) -> Command {
+    let mut runner = crate::test::browser_command(
+        browser,
+        &shell::cargo_bin_dir().join("wasm-bindgen-test-runner"),
+    );
+    runner
+        .arg(wasm)
+        .current_dir(shell::root())
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "90");
+    crate::test::use_driver(&mut runner, browser);
+    runner
+}
+
+/// `cargo test --no-run` of the threaded suite on the pinned nightly.
+fn cargo_build(origin: &str) -> Command {
+    let mut cargo = command("rustup");
     cargo
-        .args(["run", NIGHTLY, "cargo", "test"])
+        .args(["run", NIGHTLY, "cargo", "test", "--no-run"])
         .args(["-Z", "build-std=panic_abort,std"])
         .args(["--target", "wasm32-unknown-unknown"])
         .args([
@@ -200,15 +237,7 @@ fn cargo_test(origin: &str, browser: Option<&str>) -> Command {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env("RUSTFLAGS", RUSTFLAGS)
         .env("CARGO_TARGET_DIR", shell::root().join("target/threaded"))
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-            "wasm-bindgen-test-runner",
-        )
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "90")
+        // Read at compile time (`option_env!`): where the tests connect.
         .env("WS_TEST_SERVER", origin);
-    if let Some(browser) = browser {
-        crate::test::use_driver(&mut cargo, browser);
-    }
     cargo
 }

@@ -472,14 +472,21 @@ pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
         }
     }
     if !sizes.is_empty() {
-        out.push_str("\n| minimal app | wasm, wasm-opt -Oz, gzip -9 |\n|---|---|\n");
-        for size in sizes {
-            let _ = writeln!(
-                out,
-                "| {} | {} bytes |",
-                size.implementation, size.wasm_gz_bytes
-            );
-        }
+        out.push('\n');
+        out.push_str(&sizes_table(sizes));
+    }
+    out
+}
+
+/// The minimal apps' sizes, one row each.
+pub fn sizes_table(sizes: &[WasmSize]) -> String {
+    let mut out = String::from("| minimal app | wasm, wasm-opt -Oz, gzip -9 |\n|---|---|\n");
+    for size in sizes {
+        let _ = writeln!(
+            out,
+            "| {} | {} bytes |",
+            size.implementation, size.wasm_gz_bytes
+        );
     }
     out
 }
