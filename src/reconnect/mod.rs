@@ -10,7 +10,7 @@
 //! ```no_run
 //! # async fn demo() -> browser_websocket::Result<()> {
 //! use futures_util::StreamExt;
-//! use browser_websocket::reconnect::{ReconnectPolicy, ReconnectingWebSocket};
+//! use browser_websocket::{ReconnectPolicy, ReconnectingWebSocket};
 //!
 //! let mut socket = ReconnectingWebSocket::builder("/live")
 //!     .policy(ReconnectPolicy::default().final_codes([4001]))
