@@ -152,47 +152,80 @@ fn write_sizes(command: &str, sizes: &[WasmSize]) -> Result<(), String> {
     )
 }
 
+/// The most the minimal app with this crate may weigh (wasm-opt -Oz, gzip -9):
+/// the test command fails past it.
+pub const SIZE_BUDGET: u64 = 15_000;
+
+/// The minimal apps: with this crate, with gloo-net, and on this crate's
+/// reconnecting socket (implementation, package, wasm file).
+const MINIMAL_APPS: [(&str, &str, &str); 3] = [
+    ("this_crate", "size-this-crate", "size_this_crate"),
+    ("gloo_net", "size-gloo-net", "size_gloo_net"),
+    ("reconnecting", "size-reconnecting", "size_reconnecting"),
+];
+
+/// The test command's size check: the minimal app with this crate within
+/// [`SIZE_BUDGET`]. (`cargo xtask size` measures the others too.)
+pub fn size_budget() -> Result<(), String> {
+    let (implementation, package, file) = MINIMAL_APPS[0];
+    let size = wasm_size(&binaryen_wasm_opt()?, implementation, package, file)?;
+    if size.wasm_gz_bytes > SIZE_BUDGET {
+        return Err(format!(
+            "the minimal app is {} bytes (wasm-opt -Oz, gzip -9), past its budget of \
+             {SIZE_BUDGET}: see what the change put on every app's path",
+            size.wasm_gz_bytes
+        ));
+    }
+    Ok(())
+}
+
 /// Builds the minimal app with each crate (size profile), runs wasm-bindgen,
 /// `wasm-opt -Oz` and `gzip -9`, and measures the result.
 fn wasm_sizes() -> Result<Vec<WasmSize>, String> {
     let wasm_opt = binaryen_wasm_opt()?;
-    let mut sizes = Vec::new();
-    for (implementation, package, file) in [
-        ("this_crate", "size-this-crate", "size_this_crate"),
-        ("gloo_net", "size-gloo-net", "size_gloo_net"),
-    ] {
-        shell::run(cargo().args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            package,
-        ]))?;
-        let dir = shell::root().join("target/bench/size").join(package);
-        shell::run(
-            shell::command("wasm-bindgen")
-                .args(["--target", "web", "--no-typescript", "--out-dir"])
-                .arg(&dir)
-                .arg(format!("target/wasm32-unknown-unknown/release/{file}.wasm")),
-        )?;
-        let bindgen_output = dir.join(format!("{file}_bg.wasm"));
-        let optimized = dir.join(format!("{file}.opt.wasm"));
-        shell::run(
-            Command::new(&wasm_opt)
-                .arg("-Oz")
-                .arg(&bindgen_output)
-                .arg("-o")
-                .arg(&optimized),
-        )?;
-        let bytes = gzipped_len(&optimized)?;
-        println!("{implementation}: {bytes} bytes (wasm-opt -Oz, gzip -9)");
-        sizes.push(WasmSize {
-            implementation: implementation.to_owned(),
-            wasm_gz_bytes: bytes,
-        });
-    }
-    Ok(sizes)
+    MINIMAL_APPS
+        .iter()
+        .map(|(implementation, package, file)| wasm_size(&wasm_opt, implementation, package, file))
+        .collect()
+}
+
+/// One minimal app, built, post-processed and measured.
+fn wasm_size(
+    wasm_opt: &Path,
+    implementation: &str,
+    package: &str,
+    file: &str,
+) -> Result<WasmSize, String> {
+    shell::run(cargo().args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        package,
+    ]))?;
+    let dir = shell::root().join("target/bench/size").join(package);
+    shell::run(
+        shell::command("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&dir)
+            .arg(format!("target/wasm32-unknown-unknown/release/{file}.wasm")),
+    )?;
+    let bindgen_output = dir.join(format!("{file}_bg.wasm"));
+    let optimized = dir.join(format!("{file}.opt.wasm"));
+    shell::run(
+        Command::new(wasm_opt)
+            .arg("-Oz")
+            .arg(&bindgen_output)
+            .arg("-o")
+            .arg(&optimized),
+    )?;
+    let bytes = gzipped_len(&optimized)?;
+    println!("{implementation}: {bytes} bytes (wasm-opt -Oz, gzip -9)");
+    Ok(WasmSize {
+        implementation: implementation.to_owned(),
+        wasm_gz_bytes: bytes,
+    })
 }
 
 /// The size of `gzip -9 -c FILE`, counted in bytes (not as text).

@@ -96,7 +96,7 @@ pub fn threaded_build(later: &Later) -> Result<Run, String> {
 
 /// The build thread of the browser phase: what the end-to-end tests load,
 /// opening their gate as soon as it can (also on failure), then the
-/// packaging checks.
+/// packaging checks and the minimal app's size budget.
 pub fn later_builds(later: &Later) -> Result<Run, String> {
     // Its output goes straight through: the browsers' go to their logs.
     let mut run = Run {
@@ -116,6 +116,11 @@ pub fn later_builds(later: &Later) -> Result<Run, String> {
     let started = Instant::now();
     let packaged = crate::package::checks();
     run.step("packaging", packaged.map(|()| Vec::new()), started);
+
+    let started = Instant::now();
+    let name = "the minimal app's size budget";
+    let budget = Outcome::check(name, crate::bench::size_budget());
+    run.step(name, Ok(vec![budget]), started);
     Ok(run)
 }
 

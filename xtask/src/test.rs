@@ -175,13 +175,15 @@ pub fn native_workspace_build() -> Command {
 /// The crates that only make sense in a browser (the benchmark page and the
 /// minimal apps, with gloo-net): linted for wasm32 ([`wasm32_lint`]), not
 /// built natively.
-const NOT_NATIVE: [&str; 6] = [
+const NOT_NATIVE: [&str; 8] = [
     "--exclude",
     "browser-websocket-bench",
     "--exclude",
     "size-this-crate",
     "--exclude",
     "size-gloo-net",
+    "--exclude",
+    "size-reconnecting",
 ];
 
 /// The native tests of every workspace member, with the doc examples.
@@ -231,6 +233,8 @@ fn wasm32_lint() -> Result<(), String> {
         "size-this-crate",
         "-p",
         "size-gloo-net",
+        "-p",
+        "size-reconnecting",
         "--all-targets",
         "--all-features",
         "--",
