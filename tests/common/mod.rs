@@ -138,15 +138,11 @@ pub const FIGURES_ID: &str = "figures";
 /// (`/record-log.json?id=figures`) to write the guide's tables. The value is
 /// also logged to the console, which shows when the test fails.
 pub async fn report_figure(name: &str, value: &str) {
-    console_log(&format!("{name}: {value}"));
+    wasm_bindgen_test::console_log!("{name}: {value}");
     let socket = connect(&format!("/record?id={FIGURES_ID}")).await;
     socket.send_text(&format!("{name}\t{value}")).unwrap();
     socket.close_normal().unwrap();
     within(10_000, "the figure's socket to close", socket.closed()).await;
-}
-
-fn console_log(text: &str) {
-    web_sys::console::log_1(&text.into());
 }
 
 /// The close code and reason the server recorded for the `/echo?id=` socket `id`.

@@ -14,8 +14,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::shell::{self, command};
-use crate::threaded::NIGHTLY;
+use crate::shell;
 
 const INDEX: &str = "api-index.md";
 
@@ -52,34 +51,25 @@ pub fn check() -> Result<(), String> {
 /// rustdoc's JSON of the library, then the index's text.
 fn make() -> Result<String, String> {
     let target = shell::root().join("target/api-index");
-    let mut rustdoc = command("cargo");
-    rustdoc
-        .current_dir(shell::root())
-        // The nightly's own cargo and rustdoc, not the stable ones xtask runs under.
-        .env_remove("CARGO")
-        .env_remove("RUSTC")
-        .env_remove("RUSTDOC")
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .env("CARGO_TARGET_DIR", &target)
-        .arg(format!("+{NIGHTLY}"))
-        .args([
-            "rustdoc",
-            "--quiet",
-            "-p",
-            "browser-websocket",
-            "--lib",
-            "--all-features",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            // A broken link in the docs fails here, not on docs.rs.
-            "-D",
-            "warnings",
-            "-Z",
-            "unstable-options",
-            "--output-format",
-            "json",
-        ]);
+    let mut rustdoc = crate::threaded::nightly_cargo();
+    rustdoc.env("CARGO_TARGET_DIR", &target).args([
+        "rustdoc",
+        "--quiet",
+        "-p",
+        "browser-websocket",
+        "--lib",
+        "--all-features",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        // A broken link in the docs fails here, not on docs.rs.
+        "-D",
+        "warnings",
+        "-Z",
+        "unstable-options",
+        "--output-format",
+        "json",
+    ]);
     shell::run(&mut rustdoc)?;
     let json_path = target.join("wasm32-unknown-unknown/doc/browser_websocket.json");
     let json = std::fs::read_to_string(&json_path)

@@ -123,22 +123,14 @@ fn from_demo_end_to_end(browser: &str) -> Result<Vec<(String, String)>, String> 
         &crate::servers::server_binary(crate::servers::Build::Debug),
         0,
     )?;
-    let log_path = shell::root().join(format!("target/xtask/figures-{browser}-e2e.log"));
-    std::fs::create_dir_all(shell::root().join("target/xtask"))
-        .and_then(|()| std::fs::write(&log_path, ""))
-        .map_err(|error| format!("{}: {error}", log_path.display()))?;
-    let e2e = shell::root().join("target/debug/browser-websocket-e2e");
-    let mut demo = crate::test::browser_command(browser, &e2e);
-    demo.args([
-        "--browser",
-        browser,
-        "--page",
-        &format!("{}/", server.page_origin()),
-    ])
-    .args(["--out", "target/e2e"]);
-    let mut log = crate::test::Log::File(log_path.clone());
-    let outcome = crate::test::run_counted(&mut demo, &format!("{browser} demo e2e"), &mut log)?;
-    let text = read(&log_path)?;
+    let mut run = crate::side_by_side::Run::new(&format!("figures-{browser}-e2e"))?;
+    let mut demo = crate::side_by_side::demo_end_to_end(browser, &server.page_origin());
+    let outcome =
+        crate::test::run_counted(&mut demo, &format!("{browser} demo e2e"), &mut run.log)?;
+    let crate::test::Log::File(log_path) = &run.log else {
+        return Err("the demo's end-to-end log is not a file".to_owned());
+    };
+    let text = read(log_path)?;
     if !outcome.succeeded() || outcome.failed() > 0 {
         return Err(format!(
             "{browser}: the demo's end-to-end test failed:\n{text}"
@@ -289,19 +281,11 @@ pub fn engines(browsers: &[String]) -> String {
 
 /// One engine's name and version, e.g. "Firefox 153.0.1esr".
 fn engine_version(browser: &str) -> String {
-    let first_words = |program: &str, skip: usize| {
-        output(command(program).arg("--version"))
-            .and_then(|text| {
-                let words: Vec<&str> = text.split_whitespace().skip(skip).take(2).collect();
-                (words.len() == 2).then(|| words.join(" "))
-            })
-            .unwrap_or_else(|| format!("{browser} (version unknown)"))
-    };
     match browser {
         // "Chromium 156.0.7470.1 built on Debian ..."
-        "chrome" => first_words("chromium", 0),
+        "chrome" => name_and_version("chromium", 0),
         // "Mozilla Firefox 153.0.1esr"
-        "firefox" => first_words("firefox", 1),
+        "firefox" => name_and_version("firefox", 1),
         // WebKitWebDriver has no useful --version: the library's package does.
         _ => output(command("dpkg-query").args([
             "--showformat=${Version}",
@@ -322,12 +306,18 @@ fn engine_version(browser: &str) -> String {
 
 /// The Rust toolchain's version, e.g. "rustc 1.95.0".
 pub fn toolchain() -> String {
-    output(command("rustc").arg("--version"))
+    name_and_version("rustc", 0)
+}
+
+/// The two words of `PROGRAM --version` after the first `skip`: a name and a
+/// version.
+fn name_and_version(program: &str, skip: usize) -> String {
+    output(command(program).arg("--version"))
         .and_then(|text| {
-            let words: Vec<&str> = text.split_whitespace().take(2).collect();
+            let words: Vec<&str> = text.split_whitespace().skip(skip).take(2).collect();
             (words.len() == 2).then(|| words.join(" "))
         })
-        .unwrap_or_else(|| "rustc (version unknown)".to_owned())
+        .unwrap_or_else(|| format!("{program} (version unknown)"))
 }
 
 /// Today's date (UTC), as `date -u +%F` gives it.

@@ -63,25 +63,19 @@ impl<T> Gate<T> {
 /// the build's output goes to `target/xtask/threaded-build.log`, printed at
 /// the end.
 pub fn threaded_build(later: &Later) -> Result<Run, String> {
-    let mut run = Run::new("threaded-build");
-    let origin = crate::servers::readme_test_origin();
+    let mut run = Run::new("threaded-build").inspect_err(|_| later.threaded.open(None))?;
     let started = Instant::now();
-    let threaded = match &mut run {
-        Ok(run) => crate::threaded::build(&origin, &mut run.log),
-        Err(error) => Err(error.clone()),
-    };
+    let threaded = crate::threaded::build(&crate::servers::readme_test_origin(), &mut run.log);
     // A built suite that cannot start (no wasm found, no proxy) is a failure
     // of the build step, not a suite silently left out.
-    let suite = match threaded {
+    let (suite, threaded) = match threaded {
         Ok(built) if built.succeeded() => match crate::threaded::Suite::start() {
             Ok(suite) => (Some(Arc::new(suite)), Ok(built)),
             Err(error) => (None, Err(error)),
         },
         other => (None, other),
     };
-    let (suite, threaded) = suite;
     later.threaded.open(suite);
-    let mut run = run?;
     run.step(
         "threaded build (beside the native tests)",
         threaded.map(|outcome| vec![outcome]),
@@ -125,12 +119,12 @@ pub fn later_builds(later: &Later) -> Result<Run, String> {
 }
 
 /// The demo page and the examples (linted as they build). The end-to-end
-/// driver comes from the native build of the workspace (cargo finds it up to
-/// date).
+/// driver comes from the native build of the workspace, which every caller
+/// has run before (the test command's native build, or the test server's
+/// build in `repeat`).
 fn build_end_to_end() -> Result<(), String> {
     crate::build_demo()?;
-    crate::examples::build()?;
-    shell::run(&mut crate::test::native_workspace_build())
+    crate::examples::build()
 }
 
 /// One browser's share of the browser phase, on a thread of its own beside
@@ -173,15 +167,22 @@ fn engine(browser: &str, later: &Later) -> Result<Run, String> {
 fn end_to_end(browser: &str, log: &mut Log) -> Result<Vec<Outcome>, String> {
     let server = TestServer::spawn(&crate::servers::server_binary(Build::Debug), 0)?;
     let page_origin = server.page_origin();
-    let e2e = shell::root().join("target/debug/browser-websocket-e2e");
-    let mut demo = browser_command(browser, &e2e);
-    demo.args(["--browser", browser, "--page", &format!("{page_origin}/")])
-        .args(["--out", "target/e2e"]);
+    let demo = demo_end_to_end(browser, &page_origin);
     let mut runs = vec![(demo, format!("{browser} demo e2e"))];
     runs.extend(crate::examples::end_to_end(browser, &page_origin));
     runs.into_iter()
         .map(|(mut command, name)| run_counted(&mut command, &name, log))
         .collect()
+}
+
+/// The demo page's end-to-end test in `browser`, against the test server
+/// whose pages are at `page_origin`.
+pub fn demo_end_to_end(browser: &str, page_origin: &str) -> std::process::Command {
+    let e2e = shell::root().join("target/debug/browser-websocket-e2e");
+    let mut demo = browser_command(browser, &e2e);
+    demo.args(["--browser", browser, "--page", &format!("{page_origin}/")])
+        .args(["--out", "target/e2e"]);
+    demo
 }
 
 /// What a thread of the browser phase ran: outcomes, how long each step took,
@@ -194,7 +195,7 @@ pub struct Run {
 
 impl Run {
     /// A run whose output goes to `target/xtask/NAME.log` (emptied first).
-    fn new(name: &str) -> Result<Self, String> {
+    pub fn new(name: &str) -> Result<Self, String> {
         let dir = shell::root().join("target/xtask");
         let path = dir.join(format!("{name}.log"));
         std::fs::create_dir_all(&dir)

@@ -215,11 +215,25 @@ fn test_runner(wasm: &Path, browser: &str) -> Command {
     runner
 }
 
-/// `cargo test --no-run` of the threaded suite on the pinned nightly.
-fn cargo_build(origin: &str) -> Command {
+/// `cargo` of the pinned nightly, in the repository: what the outer cargo
+/// set for its own (stable) toolchain does not reach it.
+pub fn nightly_cargo() -> Command {
     let mut cargo = command("rustup");
     cargo
-        .args(["run", NIGHTLY, "cargo", "test", "--no-run"])
+        .args(["run", NIGHTLY, "cargo"])
+        .current_dir(shell::root())
+        .env_remove("CARGO")
+        .env_remove("RUSTC")
+        .env_remove("RUSTDOC")
+        .env_remove("RUSTUP_TOOLCHAIN");
+    cargo
+}
+
+/// `cargo test --no-run` of the threaded suite on the pinned nightly.
+fn cargo_build(origin: &str) -> Command {
+    let mut cargo = nightly_cargo();
+    cargo
+        .args(["test", "--no-run"])
         .args(["-Z", "build-std=panic_abort,std"])
         .args(["--target", "wasm32-unknown-unknown"])
         .args([
@@ -229,11 +243,6 @@ fn cargo_build(origin: &str) -> Command {
             "threaded",
             "--all-features",
         ])
-        // What the outer cargo set for its own toolchain must not reach this one.
-        .env_remove("CARGO")
-        .env_remove("RUSTC")
-        .env_remove("RUSTDOC")
-        .env_remove("RUSTUP_TOOLCHAIN")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env("RUSTFLAGS", RUSTFLAGS)
         .env("CARGO_TARGET_DIR", shell::root().join("target/threaded"))
