@@ -15,7 +15,7 @@
 //!   [`Error::ConnectionClosed`] with its [`CloseEvent`]. [`Handle::closed`]
 //!   always gives the `CloseEvent`.
 //! - The `Sink` applies backpressure: it waits while the browser's
-//!   `bufferedAmount` is above a high watermark ([`FlowControl`], default 1 MiB),
+//!   `bufferedAmount` is above a high watermark ([`FlowControl`], default 1.75 MiB),
 //!   so a fast producer cannot fill the tab's memory. Every send counts, text,
 //!   bytes and Blobs alike (a Blob by its size), through every `Sink`: the
 //!   socket's, its [`Sender`]'s and the [`ReconnectingWebSocket`]'s.

@@ -46,12 +46,22 @@ extern "C" {
     ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawBulk, catch)]
     async fn raw_bulk(url: &str, total: u32, chunk: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawBulk, catch)]
+    async fn raw_bulk_paced(
+        url: &str,
+        total: u32,
+        chunk: u32,
+        high: u32,
+        low: u32,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = trackSockets)]
     fn track_sockets(on: bool);
     #[wasm_bindgen(js_name = notePeak)]
     fn note_peak();
     #[wasm_bindgen(js_name = peakBuffered)]
     fn peak_buffered() -> f64;
+    #[wasm_bindgen(js_name = bufferedReadCount)]
+    fn buffered_read_count() -> f64;
     async fn drained() -> JsValue;
     #[wasm_bindgen(js_name = collectGarbage)]
     fn collect_garbage();
@@ -102,6 +112,7 @@ pub struct Sample {
     pub peak_buffered: Option<f64>,
     pub wasm_growth: Option<f64>,
     pub heap_growth: Option<f64>,
+    pub buffered_reads_per_mib: Option<f64>,
 }
 
 /// The byte length of the page's wasm memory.
@@ -193,11 +204,16 @@ async fn bulk_once(origin: &str, implementation: &str) -> Result<Sample, String>
     track_sockets(true);
     let ms = match implementation {
         "raw_js" => raw_ms(raw_bulk(&url, BULK_TOTAL, BULK_CHUNK).await),
+        "raw_js_paced" => {
+            let flow = browser_websocket::FlowControl::default();
+            raw_ms(raw_bulk_paced(&url, BULK_TOTAL, BULK_CHUNK, flow.high(), flow.low()).await)
+        }
         "this_crate" => contenders::this_crate::bulk(&url, BULK_TOTAL, BULK_CHUNK).await,
         "gloo_net" => contenders::gloo::bulk(&url, BULK_TOTAL, BULK_CHUNK).await,
         _ => Err(format!("unknown implementation {implementation:?}")),
     };
     let peak = peak_buffered();
+    let reads = buffered_read_count();
     track_sockets(false);
     let heap_after = js_heap_used();
     Ok(Sample {
@@ -205,6 +221,7 @@ async fn bulk_once(origin: &str, implementation: &str) -> Result<Sample, String>
         peak_buffered: Some(peak),
         wasm_growth: Some(wasm_memory_bytes() - wasm_before),
         heap_growth: Some(heap_after - heap_before).filter(|growth| growth.is_finite()),
+        buffered_reads_per_mib: Some(reads / f64::from(BULK_TOTAL >> 20)),
     })
 }
 
@@ -235,6 +252,7 @@ pub async fn run_suite(
         let mut peaks: Vec<Option<f64>> = vec![None; contenders];
         let mut wasm_growth: Vec<Option<f64>> = vec![None; contenders];
         let mut heap_growth: Vec<Vec<f64>> = vec![Vec::new(); contenders];
+        let mut reads: Vec<Vec<f64>> = vec![Vec::new(); contenders];
         // Raw JS (index 0) always runs: it is every round's baseline.
         let mut running = vec![true; contenders];
         let started = now();
@@ -270,6 +288,7 @@ pub async fn run_suite(
                         Some(wasm_growth[index].map_or(growth, |seen: f64| seen.max(growth)));
                 }
                 heap_growth[index].extend(sample.heap_growth);
+                reads[index].extend(sample.buffered_reads_per_mib);
                 if kept {
                     times[index].push(sample.ms);
                 }
@@ -303,6 +322,8 @@ pub async fn run_suite(
             measurement.wasm_memory_growth_bytes = wasm_growth[index];
             measurement.js_heap_growth_bytes =
                 Some(median(&heap_growth[index])).filter(|growth| growth.is_finite());
+            measurement.buffered_reads_per_mib =
+                Some(median(&reads[index])).filter(|reads| reads.is_finite());
             results.push(measurement);
         }
     }

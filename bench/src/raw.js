@@ -69,10 +69,23 @@ const NativeWebSocket = globalThis.WebSocket;
 let tracked = null;
 let peak = 0;
 
+let bufferedReads = 0;
+const nativeBufferedAmount = Object.getOwnPropertyDescriptor(
+  NativeWebSocket.prototype,
+  "bufferedAmount",
+).get;
+const bufferedAmountOf = (ws) => nativeBufferedAmount.call(ws);
+
 class TrackedWebSocket extends NativeWebSocket {
   constructor(...args) {
     super(...args);
     tracked = this;
+  }
+  // Counts the owner's looks at the buffer (a waiting Sink's wake-ups); the
+  // page's own reads below go around it.
+  get bufferedAmount() {
+    bufferedReads++;
+    return bufferedAmountOf(this);
   }
 }
 
@@ -80,11 +93,17 @@ export function trackSockets(on) {
   globalThis.WebSocket = on ? TrackedWebSocket : NativeWebSocket;
   tracked = null;
   peak = 0;
+  bufferedReads = 0;
+}
+
+// How many times the owner of the newest socket read its bufferedAmount.
+export function bufferedReadCount() {
+  return bufferedReads;
 }
 
 // Notes the newest socket's bufferedAmount (called after each send).
 export function notePeak() {
-  if (tracked) peak = Math.max(peak, tracked.bufferedAmount);
+  if (tracked) peak = Math.max(peak, bufferedAmountOf(tracked));
 }
 
 export function peakBuffered() {
@@ -96,7 +115,7 @@ export function peakBuffered() {
 export function drained() {
   return new Promise((resolve) => {
     const poll = () => {
-      if (!tracked || tracked.bufferedAmount === 0) resolve(performance.now());
+      if (!tracked || bufferedAmountOf(tracked) === 0) resolve(performance.now());
       else setTimeout(poll, 0);
     };
     poll();
@@ -116,16 +135,34 @@ export function jsHeapUsed() {
   return memory ? memory.usedJSHeapSize : NaN;
 }
 
+// A turn of the event loop (a message task): the browser can send meanwhile.
+const turn = (() => {
+  const channel = new MessageChannel();
+  const waiting = [];
+  channel.port1.onmessage = () => waiting.shift()();
+  return () => new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(null);
+  });
+})();
+
 // Sends `total` bytes in `chunk`-byte messages of the reader's protocol with
 // plain sends, resolves with the ms until bufferedAmount is 0 again after the
-// last send (then checks the reader's report, untimed).
-export async function rawBulk(url, total, chunk) {
+// last send (then checks the reader's report, untimed). With `high` and `low`,
+// it holds the buffer under `high` as this crate's Sink does, but looks at
+// bufferedAmount on every turn of the event loop while it waits for `low`:
+// the fastest any sender that bounds the buffer can be, at the price of a
+// busy loop.
+export async function rawBulk(url, total, chunk, high, low) {
   const ws = await open(url);
   const buffer = new Uint8Array(chunk);
   const view = new DataView(buffer.buffer);
   const start = performance.now();
   const count = total / chunk;
   for (let sequence = 0; sequence < count; sequence++) {
+    if (high !== undefined && ws.bufferedAmount > high) {
+      while (ws.bufferedAmount > low) await turn();
+    }
     view.setBigUint64(0, BigInt(sequence));
     buffer.fill(sequence % 251, 8);
     ws.send(buffer);

@@ -1,4 +1,5 @@
-//! One-shot timers, cancelled and released when dropped.
+//! One-shot timers, cancelled and released when dropped, and the monotonic
+//! clock.
 
 use std::time::Duration;
 
@@ -8,13 +9,51 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::js::Registration;
 
-#[wasm_bindgen]
+// Timers the browser takes as asked. `setTimeout` called from a timer's own
+// task counts one more level of nesting, and past five levels browsers wait at
+// least 4 ms whatever was asked (HTML, timer initialization steps); a waiting
+// Sink re-arms from its timer, so its waits would all be 4 ms. Armed from a
+// message task instead, nesting starts again at zero. Waits under half a
+// millisecond take only the message hop: a turn of the event loop, in which
+// the browser can send.
+#[wasm_bindgen(inline_js = r#"
+let hop = null;
+const due = [];
+export function setTimer(callback, ms) {
+  if (!hop) {
+    hop = new MessageChannel();
+    hop.port1.onmessage = () => {
+      const alarm = due.shift();
+      if (!alarm || alarm.cancelled) return;
+      if (alarm.ms < 0.5) alarm.callback();
+      else alarm.timer = setTimeout(alarm.callback, Math.round(alarm.ms));
+    };
+  }
+  const alarm = { callback, ms, cancelled: false, timer: undefined };
+  due.push(alarm);
+  hop.port2.postMessage(null);
+  return alarm;
+}
+export function clearTimer(alarm) {
+  alarm.cancelled = true;
+  clearTimeout(alarm.timer);
+}
+export function monotonicNow() {
+  return performance.now();
+}
+"#)]
 extern "C" {
-    // The global functions, present on pages and in workers alike.
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &js_sys::Function, milliseconds: i32) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_name = setTimer)]
+    fn set_timer(handler: &js_sys::Function, milliseconds: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimer)]
+    fn clear_timer(handle: &JsValue);
+    #[wasm_bindgen(js_name = monotonicNow)]
+    fn monotonic_now() -> f64;
+}
+
+/// Milliseconds on the scope's monotonic clock (`performance.now()`).
+pub(crate) fn now_monotonic_ms() -> f64 {
+    monotonic_now()
 }
 
 /// A one-shot timer: calls its callback once after the delay, unless dropped
@@ -27,7 +66,8 @@ pub(crate) struct Timer {
 }
 
 impl Timer {
-    /// Calls `callback` after `delay` (clamped to what `setTimeout` takes).
+    /// Calls `callback` after `delay` (to the millisecond; under half a
+    /// millisecond, on the next turn of the event loop).
     pub(crate) fn once(delay: Duration, callback: impl FnOnce() + 'static) -> Self {
         let mut callback = Some(callback);
         let callback = Closure::<dyn FnMut()>::new(move || {
@@ -35,8 +75,8 @@ impl Timer {
                 callback();
             }
         });
-        let milliseconds = i32::try_from(delay.as_millis()).unwrap_or(i32::MAX);
-        let handle = set_timeout(callback.as_ref().unchecked_ref(), milliseconds);
+        let milliseconds = delay.as_secs_f64() * 1000.0;
+        let handle = set_timer(callback.as_ref().unchecked_ref(), milliseconds);
         Self {
             handle,
             _callback: callback,
@@ -47,6 +87,6 @@ impl Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        clear_timeout(&self.handle);
+        clear_timer(&self.handle);
     }
 }

@@ -173,7 +173,7 @@ impl ReconnectingBuilder {
         self
     }
 
-    /// The flow control of the `Sink` (default 1 MiB / 256 KiB): while
+    /// The flow control of the `Sink` (default 1.75 MiB / 1 MiB): while
     /// connected, it waits while the live connection's `bufferedAmount` is above
     /// the high watermark, as [`WebSocket`](crate::WebSocket)'s `Sink` does.
     ///

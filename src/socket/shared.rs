@@ -18,21 +18,16 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use crate::js::listeners::SocketListeners;
 use crate::js::socket::{received_len, BrowserSocket, Outgoing};
-use crate::js::timers::Timer;
+use crate::js::timers::{now_monotonic_ms, Timer};
 use crate::rules::close::{CloseCode, CloseEvent};
 use crate::rules::error::{Error, Result};
-use crate::rules::flow::{FlowControl, Gate};
+use crate::rules::flow::{Admission, FlowControl, Gate, Look};
 use crate::rules::inbox::{Admitted, Inbox, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON};
 use crate::rules::lifecycle::{BrowserEvent, Event, Lifecycle};
 use crate::rules::message::{Message, ReadyState};
-
-/// How often a waiting `Sink` looks at `bufferedAmount` (browsers fire no drain
-/// event). 4 ms is the shortest delay browsers honour for repeated timers.
-const DRAIN_POLL: Duration = Duration::from_millis(4);
 
 static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 
@@ -77,7 +72,7 @@ struct State {
     incoming_waker: Option<Waker>,
     close_wakers: Vec<Waker>,
     /// Flow control of the `Sink`: its gate, its waiting task, and the timer
-    /// that polls `bufferedAmount` while it waits.
+    /// that wakes it when the gate expects the buffer to have drained.
     gate: Gate,
     sink_waker: Option<Waker>,
     drain_timer: Option<Timer>,
@@ -280,25 +275,26 @@ impl Shared {
     }
 
     /// Ready when the `Sink` may send: the socket is open and, by the
-    /// watermarks, the browser's buffer has room. While it has not, a timer polls
-    /// `bufferedAmount`.
+    /// watermarks, the browser's buffer has room. While it has not, a timer
+    /// wakes the task when the gate expects the buffer at the low watermark.
     pub(crate) fn poll_send_ready(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         match self.ready_state() {
             ReadyState::Open => {}
             state => return Poll::Ready(Err(Error::NotOpen { state })),
         }
         let mut state = self.state();
-        if state
-            .gate
-            .ready(self.flow, || self.socket.buffered_amount())
-        {
+        let admission = state.gate.ready(self.flow, || Look {
+            buffered: self.socket.buffered_amount(),
+            at_ms: now_monotonic_ms(),
+        });
+        let Admission::WaitFor(wait) = admission else {
             state.sink_waker = None;
             return Poll::Ready(Ok(()));
-        }
+        };
         state.sink_waker = Some(cx.waker().clone());
         if state.drain_timer.is_none() {
             let weak = Rc::downgrade(self);
-            state.drain_timer = Some(Timer::once(DRAIN_POLL, move || {
+            state.drain_timer = Some(Timer::once(wait, move || {
                 if let Some(shared) = weak.upgrade() {
                     shared.on_drain_tick();
                 }

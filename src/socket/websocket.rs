@@ -229,7 +229,7 @@ impl WebSocketBuilder {
         self
     }
 
-    /// The `Sink`'s watermarks on `bufferedAmount` (default 1 MiB / 256 KiB):
+    /// The `Sink`'s watermarks on `bufferedAmount` (default 1.75 MiB / 1 MiB):
     /// above `high` it waits until the browser has drained to `low`, so a fast
     /// producer cannot fill the tab's memory. The `send_*` methods ignore it.
     ///

@@ -7,11 +7,15 @@
 //! - the plain `send_*` methods stay immediate (the buffer grows past `high`);
 //! - a Sink waiting for the buffer to drain is released with an error when the
 //!   socket closes;
+//! - a waiting Sink sleeps until the buffer should have drained, on the plain
+//!   and the reconnecting socket: to a reader of 8 MiB/s it reads
+//!   `bufferedAmount` at most 80 times a second, or 4 times per MiB where the
+//!   browser takes the data sooner (every 4 ms would be 250 a second);
 //! - watermarks with `low` above `high` are a typed error.
 
 use crate::common::*;
-use browser_websocket::{Error, FlowControl, Message, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use browser_websocket::{Error, FlowControl, Message, ReconnectingWebSocket, WebSocket};
+use futures_util::{Sink, SinkExt, StreamExt};
 use wasm_bindgen_test::*;
 
 const CHUNK: usize = 64 * 1024;
@@ -117,6 +121,122 @@ async fn a_waiting_sink_is_released_when_the_socket_closes() {
     handle.close_normal().unwrap();
     let result = within(10_000, "the waiting Sink", waiting).await;
     assert!(matches!(result, Err(Error::NotOpen { .. })), "{result:?}");
+}
+
+/// Counts every read of any WebSocket's `bufferedAmount` while it lives (the
+/// getter on the prototype is wrapped, and put back when this is dropped).
+struct BufferedReads;
+
+impl BufferedReads {
+    fn start() -> Self {
+        run_script(
+            r#"
+            const native = Object.getOwnPropertyDescriptor(WebSocket.prototype, "bufferedAmount");
+            globalThis.bufferedReadsNative = native;
+            globalThis.bufferedReads = 0;
+            Object.defineProperty(WebSocket.prototype, "bufferedAmount", {
+              ...native,
+              get() {
+                globalThis.bufferedReads++;
+                return native.get.call(this);
+              },
+            });
+            "#,
+        );
+        Self
+    }
+
+    fn count(&self) -> u32 {
+        js_sys::Reflect::get(&js_sys::global(), &"bufferedReads".into())
+            .ok()
+            .and_then(|count| count.as_f64())
+            .unwrap_or(f64::NAN) as u32
+    }
+}
+
+impl Drop for BufferedReads {
+    fn drop(&mut self) {
+        run_script(
+            r#"Object.defineProperty(WebSocket.prototype, "bufferedAmount", globalThis.bufferedReadsNative);"#,
+        );
+    }
+}
+
+/// What the rare-looks tests send: 24 MiB to a reader of 8 MiB/s, so the
+/// Sink waits about 2 s (the rest fits in the network stack's buffers).
+const RARE_TOTAL: usize = 24 << 20;
+const RARE_RATE: u32 = 8 << 20;
+
+/// Feeds `RARE_TOTAL` bytes into `sink`; returns how often `bufferedAmount`
+/// was read meanwhile, and in how many seconds.
+async fn feed_counting_looks<S>(sink: &mut S) -> (u32, f64)
+where
+    S: Sink<Message, Error = Error> + Unpin,
+{
+    let reads = BufferedReads::start();
+    let started = now_ms();
+    let mut message = Vec::with_capacity(CHUNK);
+    for sequence in 0..(RARE_TOTAL / CHUNK) as u64 {
+        chunk(&mut message, sequence);
+        sink.feed(Message::Binary(message.clone())).await.unwrap();
+    }
+    (reads.count(), (now_ms() - started) / 1000.0)
+}
+
+/// Checks the report, and that the Sink looked at most 80 times a second or,
+/// where the browser took the data sooner (WebKit moves it out of
+/// `bufferedAmount` into its network process at once), 4 times per MiB. A look
+/// every 4 ms would be 250 a second; Chrome's buffer sits still for up to
+/// 200 ms and then drops by a megabyte, so the Sink looks every 50 ms meanwhile.
+fn assert_looked_rarely(what: &str, (looks, seconds): (u32, f64), report: Option<String>) {
+    let expected = format!(
+        "messages={} bytes={RARE_TOTAL} in_order=true",
+        RARE_TOTAL / CHUNK
+    );
+    assert_eq!(report.as_deref(), Some(expected.as_str()), "{what}");
+    web_sys::console::log_1(&format!("{what}: {looks} looks in {seconds:.2} s").into());
+    let mib = (RARE_TOTAL >> 20) as f64;
+    let allowed = (80.0 * seconds).max(4.0 * mib);
+    assert!(
+        f64::from(looks) <= allowed,
+        "{what}: {looks} reads of bufferedAmount in {seconds:.2} s (at most {allowed:.0})"
+    );
+}
+
+fn text(item: Option<browser_websocket::Result<Message>>) -> Option<String> {
+    match item {
+        Some(Ok(Message::Text(text))) => Some(text),
+        _ => None,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_sink_looks_at_the_buffer_rarely_on_a_slow_link() {
+    let slow = url(&format!("/slow?rate={RARE_RATE}"));
+    let mut socket = WebSocket::connect(&slow).await.unwrap();
+    let looks = feed_counting_looks(&mut socket).await;
+    socket.send_text("done").unwrap();
+    let report = text(within(30_000, "the report", socket.next()).await);
+    assert_looked_rarely("WebSocket", looks, report);
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_reconnecting_sink_looks_at_the_buffer_rarely_on_a_slow_link() {
+    let slow = url(&format!("/slow?rate={RARE_RATE}"));
+    let mut socket = ReconnectingWebSocket::builder(slow)
+        .policy(fast_policy().max_attempts(Some(1)))
+        .connect();
+    within(10_000, "the reconnecting socket to connect", async {
+        while !socket.is_connected() {
+            sleep(10).await;
+        }
+    })
+    .await;
+    let looks = feed_counting_looks(&mut socket).await;
+    socket.send_text("done").unwrap();
+    let report = text(within(30_000, "the report", socket.next()).await);
+    socket.close_normal().unwrap();
+    assert_looked_rarely("ReconnectingWebSocket", looks, report);
 }
 
 #[wasm_bindgen_test]

@@ -33,6 +33,9 @@ pub fn contenders(scenario: &str) -> Vec<&'static str> {
     if scenario == "flood" {
         all.extend_from_slice(READING_CONTENDERS);
     }
+    if scenario == "bulk_send" {
+        all.push("raw_js_paced");
+    }
     all
 }
 
@@ -62,6 +65,10 @@ pub struct Measurement {
     /// where the browser has it (Chromium).
     #[serde(default)]
     pub js_heap_growth_bytes: Option<f64>,
+    /// How often the sender read `bufferedAmount` per MiB sent (a waiting
+    /// `Sink`'s wake-ups), the median over the runs, where recorded.
+    #[serde(default)]
+    pub buffered_reads_per_mib: Option<f64>,
 }
 
 /// The gzipped size of a minimal app's wasm.
@@ -116,6 +123,7 @@ impl Measurement {
             ratio_to_raw: None,
             wasm_memory_growth_bytes: None,
             js_heap_growth_bytes: None,
+            buffered_reads_per_mib: None,
         }
     }
 }
@@ -455,17 +463,19 @@ pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
         .collect();
     if !bulk.is_empty() {
         out.push_str(
-            "\n| browser | bulk_send | time to drain, median | peak bufferedAmount | wasm memory growth | JS heap growth |\n|---|---|---|---|---|---|\n",
+            "\n| browser | bulk_send | time to drain, median | peak bufferedAmount | reads of bufferedAmount per MiB | wasm memory growth | JS heap growth |\n|---|---|---|---|---|---|---|\n",
         );
         for m in bulk {
             let optional = |value: Option<f64>| value.map_or("n/a".to_owned(), format_bytes);
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.1} ms | {} | {} | {} |",
+                "| {} | {} | {:.1} ms | {} | {} | {} | {} |",
                 m.browser,
                 m.implementation,
                 m.median_ms,
                 optional(m.peak_buffered_bytes),
+                m.buffered_reads_per_mib
+                    .map_or("n/a".to_owned(), |reads| format!("{reads:.1}")),
                 optional(m.wasm_memory_growth_bytes),
                 optional(m.js_heap_growth_bytes),
             );
@@ -766,7 +776,7 @@ mod tests {
         raw.wasm_memory_growth_bytes = Some(0.0);
         let table = markdown_table(&[raw], &[]);
         assert!(
-            table.contains("| webkit | raw_js | 11.0 ms | 64.0 MiB | 0 B | n/a |"),
+            table.contains("| webkit | raw_js | 11.0 ms | 64.0 MiB | n/a | 0 B | n/a |"),
             "{table}"
         );
     }
@@ -789,7 +799,7 @@ mod tests {
         let json = serde_json::to_string(&records).unwrap();
         assert_eq!(
             json,
-            r#"[{"browser":"webkit","scenario":"large","implementation":"this_crate","median_ms":2.0,"samples_ms":[2.0],"peak_buffered_bytes":1024.0,"ratio_to_raw":null,"wasm_memory_growth_bytes":null,"js_heap_growth_bytes":null},{"implementation":"gloo_net","wasm_gz_bytes":14685}]"#
+            r#"[{"browser":"webkit","scenario":"large","implementation":"this_crate","median_ms":2.0,"samples_ms":[2.0],"peak_buffered_bytes":1024.0,"ratio_to_raw":null,"wasm_memory_growth_bytes":null,"js_heap_growth_bytes":null,"buffered_reads_per_mib":null},{"implementation":"gloo_net","wasm_gz_bytes":14685}]"#
         );
         let back: Vec<Record> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, records);
