@@ -123,6 +123,61 @@ pub mod this_crate {
         Ok(elapsed)
     }
 
+    /// Sends `payload` `count` times and parses each echo with `parse_json`;
+    /// returns the time and the items parsed.
+    pub async fn json_echo(url: &str, count: u32, payload: &str) -> Result<(f64, usize), String> {
+        let mut socket = WebSocket::connect(url).await.map_err(err)?;
+        let start = crate::now();
+        for _ in 0..count {
+            socket.send_text(payload).map_err(err)?;
+        }
+        let mut items = 0;
+        for _ in 0..count {
+            match socket.next().await {
+                Some(Ok(message)) => {
+                    let batch: crate::json::Batch = message.parse_json().map_err(err)?;
+                    items += black_box(batch).items.len();
+                }
+                other => return Err(format!("expected an echo, got {other:?}")),
+            }
+        }
+        let elapsed = crate::now() - start;
+        let _ = socket.close_normal();
+        Ok((elapsed, items))
+    }
+
+    /// `bulk` through the reconnecting socket's Sink, which waits on the live
+    /// connection's watermarks the same way.
+    pub async fn bulk_reconnecting(url: &str, total: u32, chunk: u32) -> Result<f64, String> {
+        let mut socket = browser_websocket::ReconnectingWebSocket::builder(url).connect();
+        for _ in 0..5000 {
+            if socket.is_connected() {
+                break;
+            }
+            sleep(1).await;
+        }
+        let mut buffer = vec![0u8; chunk as usize];
+        let start = crate::now();
+        for sequence in 0..u64::from(total / chunk) {
+            bulk_chunk(&mut buffer, sequence);
+            socket
+                .feed(Message::Binary(buffer.clone()))
+                .await
+                .map_err(err)?;
+            crate::note_peak();
+        }
+        socket.flush().await.map_err(err)?;
+        let elapsed = crate::drained().await.as_f64().unwrap_or(f64::NAN) - start;
+        socket.send_text("done").map_err(err)?;
+        let report = match socket.next().await {
+            Some(Ok(Message::Text(report))) => report,
+            other => return Err(format!("expected the report, got {other:?}")),
+        };
+        let _ = socket.close_normal();
+        check_bulk_report(&report, total, chunk)?;
+        Ok(elapsed)
+    }
+
     /// Through the Sink, which waits on the watermarks; timed until the
     /// browser's buffer has drained after the last send.
     pub async fn bulk(url: &str, total: u32, chunk: u32) -> Result<f64, String> {
@@ -150,54 +205,75 @@ pub mod this_crate {
     }
 }
 
-pub mod gloo {
+/// The other crates, each the way its users would write the scenarios: a
+/// `Stream` and `Sink` of its own message type, which is all the scenarios
+/// need, so one generic body runs them all.
+pub mod peers {
     use super::*;
-    use futures_util::{SinkExt, StreamExt};
-    use gloo_net::websocket::{futures::WebSocket, Message, State};
+    use futures_util::{Sink, SinkExt, Stream, StreamExt};
 
-    fn err(error: impl std::fmt::Display) -> String {
-        error.to_string()
+    /// What a scenario needs of a crate: open, wrap a message, tell what
+    /// arrived, close.
+    pub trait Peer {
+        type Socket: Stream + Sink<Self::Message> + Unpin;
+        type Message;
+        async fn open(url: &str) -> Result<Self::Socket, String>;
+        fn text(text: String) -> Self::Message;
+        fn binary(bytes: Vec<u8>) -> Self::Message;
+        /// A text message's text, or a binary message's length, or what went
+        /// wrong.
+        fn received(item: <Self::Socket as Stream>::Item) -> Result<Received, String>;
+        fn close(socket: Self::Socket);
     }
 
-    /// gloo-net's `open` returns at once; wait for the open state so that
-    /// connecting is not timed, as for the others.
-    async fn open(url: &str) -> Result<WebSocket, String> {
-        let socket = WebSocket::open(url).map_err(err)?;
-        for _ in 0..5000 {
-            match socket.state() {
-                State::Open => return Ok(socket),
-                State::Connecting => sleep(1).await,
-                _ => break,
+    pub enum Received {
+        Text(String),
+        Binary(usize),
+    }
+
+    impl Received {
+        fn len(&self) -> usize {
+            match self {
+                Self::Text(text) => text.len(),
+                Self::Binary(len) => *len,
             }
         }
-        Err(format!("gloo-net could not connect to {url}"))
     }
 
-    pub async fn echo(url: &str, count: u32, size: u32, text: bool) -> Result<f64, String> {
-        let mut socket = open(url).await?;
+    fn err(error: impl std::fmt::Debug) -> String {
+        format!("{error:?}")
+    }
+
+    async fn next<P: Peer>(socket: &mut P::Socket) -> Result<Received, String> {
+        match socket.next().await {
+            Some(item) => P::received(item),
+            None => Err("stream ended".to_owned()),
+        }
+    }
+
+    pub async fn echo<P: Peer>(url: &str, count: u32, size: u32, text: bool) -> Result<f64, String>
+    where
+        <P::Socket as Sink<P::Message>>::Error: std::fmt::Debug,
+    {
+        let mut socket = P::open(url).await?;
         let text_payload = "x".repeat(size as usize);
         let binary_payload = vec![0u8; size as usize];
         let start = crate::now();
         for _ in 0..count {
             let message = if text {
-                Message::Text(text_payload.clone())
+                P::text(text_payload.clone())
             } else {
-                Message::Bytes(binary_payload.clone())
+                P::binary(binary_payload.clone())
             };
             socket.feed(message).await.map_err(err)?;
         }
         socket.flush().await.map_err(err)?;
         let mut bytes = 0;
         for _ in 0..count {
-            match socket.next().await {
-                Some(Ok(Message::Text(received))) => bytes += black_box(received).len(),
-                Some(Ok(Message::Bytes(received))) => bytes += black_box(received).len(),
-                Some(Err(error)) => return Err(err(error)),
-                None => return Err("stream ended".to_owned()),
-            }
+            bytes += black_box(next::<P>(&mut socket).await?).len();
         }
         let elapsed = crate::now() - start;
-        let _ = socket.close(Some(1000), None);
+        P::close(socket);
         if bytes == (count * size) as usize {
             Ok(elapsed)
         } else {
@@ -205,54 +281,191 @@ pub mod gloo {
         }
     }
 
-    pub async fn flood(url: &str, count: u32) -> Result<f64, String> {
-        let mut socket = open(url).await?;
+    pub async fn flood<P: Peer>(url: &str, count: u32) -> Result<f64, String>
+    where
+        <P::Socket as Sink<P::Message>>::Error: std::fmt::Debug,
+    {
+        let mut socket = P::open(url).await?;
         let start = crate::now();
-        socket
-            .send(Message::Text("go".to_owned()))
-            .await
-            .map_err(err)?;
+        socket.send(P::text("go".to_owned())).await.map_err(err)?;
         for _ in 0..count {
-            match socket.next().await {
-                Some(Ok(Message::Bytes(received))) => {
-                    black_box(received);
+            match next::<P>(&mut socket).await? {
+                Received::Binary(len) => {
+                    black_box(len);
                 }
-                Some(Ok(other)) => return Err(format!("expected bytes, got {other:?}")),
-                Some(Err(error)) => return Err(err(error)),
-                None => return Err("stream ended".to_owned()),
+                Received::Text(text) => return Err(format!("expected bytes, got {text:?}")),
             }
         }
         let elapsed = crate::now() - start;
-        let _ = socket.close(Some(1000), None);
+        P::close(socket);
         Ok(elapsed)
     }
 
-    /// gloo-net has no flow control (its Sink waits only while connecting) and
-    /// no `bufferedAmount` getter: the page reads it off the socket it tracks.
-    pub async fn bulk(url: &str, total: u32, chunk: u32) -> Result<f64, String> {
-        let mut socket = open(url).await?;
+    /// Through the crate's Sink (gloo-net's and ws_stream_wasm's wait only
+    /// while connecting; websocket-web's while `bufferedAmount` is above its
+    /// 4 MiB send buffer); timed until the browser's buffer has drained. The
+    /// page reads `bufferedAmount` off the socket it tracks.
+    pub async fn bulk<P: Peer>(url: &str, total: u32, chunk: u32) -> Result<f64, String>
+    where
+        <P::Socket as Sink<P::Message>>::Error: std::fmt::Debug,
+    {
+        let mut socket = P::open(url).await?;
         let mut buffer = vec![0u8; chunk as usize];
         let start = crate::now();
         for sequence in 0..u64::from(total / chunk) {
             bulk_chunk(&mut buffer, sequence);
-            socket
-                .feed(Message::Bytes(buffer.clone()))
-                .await
-                .map_err(err)?;
+            socket.feed(P::binary(buffer.clone())).await.map_err(err)?;
             crate::note_peak();
         }
         socket.flush().await.map_err(err)?;
         let elapsed = crate::drained().await.as_f64().unwrap_or(f64::NAN) - start;
-        socket
-            .send(Message::Text("done".to_owned()))
-            .await
-            .map_err(err)?;
-        let report = match socket.next().await {
-            Some(Ok(Message::Text(report))) => report,
-            other => return Err(format!("expected the report, got {other:?}")),
+        socket.send(P::text("done".to_owned())).await.map_err(err)?;
+        let report = match next::<P>(&mut socket).await? {
+            Received::Text(report) => report,
+            Received::Binary(len) => return Err(format!("expected the report, got {len} bytes")),
         };
-        let _ = socket.close(Some(1000), None);
+        P::close(socket);
         check_bulk_report(&report, total, chunk)?;
         Ok(elapsed)
+    }
+
+    /// Sends `payload` `count` times and parses each echo with serde_json, as
+    /// users of these crates do; returns the time and the items parsed.
+    pub async fn json_echo<P: Peer>(
+        url: &str,
+        count: u32,
+        payload: &str,
+    ) -> Result<(f64, usize), String>
+    where
+        <P::Socket as Sink<P::Message>>::Error: std::fmt::Debug,
+    {
+        let mut socket = P::open(url).await?;
+        let start = crate::now();
+        for _ in 0..count {
+            socket
+                .feed(P::text(payload.to_owned()))
+                .await
+                .map_err(err)?;
+        }
+        socket.flush().await.map_err(err)?;
+        let mut items = 0;
+        for _ in 0..count {
+            let Received::Text(text) = next::<P>(&mut socket).await? else {
+                return Err("expected a text echo".to_owned());
+            };
+            let batch: crate::json::Batch = serde_json::from_str(&text).map_err(err)?;
+            items += black_box(batch).items.len();
+        }
+        let elapsed = crate::now() - start;
+        P::close(socket);
+        Ok((elapsed, items))
+    }
+
+    /// gloo-net 0.7.
+    pub struct Gloo;
+
+    impl Peer for Gloo {
+        type Socket = gloo_net::websocket::futures::WebSocket;
+        type Message = gloo_net::websocket::Message;
+
+        /// gloo-net's `open` returns at once; wait for the open state so that
+        /// connecting is not timed, as for the others.
+        async fn open(url: &str) -> Result<Self::Socket, String> {
+            use gloo_net::websocket::State;
+            let socket = Self::Socket::open(url).map_err(err)?;
+            for _ in 0..5000 {
+                match socket.state() {
+                    State::Open => return Ok(socket),
+                    State::Connecting => sleep(1).await,
+                    _ => break,
+                }
+            }
+            Err(format!("gloo-net could not connect to {url}"))
+        }
+
+        fn text(text: String) -> Self::Message {
+            Self::Message::Text(text)
+        }
+
+        fn binary(bytes: Vec<u8>) -> Self::Message {
+            Self::Message::Bytes(bytes)
+        }
+
+        fn received(item: <Self::Socket as Stream>::Item) -> Result<Received, String> {
+            match item.map_err(err)? {
+                Self::Message::Text(text) => Ok(Received::Text(text)),
+                Self::Message::Bytes(bytes) => Ok(Received::Binary(black_box(bytes).len())),
+            }
+        }
+
+        fn close(socket: Self::Socket) {
+            let _ = socket.close(Some(1000), None);
+        }
+    }
+
+    /// ws_stream_wasm 0.7.
+    pub struct WsStreamWasm;
+
+    impl Peer for WsStreamWasm {
+        type Socket = ws_stream_wasm::WsStream;
+        type Message = ws_stream_wasm::WsMessage;
+
+        async fn open(url: &str) -> Result<Self::Socket, String> {
+            let (_meta, stream) = ws_stream_wasm::WsMeta::connect(url, None)
+                .await
+                .map_err(err)?;
+            Ok(stream)
+        }
+
+        fn text(text: String) -> Self::Message {
+            Self::Message::Text(text)
+        }
+
+        fn binary(bytes: Vec<u8>) -> Self::Message {
+            Self::Message::Binary(bytes)
+        }
+
+        fn received(item: <Self::Socket as Stream>::Item) -> Result<Received, String> {
+            match item {
+                Self::Message::Text(text) => Ok(Received::Text(text)),
+                Self::Message::Binary(bytes) => Ok(Received::Binary(black_box(bytes).len())),
+            }
+        }
+
+        fn close(socket: Self::Socket) {
+            // Dropping the stream closes the connection.
+            drop(socket);
+        }
+    }
+
+    /// websocket-web 0.1 (WebSocketStream where the engine has it).
+    pub struct WebsocketWeb;
+
+    impl Peer for WebsocketWeb {
+        type Socket = websocket_web::WebSocket;
+        type Message = websocket_web::Msg;
+
+        async fn open(url: &str) -> Result<Self::Socket, String> {
+            websocket_web::WebSocket::connect(url).await.map_err(err)
+        }
+
+        fn text(text: String) -> Self::Message {
+            Self::Message::Text(text)
+        }
+
+        fn binary(bytes: Vec<u8>) -> Self::Message {
+            Self::Message::Binary(bytes)
+        }
+
+        fn received(item: <Self::Socket as Stream>::Item) -> Result<Received, String> {
+            match item.map_err(err)? {
+                Self::Message::Text(text) => Ok(Received::Text(text)),
+                Self::Message::Binary(bytes) => Ok(Received::Binary(black_box(bytes).len())),
+            }
+        }
+
+        fn close(socket: Self::Socket) {
+            socket.close();
+        }
     }
 }

@@ -18,7 +18,12 @@
 #![forbid(unsafe_code)]
 
 mod contenders;
+mod json;
 mod page;
+
+use std::hint::black_box;
+
+use contenders::peers;
 
 use browser_websocket_bench_report::{
     contenders, median, paired_ratios, ratio_interval, rotation, with_intervals, Measurement,
@@ -32,6 +37,22 @@ extern "C" {
     fn now() -> f64;
     #[wasm_bindgen(js_name = rawEcho, catch)]
     async fn raw_echo(url: &str, count: u32, size: u32, text: bool) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawEchoTextToWasm, catch)]
+    async fn raw_echo_text_to_wasm(
+        url: &str,
+        count: u32,
+        size: u32,
+        to_wasm: &Closure<dyn FnMut(String) -> u32>,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawJsonEcho, catch)]
+    async fn raw_json_echo(url: &str, count: u32, payload: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawJsonEcho, catch)]
+    async fn raw_json_echo_to_wasm(
+        url: &str,
+        count: u32,
+        payload: &str,
+        to_wasm: &Closure<dyn FnMut(JsValue) -> u32>,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawFlood, catch)]
     async fn raw_flood(url: &str, count: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawFloodAwait, catch)]
@@ -79,6 +100,11 @@ pub mod sizes {
     pub const LARGE_SIZE: u32 = 8 << 20;
     pub const BULK_TOTAL: u32 = 32 << 20;
     pub const BULK_CHUNK: u32 = 64 << 10;
+    /// `json_small`: this many copies of a one-item document (about 100 bytes).
+    pub const JSON_SMALL_COUNT: u32 = 1_000;
+    /// `json_large`: this many copies of a 64 KiB document.
+    pub const JSON_LARGE_COUNT: u32 = 20;
+    pub const JSON_LARGE_SIZE: usize = 64 << 10;
     /// The reader's pace for `bulk_send`, bytes per second: far above what a
     /// browser sends, so the time measured is the sender's, not the reader's.
     pub const BULK_RATE: u64 = 1 << 40;
@@ -100,7 +126,7 @@ impl Default for Plan {
         Self {
             warmup_rounds: 2,
             max_rounds: 300,
-            budget_ms: 50_000.0,
+            budget_ms: 30_000.0,
         }
     }
 }
@@ -143,12 +169,25 @@ pub async fn run_once(
     if scenario == "bulk_send" {
         return bulk_once(origin, implementation).await;
     }
+    if let Some((count, payload)) = json::scenario(scenario) {
+        let ms = json::once(&format!("{origin}/echo"), implementation, count, &payload).await?;
+        return Ok(Sample {
+            ms,
+            ..Sample::default()
+        });
+    }
     use sizes::*;
     let echo = format!("{origin}/echo");
     let flood = format!("{origin}/flood?n={FLOOD_COUNT}&size={FLOOD_SIZE}");
     let ms = match (implementation, scenario) {
         ("raw_js", "echo_binary") => raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await),
         ("raw_js", "echo_text") => raw_ms(raw_echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await),
+        ("raw_js_text_to_wasm", "echo_text") => {
+            let to_wasm = Closure::<dyn FnMut(String) -> u32>::new(|text: String| {
+                black_box(text).len() as u32
+            });
+            raw_ms(raw_echo_text_to_wasm(&echo, ECHO_COUNT, ECHO_SIZE, &to_wasm).await)
+        }
         ("raw_js", "flood") => raw_ms(raw_flood(&flood, FLOOD_COUNT).await),
         ("raw_js_await", "flood") => raw_ms(raw_flood_await(&flood, FLOOD_COUNT).await),
         ("raw_js_wasm_call", "flood") => {
@@ -174,14 +213,9 @@ pub async fn run_once(
         }
         ("this_crate", "flood") => contenders::this_crate::flood(&flood, FLOOD_COUNT).await,
         ("this_crate", "large") => contenders::this_crate::echo(&echo, 1, LARGE_SIZE, false).await,
-        ("gloo_net", "echo_binary") => {
-            contenders::gloo::echo(&echo, ECHO_COUNT, ECHO_SIZE, false).await
-        }
-        ("gloo_net", "echo_text") => {
-            contenders::gloo::echo(&echo, ECHO_COUNT, ECHO_SIZE, true).await
-        }
-        ("gloo_net", "flood") => contenders::gloo::flood(&flood, FLOOD_COUNT).await,
-        ("gloo_net", "large") => contenders::gloo::echo(&echo, 1, LARGE_SIZE, false).await,
+        ("gloo_net", _) => run_peer::<peers::Gloo>(scenario, &echo, &flood).await,
+        ("ws_stream_wasm", _) => run_peer::<peers::WsStreamWasm>(scenario, &echo, &flood).await,
+        ("websocket_web", _) => run_peer::<peers::WebsocketWeb>(scenario, &echo, &flood).await,
         _ => Err(format!(
             "unknown scenario {scenario:?} or implementation {implementation:?}"
         )),
@@ -190,6 +224,21 @@ pub async fn run_once(
         ms,
         ..Sample::default()
     })
+}
+
+/// One scenario but `bulk_send` with another crate.
+async fn run_peer<P: peers::Peer>(scenario: &str, echo: &str, flood: &str) -> Result<f64, String>
+where
+    <P::Socket as futures_util::Sink<P::Message>>::Error: std::fmt::Debug,
+{
+    use sizes::*;
+    match scenario {
+        "echo_binary" => peers::echo::<P>(echo, ECHO_COUNT, ECHO_SIZE, false).await,
+        "echo_text" => peers::echo::<P>(echo, ECHO_COUNT, ECHO_SIZE, true).await,
+        "flood" => peers::flood::<P>(flood, FLOOD_COUNT).await,
+        "large" => peers::echo::<P>(echo, 1, LARGE_SIZE, false).await,
+        _ => Err(format!("unknown scenario {scenario:?}")),
+    }
 }
 
 /// `bulk_send` once: the time until the browser's buffer drains, its peak,
@@ -209,7 +258,12 @@ async fn bulk_once(origin: &str, implementation: &str) -> Result<Sample, String>
             raw_ms(raw_bulk_paced(&url, BULK_TOTAL, BULK_CHUNK, flow.high(), flow.low()).await)
         }
         "this_crate" => contenders::this_crate::bulk(&url, BULK_TOTAL, BULK_CHUNK).await,
-        "gloo_net" => contenders::gloo::bulk(&url, BULK_TOTAL, BULK_CHUNK).await,
+        "this_crate_reconnecting" => {
+            contenders::this_crate::bulk_reconnecting(&url, BULK_TOTAL, BULK_CHUNK).await
+        }
+        "gloo_net" => peers::bulk::<peers::Gloo>(&url, BULK_TOTAL, BULK_CHUNK).await,
+        "ws_stream_wasm" => peers::bulk::<peers::WsStreamWasm>(&url, BULK_TOTAL, BULK_CHUNK).await,
+        "websocket_web" => peers::bulk::<peers::WebsocketWeb>(&url, BULK_TOTAL, BULK_CHUNK).await,
         _ => Err(format!("unknown implementation {implementation:?}")),
     };
     let peak = peak_buffered();
@@ -218,14 +272,14 @@ async fn bulk_once(origin: &str, implementation: &str) -> Result<Sample, String>
     let heap_after = js_heap_used();
     Ok(Sample {
         ms: ms?,
-        peak_buffered: Some(peak),
+        peak_buffered: Some(peak).filter(|peak| peak.is_finite()),
         wasm_growth: Some(wasm_memory_bytes() - wasm_before),
         heap_growth: Some(heap_after - heap_before).filter(|growth| growth.is_finite()),
         buffered_reads_per_mib: Some(reads / f64::from(BULK_TOTAL >> 20)),
     })
 }
 
-fn raw_ms(result: Result<JsValue, JsValue>) -> Result<f64, String> {
+pub(crate) fn raw_ms(result: Result<JsValue, JsValue>) -> Result<f64, String> {
     let ms = result.map_err(js_error)?.as_f64().unwrap_or(f64::NAN);
     if ms.is_finite() {
         Ok(ms)

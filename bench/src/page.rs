@@ -1,7 +1,7 @@
 //! The `/bench` page: runs the suite in the visitor's browser with a progress
 //! bar, then shows the table and the chart. `?auto=1` starts at once (used by
 //! `cargo xtask bench`), `?rounds=N` caps the rounds kept per scenario (default
-//! 300), `?budget=S` the seconds per scenario (default 50), `?warmup=N` the
+//! 300), `?budget=S` the seconds per scenario (default 30), `?warmup=N` the
 //! rounds thrown away first (default 2), `?browser=NAME` names the browser in
 //! the results, `?scenarios=a,b` runs only those.
 

@@ -41,6 +41,49 @@ export async function rawEcho(url, count, size, text) {
   });
 }
 
+// rawEcho for text, handing each message's text to wasm (wasm-bindgen's
+// string passing): the least any reader of text in wasm must do.
+export async function rawEchoTextToWasm(url, count, size, toWasm) {
+  const ws = await open(url);
+  const payload = "x".repeat(size);
+  return new Promise((resolve) => {
+    let received = 0;
+    let bytes = 0;
+    const start = performance.now();
+    ws.onmessage = (event) => {
+      bytes += toWasm(event.data);
+      if (++received === count) {
+        const elapsed = performance.now() - start;
+        finish(ws);
+        resolve(bytes > 0 ? elapsed : NaN);
+      }
+    };
+    for (let i = 0; i < count; i++) ws.send(payload);
+  });
+}
+
+// Sends the JSON text `payload` `count` times, parses each echo with
+// JSON.parse and counts its items; with `toWasm`, hands each parsed value to
+// wasm instead (which converts it into a Rust type and counts there).
+export async function rawJsonEcho(url, count, payload, toWasm) {
+  const ws = await open(url);
+  return new Promise((resolve) => {
+    let received = 0;
+    let items = 0;
+    const start = performance.now();
+    ws.onmessage = (event) => {
+      const value = JSON.parse(event.data);
+      items += toWasm ? toWasm(value) : value.items.length;
+      if (++received === count) {
+        const elapsed = performance.now() - start;
+        finish(ws);
+        resolve(items > 0 ? elapsed : NaN);
+      }
+    };
+    for (let i = 0; i < count; i++) ws.send(payload);
+  });
+}
+
 // Asks the server for `count` messages and resolves with the ms until all arrived.
 export async function rawFlood(url, count) {
   const ws = await open(url);
@@ -106,8 +149,10 @@ export function notePeak() {
   if (tracked) peak = Math.max(peak, bufferedAmountOf(tracked));
 }
 
+// NaN when no WebSocket was made (websocket-web uses WebSocketStream where
+// the engine has it, whose buffer the page cannot read).
 export function peakBuffered() {
-  return peak;
+  return tracked ? peak : NaN;
 }
 
 // Resolves with performance.now() once the newest socket's bufferedAmount is

@@ -2,13 +2,14 @@
 //! the wasm size of a minimal app with this crate and with gloo-net. Writes
 //! `target/bench/results.json`, `results.md` and `chart.svg`. How the page
 //! samples (rounds, warm-ups, when it stops) is the bench crate's; `--rounds`
-//! and `--budget` (seconds per scenario) change its limits.
+//! and `--budget` (seconds per scenario) change its limits. `--runs N` runs
+//! the whole suite N times and adds how much each ratio varied between runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use browser_websocket_bench_report::{
-    markdown_table, sizes_table, svg_chart, Measurement, Record, WasmSize, SCENARIOS,
+    markdown_table, sizes_table, spread_table, svg_chart, Measurement, Record, WasmSize, SCENARIOS,
 };
 
 use crate::shell::{self, cargo};
@@ -17,19 +18,23 @@ use crate::{setup, test};
 /// binaryen's `wasm-opt`, from npm (Debian's is too old for this wasm-bindgen).
 const BINARYEN: &str = "binaryen@132.0.0";
 
-const USAGE: &str = "usage: cargo xtask bench [--browsers chrome,firefox,webkit] [--scenarios a,b] [--rounds MAX] [--budget SECONDS]";
+const USAGE: &str = "usage: cargo xtask bench [--browsers chrome,firefox,webkit] [--scenarios a,b] [--rounds MAX] [--budget SECONDS] [--runs N]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let started = std::time::Instant::now();
     let mut browsers: Vec<String> = test::BROWSERS.iter().map(|b| (*b).to_owned()).collect();
     // Passed on to the page as they are: it checks them and has the defaults.
     let mut query = String::new();
+    let mut runs = 1;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match (arg.as_str(), rest.next()) {
             ("--browsers", Some(list)) => browsers = list.split(',').map(str::to_owned).collect(),
             ("--rounds", Some(n)) if n.parse::<u32>().is_ok() => query += &format!("&rounds={n}"),
             ("--budget", Some(s)) if s.parse::<f64>().is_ok() => query += &format!("&budget={s}"),
+            ("--runs", Some(n)) if n.parse::<usize>().is_ok_and(|n| n >= 1) => {
+                runs = n.parse().unwrap_or(1);
+            }
             ("--scenarios", Some(list))
                 if list.split(',').all(|name| SCENARIOS.contains(&name)) =>
             {
@@ -45,24 +50,34 @@ pub fn run(args: &[String]) -> Result<(), String> {
     shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
     let server = crate::servers::TestServer::start(crate::servers::Build::Release)?;
     let page_origin = server.page_origin();
-    let mut measurements: Vec<Measurement> = Vec::new();
-    for browser in &browsers {
-        let file = out.join(format!("{browser}.json"));
-        let page = format!("{page_origin}/bench?auto=1&browser={browser}{query}");
-        let mut command = test::browser_command(
-            browser,
-            &shell::root().join("target/debug/browser-websocket-e2e"),
+    let mut every_run: Vec<Vec<Measurement>> = Vec::new();
+    for run in 1..=runs {
+        let mut measurements: Vec<Measurement> = Vec::new();
+        for browser in &browsers {
+            let file = out.join(format!("{browser}-{run}.json"));
+            let page = format!("{page_origin}/bench?auto=1&browser={browser}{query}");
+            let mut command = test::browser_command(
+                browser,
+                &shell::root().join("target/debug/browser-websocket-e2e"),
+            );
+            command
+                .arg("bench")
+                .args(["--browser", browser, "--page", &page, "--out"])
+                .arg(&file);
+            shell::run(&mut command)?;
+            let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+            let mut results: Vec<Measurement> =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            measurements.append(&mut results);
+        }
+        println!(
+            "run {run} of {runs} done after {:.1} minutes",
+            started.elapsed().as_secs_f64() / 60.0
         );
-        command
-            .arg("bench")
-            .args(["--browser", browser, "--page", &page, "--out"])
-            .arg(&file);
-        shell::run(&mut command)?;
-        let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
-        let mut results: Vec<Measurement> =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-        measurements.append(&mut results);
+        every_run.push(measurements);
     }
+    let spread = spread_table(&every_run);
+    let measurements = every_run.swap_remove(0);
     drop(server);
     let sizes = wasm_sizes()?;
     let mut records: Vec<Record> = measurements
@@ -73,19 +88,33 @@ pub fn run(args: &[String]) -> Result<(), String> {
     records.extend(sizes.iter().cloned().map(Record::WasmSize));
     let json = serde_json::to_string_pretty(&records).map_err(|e| e.to_string())?;
     write(&out.join("results.json"), &json)?;
-    let table = markdown_table(&measurements, &sizes);
+    let mut table = markdown_table(&measurements, &sizes);
+    if !spread.is_empty() {
+        table = format!("{table}\n{spread}");
+    }
     write(&out.join("results.md"), &table)?;
     write(&out.join("chart.svg"), &svg_chart(&measurements))?;
     if query.is_empty() && browsers.len() == test::BROWSERS.len() {
         // Only a run of every browser with the defaults speaks for the guide.
-        let took = started.elapsed().as_secs_f64() / 60.0;
+        let took = started.elapsed().as_secs_f64() / 60.0 / runs as f64;
         let engines = crate::figures::engines(&browsers);
+        let per_run = if runs == 1 {
+            "the whole run".to_owned()
+        } else {
+            format!("--runs {runs}, each whole run")
+        };
+        let mut tables = markdown_table(&measurements, &[]);
+        if !spread.is_empty() {
+            tables = format!(
+                "{tables}\nThe tables above are the first run's. How each ratio varied over the {runs} runs:\n\n{spread}"
+            );
+        }
         crate::figures::write(
             "benchmarks.md",
             "bench",
             "cargo xtask bench",
-            &format!("{engines}; the whole run, builds included, {took:.1} minutes"),
-            &markdown_table(&measurements, &[]),
+            &format!("{engines}; {per_run}, builds included, {took:.1} minutes"),
+            &tables,
         )?;
         write_sizes("cargo xtask bench", &sizes)?;
         // The chart and the raw data the chapter shows and links.

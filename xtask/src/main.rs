@@ -74,7 +74,8 @@ commands:
   test --quick [--browsers ...]             fmt, clippy, native tests, one engine's browser suite
   demo [--port N]                           build the demo page and serve it (default port 8080)
   bench [--browsers ...] [--scenarios ...]  benchmarks in each browser, and the wasm sizes
-        [--rounds MAX] [--budget SECONDS]   (limits per scenario; default 300 rounds, 50 s)
+        [--rounds MAX] [--budget SECONDS]   (limits per scenario; default 300 rounds, 30 s)
+        [--runs N]                          N whole runs, and how much each ratio varied
   size                                      only the wasm sizes of the minimal apps
   package                                   cargo publish --dry-run of the library, for wasm32
   resolution                                an app pinning another wasm-bindgen compiles with the library

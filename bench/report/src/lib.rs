@@ -9,9 +9,45 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 /// The scenarios, in display order.
-pub const SCENARIOS: &[&str] = &["echo_binary", "echo_text", "flood", "large", "bulk_send"];
-/// The implementations, in display order; `raw_js` is the baseline.
-pub const IMPLEMENTATIONS: &[&str] = &["raw_js", "this_crate", "gloo_net"];
+pub const SCENARIOS: &[&str] = &[
+    "echo_binary",
+    "echo_text",
+    "flood",
+    "large",
+    "bulk_send",
+    "json_small",
+    "json_large",
+];
+/// The implementations every scenario runs, in display order; `raw_js` is the
+/// baseline.
+pub const IMPLEMENTATIONS: &[&str] = &[
+    "raw_js",
+    "this_crate",
+    "gloo_net",
+    "ws_stream_wasm",
+    "websocket_web",
+];
+
+/// The name a table shows for an implementation: the crates with the version
+/// the benchmark pins (`bench/Cargo.toml`).
+pub fn display_name(implementation: &str) -> &str {
+    match implementation {
+        "raw_js" => "raw JS",
+        "this_crate" => "this crate",
+        "gloo_net" => "gloo-net 0.7.0",
+        "ws_stream_wasm" => "ws_stream_wasm 0.7.5",
+        "websocket_web" => "websocket-web 0.1.9",
+        "this_crate_callbacks" => "this crate, callbacks",
+        "this_crate_reconnecting" => "this crate, reconnecting socket",
+        "raw_js_await" => "raw JS awaiting each message",
+        "raw_js_bytes" => "raw JS reading each message's bytes",
+        "raw_js_wasm_call" => "raw JS calling wasm per message",
+        "raw_js_paced" => "raw JS holding the watermarks, looking every turn",
+        "raw_js_text_to_wasm" => "raw JS handing each text to wasm",
+        "this_crate_js_parse" => "this crate, JSON.parse + serde-wasm-bindgen",
+        other => other,
+    }
+}
 
 /// More ways to read a `flood`, run beside the others in that scenario only,
 /// to show where a per-message cost comes from: this crate's callbacks API
@@ -27,17 +63,72 @@ pub const READING_CONTENDERS: &[&str] = &[
     "raw_js_wasm_call",
 ];
 
-/// The implementations that run in `scenario`, `raw_js` first.
+/// The implementations that run in `scenario`, `raw_js` first: every crate,
+/// and the contenders that show the limit of a design where the scenario has
+/// them (see [`GOALS`]).
 pub fn contenders(scenario: &str) -> Vec<&'static str> {
     let mut all = IMPLEMENTATIONS.to_vec();
-    if scenario == "flood" {
-        all.extend_from_slice(READING_CONTENDERS);
-    }
-    if scenario == "bulk_send" {
-        all.push("raw_js_paced");
+    match scenario {
+        "flood" => all.extend_from_slice(READING_CONTENDERS),
+        "echo_text" => all.push("raw_js_text_to_wasm"),
+        "bulk_send" => all.extend_from_slice(&["this_crate_reconnecting", "raw_js_paced"]),
+        "json_small" | "json_large" => all.push("this_crate_js_parse"),
+        _ => {}
     }
     all
 }
+
+/// A goal: in `scenario`, `contender`'s throughput relative to `baseline`'s,
+/// paired by round, has the lower end of its 95 % interval at `at_least` or
+/// above. Each baseline is the limit of the contender's design: the JavaScript
+/// that does the least any implementation of that design must do.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Goal {
+    pub scenario: &'static str,
+    pub contender: &'static str,
+    pub baseline: &'static str,
+    pub at_least: f64,
+}
+
+/// The goals the benchmark checks (each in every browser).
+pub const GOALS: &[Goal] = &[
+    Goal {
+        scenario: "echo_binary",
+        contender: "this_crate",
+        baseline: "raw_js",
+        at_least: 0.95,
+    },
+    Goal {
+        scenario: "echo_text",
+        contender: "this_crate",
+        baseline: "raw_js_text_to_wasm",
+        at_least: 0.95,
+    },
+    Goal {
+        scenario: "flood",
+        contender: "this_crate",
+        baseline: "raw_js_await",
+        at_least: 0.97,
+    },
+    Goal {
+        scenario: "flood",
+        contender: "this_crate_callbacks",
+        baseline: "raw_js_bytes",
+        at_least: 0.97,
+    },
+    Goal {
+        scenario: "bulk_send",
+        contender: "this_crate",
+        baseline: "raw_js_paced",
+        at_least: 0.90,
+    },
+    Goal {
+        scenario: "bulk_send",
+        contender: "this_crate",
+        baseline: "raw_js",
+        at_least: 0.90,
+    },
+];
 
 /// One scenario's timings for one implementation in one browser.
 ///
@@ -419,12 +510,163 @@ fn reading_table(results: &[Measurement]) -> String {
     out
 }
 
+/// The contenders a scenario runs beyond the crates (but the `flood`'s, which
+/// have their own table), against raw JS.
+fn extras_table(results: &[Measurement]) -> String {
+    let mut out = String::new();
+    for m in results {
+        let extra = !IMPLEMENTATIONS.contains(&m.implementation.as_str())
+            && !READING_CONTENDERS.contains(&m.implementation.as_str())
+            && m.implementation != "raw_js_await";
+        let Some(interval) = ratio_to_raw(results, m).filter(|_| extra) else {
+            continue;
+        };
+        if out.is_empty() {
+            out.push_str("\n| browser | scenario | also run | vs raw JS |\n|---|---|---|---|\n");
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            m.browser,
+            m.scenario,
+            display_name(&m.implementation),
+            format_interval(&interval)
+        );
+    }
+    out
+}
+
+/// `contender`'s throughput relative to `baseline`'s in one browser and
+/// scenario, paired by the rounds both ran.
+pub fn ratio_between(
+    results: &[Measurement],
+    browser: &str,
+    scenario: &str,
+    contender: &str,
+    baseline: &str,
+) -> Option<Interval> {
+    let contender = find(results, browser, scenario, contender)?;
+    if baseline == "raw_js" {
+        return ratio_to_raw(results, contender);
+    }
+    let baseline = find(results, browser, scenario, baseline)?;
+    ratio_interval(&paired_ratios(&baseline.samples_ms, &contender.samples_ms))
+}
+
+/// The goals, per browser: each ratio, and whether the lower end of its
+/// interval reaches the goal.
+pub fn goals_table(results: &[Measurement]) -> String {
+    let mut out = String::new();
+    for browser in browsers(results) {
+        for goal in GOALS {
+            let Some(interval) = ratio_between(
+                results,
+                &browser,
+                goal.scenario,
+                goal.contender,
+                goal.baseline,
+            ) else {
+                continue;
+            };
+            if out.is_empty() {
+                out.push_str(
+                    "| browser | scenario | contender | against | ratio | goal (lower end) | met |\n|---|---|---|---|---|---|---|\n",
+                );
+            }
+            let _ = writeln!(
+                out,
+                "| {browser} | {} | {} | {} | {} | ≥ {:.2} | {} |",
+                goal.scenario,
+                display_name(goal.contender),
+                display_name(goal.baseline),
+                format_interval(&interval),
+                goal.at_least,
+                if interval.low >= goal.at_least {
+                    "yes"
+                } else {
+                    "no"
+                }
+            );
+        }
+    }
+    out
+}
+
+/// How each ratio varied over whole runs of the benchmark (`runs`, each every
+/// browser's measurements): per browser, scenario and pair (every crate
+/// against raw JS, and every goal), each run's estimate, their spread (the
+/// largest minus the smallest) and one run's 95 % interval's mean width, to
+/// tell whether a run's interval says what another run would find.
+pub fn spread_table(runs: &[Vec<Measurement>]) -> String {
+    let Some(first) = runs.first() else {
+        return String::new();
+    };
+    let mut pairs: Vec<(&str, &str, &str)> = SCENARIOS
+        .iter()
+        .flat_map(|scenario| {
+            IMPLEMENTATIONS[1..]
+                .iter()
+                .map(move |crate_name| (*scenario, *crate_name, "raw_js"))
+        })
+        .collect();
+    for goal in GOALS {
+        if !pairs.contains(&(goal.scenario, goal.contender, goal.baseline)) {
+            pairs.push((goal.scenario, goal.contender, goal.baseline));
+        }
+    }
+    let mut out = String::new();
+    for browser in browsers(first) {
+        for (scenario, contender, baseline) in &pairs {
+            let intervals: Vec<Interval> = runs
+                .iter()
+                .filter_map(|run| ratio_between(run, &browser, scenario, contender, baseline))
+                .collect();
+            if intervals.len() < 2 {
+                continue;
+            }
+            if out.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "| browser | scenario | contender | against | each run | spread over {} runs | one run's interval, mean width |\n|---|---|---|---|---|---|---|",
+                    runs.len()
+                );
+            }
+            let estimates: Vec<f64> = intervals.iter().map(|i| i.estimate).collect();
+            let lowest = estimates.iter().copied().fold(f64::INFINITY, f64::min);
+            let highest = estimates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let width =
+                intervals.iter().map(|i| i.high - i.low).sum::<f64>() / intervals.len() as f64;
+            let _ = writeln!(
+                out,
+                "| {browser} | {scenario} | {} | {} | {} | {:.2} | {width:.2} |",
+                display_name(contender),
+                display_name(baseline),
+                estimates
+                    .iter()
+                    .map(|estimate| format!("{estimate:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                highest - lowest,
+            );
+        }
+    }
+    out
+}
+
 /// The markdown tables: per browser and scenario, raw JS's median time and
 /// each crate's throughput relative to raw JS with its 95 % interval and
-/// verdict; then `bulk_send`'s memory figures; then the wasm sizes.
+/// verdict; the `flood` read other ways; the goals; then `bulk_send`'s memory
+/// figures; then the wasm sizes.
 pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
-    let mut out = String::from(
-        "| browser | scenario | rounds (this / gloo) | raw JS, median | this crate vs raw JS | gloo-net vs raw JS |\n|---|---|---|---|---|---|\n",
+    let crates = &IMPLEMENTATIONS[1..];
+    let mut out = format!(
+        "| browser | scenario | rounds | raw JS, median | {} |\n|---|---|---|---|{}\n",
+        crates
+            .iter()
+            .map(|name| format!("{} vs raw JS", display_name(name)))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(crates.len())
     );
     for browser in browsers(results) {
         for scenario in SCENARIOS {
@@ -433,7 +675,7 @@ pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
             };
             let mut rounds = Vec::new();
             let mut cells = Vec::new();
-            for implementation in &IMPLEMENTATIONS[1..] {
+            for implementation in crates {
                 match find(results, &browser, scenario, implementation)
                     .and_then(|m| ratio_to_raw(results, m))
                 {
@@ -457,6 +699,12 @@ pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
         }
     }
     out.push_str(&reading_table(results));
+    out.push_str(&extras_table(results));
+    let goals = goals_table(results);
+    if !goals.is_empty() {
+        out.push('\n');
+        out.push_str(&goals);
+    }
     let bulk: Vec<&Measurement> = results
         .iter()
         .filter(|m| m.scenario == "bulk_send")
@@ -471,7 +719,7 @@ pub fn markdown_table(results: &[Measurement], sizes: &[WasmSize]) -> String {
                 out,
                 "| {} | {} | {:.1} ms | {} | {} | {} | {} |",
                 m.browser,
-                m.implementation,
+                display_name(&m.implementation),
                 m.median_ms,
                 optional(m.peak_buffered_bytes),
                 m.buffered_reads_per_mib
@@ -525,7 +773,12 @@ pub fn svg_chart(results: &[Measurement]) -> String {
         .fold(1.2_f64, f64::max)
         .min(3.0);
     let scale = PLOT / max_ratio;
-    let colors = [("this_crate", "#2757c8"), ("gloo_net", "#e08a1e")];
+    let colors = [
+        ("this_crate", "#2757c8"),
+        ("gloo_net", "#e08a1e"),
+        ("ws_stream_wasm", "#2e9d5b"),
+        ("websocket_web", "#9b4dca"),
+    ];
     let mut bars = String::new();
     let mut y = 34.0;
     for browser in browsers(results) {
@@ -572,14 +825,15 @@ pub fn svg_chart(results: &[Measurement]) -> String {
         }
     }
     let height = y + 10.0;
-    let width = LABEL + PLOT + 170.0;
+    let width = LABEL + PLOT + 190.0;
     let one = LABEL + scale;
     let mut legend = String::new();
     for (index, (name, color)) in colors.iter().enumerate() {
-        let x = LABEL + index as f64 * 120.0;
+        let x = LABEL + index as f64 * 150.0 - 150.0;
         let _ = write!(
             legend,
             r#"<rect x="{x}" y="8" width="12" height="12" fill="{color}"/><text x="{tx}" y="18" class="label">{name}</text>"#,
+            name = display_name(name),
             tx = x + 16.0
         );
     }
@@ -720,7 +974,9 @@ mod tests {
         assert_eq!(results[3].ratio_to_raw.unwrap().verdict(), Verdict::Tie);
         let table = markdown_table(&results, &[]);
         assert!(
-            table.contains("| chrome | flood | 6 / – | 100.0 ms | 0.80× [0.80–0.80] slower | – |"),
+            table.contains(
+                "| chrome | flood | 6 / – / – / – | 100.0 ms | 0.80× [0.80–0.80] slower | – | – | – |"
+            ),
             "{table}"
         );
         let svg = svg_chart(&results);
@@ -728,19 +984,64 @@ mod tests {
     }
 
     #[test]
-    fn only_the_flood_runs_the_reading_contenders() {
-        assert_eq!(contenders("echo_text"), IMPLEMENTATIONS);
+    fn each_scenario_runs_every_crate_and_its_own_limits() {
+        assert_eq!(contenders("echo_binary"), IMPLEMENTATIONS);
+        assert_eq!(contenders("flood")[5..], *READING_CONTENDERS);
+        assert_eq!(contenders("echo_text")[5..], ["raw_js_text_to_wasm"]);
         assert_eq!(
-            contenders("flood"),
-            [
-                "raw_js",
-                "this_crate",
-                "gloo_net",
-                "this_crate_callbacks",
-                "raw_js_await",
-                "raw_js_bytes",
-                "raw_js_wasm_call"
-            ]
+            contenders("bulk_send")[5..],
+            ["this_crate_reconnecting", "raw_js_paced"]
+        );
+        assert_eq!(contenders("json_large")[5..], ["this_crate_js_parse"]);
+        // Every goal compares two contenders of its scenario.
+        for goal in GOALS {
+            let ran = contenders(goal.scenario);
+            assert!(
+                ran.contains(&goal.contender) && ran.contains(&goal.baseline),
+                "{goal:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_spread_over_runs_sets_each_run_beside_the_others() {
+        let raw = [100.0, 110.0, 90.0, 100.0, 105.0, 95.0];
+        let run = |factor: f64| {
+            let this: Vec<f64> = raw.iter().map(|ms| ms * factor).collect();
+            let mut results = vec![
+                measured("chrome", "flood", "raw_js", &raw),
+                measured("chrome", "flood", "this_crate", &this),
+            ];
+            with_intervals(&mut results);
+            results
+        };
+        let table = spread_table(&[run(1.0), run(1.25), run(1.0 / 0.9)]);
+        assert!(
+            table.contains(
+                "| chrome | flood | this crate | raw JS | 1.00 / 0.80 / 0.90 | 0.20 | 0.00 |"
+            ),
+            "{table}"
+        );
+        assert_eq!(spread_table(&[run(1.0)]), "", "one run has no spread");
+    }
+
+    #[test]
+    fn goals_are_met_on_the_lower_end_of_the_interval() {
+        let paced = [100.0, 110.0, 90.0, 100.0, 105.0, 95.0];
+        let times = |factor: f64| -> Vec<f64> { paced.iter().map(|ms| ms * factor).collect() };
+        let results = vec![
+            measured("webkit", "bulk_send", "raw_js", &times(0.5)),
+            measured("webkit", "bulk_send", "raw_js_paced", &paced),
+            measured("webkit", "bulk_send", "this_crate", &times(1.05)),
+        ];
+        let table = goals_table(&results);
+        assert!(
+            table.contains("| webkit | bulk_send | this crate | raw JS holding the watermarks, looking every turn | 0.95× [0.95–0.95] slower | ≥ 0.90 | yes |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| webkit | bulk_send | this crate | raw JS | 0.48× [0.48–0.48] slower | ≥ 0.90 | no |"),
+            "{table}"
         );
     }
 
@@ -776,7 +1077,7 @@ mod tests {
         raw.wasm_memory_growth_bytes = Some(0.0);
         let table = markdown_table(&[raw], &[]);
         assert!(
-            table.contains("| webkit | raw_js | 11.0 ms | 64.0 MiB | n/a | 0 B | n/a |"),
+            table.contains("| webkit | raw JS | 11.0 ms | 64.0 MiB | n/a | 0 B | n/a |"),
             "{table}"
         );
     }
