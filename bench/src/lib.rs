@@ -44,6 +44,16 @@ extern "C" {
         size: u32,
         to_wasm: &Closure<dyn FnMut(String) -> u32>,
     ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawEchoTextEncodeInto, catch)]
+    async fn raw_echo_text_encode_into(
+        url: &str,
+        count: u32,
+        size: u32,
+        memory: &JsValue,
+        address: u32,
+        capacity: u32,
+        to_wasm: &Closure<dyn FnMut(u32) -> u32>,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawJsonEcho, catch)]
     async fn raw_json_echo(url: &str, count: u32, payload: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawJsonEcho, catch)]
@@ -188,6 +198,7 @@ pub async fn run_once(
             });
             raw_ms(raw_echo_text_to_wasm(&echo, ECHO_COUNT, ECHO_SIZE, &to_wasm).await)
         }
+        ("raw_js_text_encode_into", "echo_text") => text_encoded_into_wasm(&echo).await,
         ("raw_js", "flood") => raw_ms(raw_flood(&flood, FLOOD_COUNT).await),
         ("raw_js_await", "flood") => raw_ms(raw_flood_await(&flood, FLOOD_COUNT).await),
         ("raw_js_wasm_call", "flood") => {
@@ -224,6 +235,37 @@ pub async fn run_once(
         ms,
         ..Sample::default()
     })
+}
+
+/// `echo_text` with each text encoded by JS straight into a wasm buffer
+/// (`TextEncoder.encodeInto`), and wasm making its `String` from the bytes.
+async fn text_encoded_into_wasm(echo: &str) -> Result<f64, String> {
+    use sizes::*;
+    let capacity = ECHO_SIZE * 3;
+    // Written by JS between the calls below, so held as mutable data.
+    let scratch = std::rc::Rc::new(std::cell::RefCell::new(vec![0u8; capacity as usize]));
+    // The buffer's address in wasm memory, for JS to write into.
+    let address = scratch.borrow_mut().as_mut_ptr() as usize as u32;
+    let read = std::rc::Rc::clone(&scratch);
+    let to_wasm = Closure::<dyn FnMut(u32) -> u32>::new(move |written: u32| {
+        let buffer = read.borrow_mut();
+        let bytes = buffer.get(..written as usize).unwrap_or_default();
+        std::str::from_utf8(bytes).map_or(0, |text| black_box(text.to_owned()).len() as u32)
+    });
+    let ms = raw_ms(
+        raw_echo_text_encode_into(
+            echo,
+            ECHO_COUNT,
+            ECHO_SIZE,
+            &wasm_bindgen::memory(),
+            address,
+            capacity,
+            &to_wasm,
+        )
+        .await,
+    );
+    drop(scratch);
+    ms
 }
 
 /// One scenario but `bulk_send` with another crate.

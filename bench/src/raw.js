@@ -62,6 +62,35 @@ export async function rawEchoTextToWasm(url, count, size, toWasm) {
   });
 }
 
+// rawEchoTextToWasm, but each text is encoded with TextEncoder.encodeInto
+// straight into a buffer in wasm memory (`capacity` bytes at `address`), and
+// wasm is told only the length: what passing text could cost without
+// wasm-bindgen's string glue (which copies ASCII a character at a time in JS
+// and calls encodeInto only from the first non-ASCII character on).
+const encoder = new TextEncoder();
+export async function rawEchoTextEncodeInto(url, count, size, memory, address, capacity, toWasm) {
+  const ws = await open(url);
+  const payload = "x".repeat(size);
+  let view = new Uint8Array(memory.buffer, address, capacity);
+  return new Promise((resolve) => {
+    let received = 0;
+    let bytes = 0;
+    const start = performance.now();
+    ws.onmessage = (event) => {
+      // A grown memory has a new buffer.
+      if (view.buffer !== memory.buffer) view = new Uint8Array(memory.buffer, address, capacity);
+      const { written } = encoder.encodeInto(event.data, view);
+      bytes += toWasm(written);
+      if (++received === count) {
+        const elapsed = performance.now() - start;
+        finish(ws);
+        resolve(bytes > 0 ? elapsed : NaN);
+      }
+    };
+    for (let i = 0; i < count; i++) ws.send(payload);
+  });
+}
+
 // Sends the JSON text `payload` `count` times, parses each echo with
 // JSON.parse and counts its items; with `toWasm`, hands each parsed value to
 // wasm instead (which converts it into a Rust type and counts there).

@@ -44,6 +44,7 @@ pub fn display_name(implementation: &str) -> &str {
         "raw_js_wasm_call" => "raw JS calling wasm per message",
         "raw_js_paced" => "raw JS holding the watermarks, looking every turn",
         "raw_js_text_to_wasm" => "raw JS handing each text to wasm",
+        "raw_js_text_encode_into" => "raw JS encoding each text into wasm memory (encodeInto)",
         "this_crate_js_parse" => "this crate, JSON.parse + serde-wasm-bindgen",
         other => other,
     }
@@ -70,7 +71,7 @@ pub fn contenders(scenario: &str) -> Vec<&'static str> {
     let mut all = IMPLEMENTATIONS.to_vec();
     match scenario {
         "flood" => all.extend_from_slice(READING_CONTENDERS),
-        "echo_text" => all.push("raw_js_text_to_wasm"),
+        "echo_text" => all.extend_from_slice(&["raw_js_text_to_wasm", "raw_js_text_encode_into"]),
         "bulk_send" => all.extend_from_slice(&["this_crate_reconnecting", "raw_js_paced"]),
         "json_small" | "json_large" => all.push("this_crate_js_parse"),
         _ => {}
@@ -987,7 +988,10 @@ mod tests {
     fn each_scenario_runs_every_crate_and_its_own_limits() {
         assert_eq!(contenders("echo_binary"), IMPLEMENTATIONS);
         assert_eq!(contenders("flood")[5..], *READING_CONTENDERS);
-        assert_eq!(contenders("echo_text")[5..], ["raw_js_text_to_wasm"]);
+        assert_eq!(
+            contenders("echo_text")[5..],
+            ["raw_js_text_to_wasm", "raw_js_text_encode_into"]
+        );
         assert_eq!(
             contenders("bulk_send")[5..],
             ["this_crate_reconnecting", "raw_js_paced"]
