@@ -14,5 +14,6 @@ pub(crate) mod message;
 pub(crate) mod outbox;
 pub(crate) mod policy;
 pub(crate) mod reconnect;
+pub(crate) mod requests;
 pub(crate) mod tabs;
 pub(crate) mod url;

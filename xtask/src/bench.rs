@@ -46,6 +46,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     setup::for_bench()?;
     let out = shell::root().join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    // Everything is built first, so that a build that fails does so before
+    // the browsers have run for half an hour.
+    let sizes = wasm_sizes()?;
     build_bench_page()?;
     shell::run(cargo().args(["build", "-p", "browser-websocket-e2e"]))?;
     let server = crate::servers::TestServer::start(crate::servers::Build::Release)?;
@@ -79,7 +82,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let spread = spread_table(&every_run);
     let measurements = every_run.swap_remove(0);
     drop(server);
-    let sizes = wasm_sizes()?;
     let mut records: Vec<Record> = measurements
         .iter()
         .cloned()

@@ -1,0 +1,370 @@
+//! Requests and their replies, as pure logic: which requests are in flight,
+//! when each gives up, what a dropped connection does to each, and whether an
+//! incoming reply is one somebody waits for.
+//!
+//! Every request ends exactly once, in one of the ways of [`Ended`]; a reply
+//! to an id nobody waits for (unknown, already answered, timed out, forgotten)
+//! is not taken, so it goes to the ordinary stream like any other message.
+//! The clock is the caller's (milliseconds on a monotonic clock), so the table
+//! is tested natively with an injected one.
+//!
+//! Not yet wired to a socket: the request layer that will own one table per
+//! socket is the next step.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+/// What a request does when its connection drops before the reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnDrop {
+    /// It fails with "disconnected" (the default: the server may or may not
+    /// have acted on it).
+    Fail,
+    /// It is sent again, in order, on the next session (for idempotent
+    /// requests).
+    Resend,
+}
+
+/// How a request ended, besides its reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ended {
+    TimedOut,
+    Disconnected,
+    Closed,
+}
+
+/// Past the table's bounds: the request was not started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TooManyInFlight {
+    pub(crate) requests: usize,
+    pub(crate) bytes: usize,
+}
+
+/// The bounds on what is in flight at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    pub(crate) requests: usize,
+    pub(crate) bytes: usize,
+}
+
+impl Default for Bounds {
+    /// 1,024 requests and 4 MiB of them.
+    fn default() -> Self {
+        Self {
+            requests: 1024,
+            bytes: 4 << 20,
+        }
+    }
+}
+
+struct Entry<W> {
+    deadline_ms: f64,
+    on_drop: OnDrop,
+    bytes: usize,
+    waiter: W,
+}
+
+/// The requests in flight, each with what waits for its end (`W`: a waker's
+/// slot, in the layer above).
+pub(crate) struct InFlight<W> {
+    bounds: Bounds,
+    /// The next id: ids are never reused, so a late reply to an ended request
+    /// cannot be taken for a new one.
+    next_id: u64,
+    /// By id, which is the order they were started in (and are resent in).
+    entries: BTreeMap<u64, Entry<W>>,
+    bytes: usize,
+}
+
+impl<W> InFlight<W> {
+    pub(crate) fn new(bounds: Bounds) -> Self {
+        Self {
+            bounds,
+            next_id: 1,
+            entries: BTreeMap::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Starts a request of `bytes` that gives up `timeout_ms` after `now_ms`;
+    /// returns its id.
+    pub(crate) fn start(
+        &mut self,
+        now_ms: f64,
+        timeout_ms: f64,
+        on_drop: OnDrop,
+        bytes: usize,
+        waiter: W,
+    ) -> Result<u64, TooManyInFlight> {
+        let full = self.entries.len() >= self.bounds.requests
+            || self.bytes.saturating_add(bytes) > self.bounds.bytes;
+        if full {
+            return Err(TooManyInFlight {
+                requests: self.entries.len(),
+                bytes: self.bytes,
+            });
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.bytes += bytes;
+        let entry = Entry {
+            deadline_ms: now_ms + timeout_ms.max(0.0),
+            on_drop,
+            bytes,
+            waiter,
+        };
+        self.entries.insert(id, entry);
+        Ok(id)
+    }
+
+    /// A reply to `id` arrived: the waiter, if somebody waits for it. `None`
+    /// for an id that is unknown or has ended: the message is not a reply
+    /// anybody waits for.
+    pub(crate) fn reply(&mut self, id: u64) -> Option<W> {
+        self.end(id)
+    }
+
+    /// The waiter gave up (its future was dropped). `true` if the request was
+    /// still in flight (the protocol's cancel message, where it has one, is
+    /// then due).
+    pub(crate) fn forget(&mut self, id: u64) -> bool {
+        self.end(id).is_some()
+    }
+
+    /// The requests whose deadline is at or before `now_ms`, ended, in id
+    /// order.
+    pub(crate) fn expire(&mut self, now_ms: f64) -> Vec<(u64, W)> {
+        let due: Vec<u64> = self
+            .entries
+            .iter()
+            .filter(|(_, entry)| entry.deadline_ms <= now_ms)
+            .map(|(id, _)| *id)
+            .collect();
+        self.end_all(due)
+    }
+
+    /// When the next request gives up, if any is in flight.
+    pub(crate) fn next_deadline(&self) -> Option<f64> {
+        self.entries
+            .values()
+            .map(|entry| entry.deadline_ms)
+            .min_by(f64::total_cmp)
+    }
+
+    /// The connection dropped: the requests that fail, ended, and the ids of
+    /// those to send again on the next session, both in id order.
+    pub(crate) fn disconnected(&mut self) -> (Vec<(u64, W)>, Vec<u64>) {
+        let (resend, fail): (Vec<u64>, Vec<u64>) = self
+            .entries
+            .keys()
+            .partition(|id| self.entries[*id].on_drop == OnDrop::Resend);
+        (self.end_all(fail), resend)
+    }
+
+    /// The socket closed for good: every request ends, in id order.
+    pub(crate) fn closed(&mut self) -> Vec<(u64, W)> {
+        let all: Vec<u64> = self.entries.keys().copied().collect();
+        self.end_all(all)
+    }
+
+    /// How many requests, and how many bytes of them, are in flight.
+    pub(crate) fn load(&self) -> (usize, usize) {
+        (self.entries.len(), self.bytes)
+    }
+
+    fn end(&mut self, id: u64) -> Option<W> {
+        let entry = self.entries.remove(&id)?;
+        self.bytes -= entry.bytes;
+        Some(entry.waiter)
+    }
+
+    fn end_all(&mut self, ids: Vec<u64>) -> Vec<(u64, W)> {
+        ids.into_iter()
+            .filter_map(|id| self.end(id).map(|waiter| (id, waiter)))
+            .collect()
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn table() -> InFlight<&'static str> {
+        InFlight::new(Bounds::default())
+    }
+
+    #[test]
+    fn a_reply_is_taken_once_and_only_for_a_request_in_flight() {
+        let mut requests = table();
+        let id = requests.start(0.0, 1000.0, OnDrop::Fail, 10, "a").unwrap();
+        assert_eq!(requests.reply(id + 1), None, "unknown id");
+        assert_eq!(requests.reply(id), Some("a"));
+        assert_eq!(requests.reply(id), None, "already answered");
+        assert_eq!(requests.load(), (0, 0));
+    }
+
+    #[test]
+    fn ids_are_never_reused() {
+        let mut requests = table();
+        let first = requests.start(0.0, 10.0, OnDrop::Fail, 1, "a").unwrap();
+        requests.reply(first);
+        let second = requests.start(0.0, 10.0, OnDrop::Fail, 1, "b").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(requests.reply(first), None, "a late reply to the first");
+    }
+
+    #[test]
+    fn a_request_gives_up_at_its_deadline_not_before() {
+        let mut requests = table();
+        let slow = requests.start(0.0, 100.0, OnDrop::Fail, 1, "slow").unwrap();
+        let quick = requests
+            .start(10.0, 20.0, OnDrop::Fail, 1, "quick")
+            .unwrap();
+        assert_eq!(requests.next_deadline(), Some(30.0));
+        assert!(requests.expire(29.9).is_empty());
+        assert_eq!(requests.expire(30.0), vec![(quick, "quick")]);
+        assert_eq!(requests.next_deadline(), Some(100.0));
+        assert_eq!(requests.expire(1000.0), vec![(slow, "slow")]);
+        assert_eq!(requests.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_drop_fails_some_and_keeps_the_others_for_the_next_session_in_order() {
+        let mut requests = table();
+        let a = requests.start(0.0, 100.0, OnDrop::Resend, 1, "a").unwrap();
+        let b = requests.start(0.0, 100.0, OnDrop::Fail, 1, "b").unwrap();
+        let c = requests.start(0.0, 100.0, OnDrop::Resend, 1, "c").unwrap();
+        let (failed, resend) = requests.disconnected();
+        assert_eq!(failed, vec![(b, "b")]);
+        assert_eq!(resend, vec![a, c]);
+        // The resent ones still wait, and still time out.
+        assert_eq!(requests.reply(c), Some("c"));
+        assert_eq!(requests.expire(100.0), vec![(a, "a")]);
+    }
+
+    #[test]
+    fn past_the_bounds_a_request_is_refused_and_nothing_changes() {
+        let mut requests = InFlight::new(Bounds {
+            requests: 2,
+            bytes: 100,
+        });
+        requests.start(0.0, 1.0, OnDrop::Fail, 60, "a").unwrap();
+        assert_eq!(
+            requests.start(0.0, 1.0, OnDrop::Fail, 50, "b"),
+            Err(TooManyInFlight {
+                requests: 1,
+                bytes: 60
+            })
+        );
+        requests.start(0.0, 1.0, OnDrop::Fail, 40, "c").unwrap();
+        assert!(requests.start(0.0, 1.0, OnDrop::Fail, 0, "d").is_err());
+        assert_eq!(requests.load(), (2, 100));
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Start {
+            timeout: u8,
+            resend: bool,
+            bytes: u16,
+        },
+        Reply(u8),
+        Forget(u8),
+        Advance(u8),
+        Drop,
+        Close,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => (any::<u8>(), any::<bool>(), 0u16..2000)
+                .prop_map(|(timeout, resend, bytes)| Step::Start { timeout, resend, bytes }),
+            2 => any::<u8>().prop_map(Step::Reply),
+            1 => any::<u8>().prop_map(Step::Forget),
+            2 => any::<u8>().prop_map(Step::Advance),
+            1 => Just(Step::Drop),
+            1 => Just(Step::Close),
+        ]
+    }
+
+    proptest! {
+        /// Against random starts, replies (to ids in flight, ended or never
+        /// given), forgets, clock steps, drops and closes: every request ends
+        /// exactly once; no reply is taken for an ended id; nothing times out
+        /// before its deadline or stays past it once the clock is checked;
+        /// resends come in id order; the bounds hold.
+        #[test]
+        fn every_request_ends_exactly_once(steps in prop::collection::vec(step(), 1..200)) {
+            let bounds = Bounds { requests: 16, bytes: 8000 };
+            let mut requests: InFlight<u64> = InFlight::new(bounds);
+            let mut now = 0.0;
+            let mut live: BTreeMap<u64, (f64, bool, usize)> = BTreeMap::new();
+            let mut ended: BTreeSet<u64> = BTreeSet::new();
+            let mut end = |id: u64, live: &mut BTreeMap<u64, (f64, bool, usize)>| {
+                prop_assert!(live.remove(&id).is_some(), "{} ended but was not live", id);
+                prop_assert!(ended.insert(id), "{} ended twice", id);
+                Ok(())
+            };
+            for step in steps {
+                match step {
+                    Step::Start { timeout, resend, bytes } => {
+                        let on_drop = if resend { OnDrop::Resend } else { OnDrop::Fail };
+                        let used: usize = live.values().map(|(_, _, b)| b).sum();
+                        let fits = live.len() < bounds.requests && used + usize::from(bytes) <= bounds.bytes;
+                        let next = requests.next_id;
+                        match requests.start(now, f64::from(timeout), on_drop, usize::from(bytes), next) {
+                            Ok(id) => {
+                                prop_assert!(fits);
+                                prop_assert_eq!(id, next);
+                                live.insert(id, (now + f64::from(timeout), resend, usize::from(bytes)));
+                            }
+                            Err(_) => prop_assert!(!fits),
+                        }
+                    }
+                    Step::Reply(pick) | Step::Forget(pick) => {
+                        // Any id from 0 to a few past the last one given.
+                        let id = u64::from(pick) % (requests.next_id + 3);
+                        let took = if matches!(step, Step::Reply(_)) {
+                            requests.reply(id).inspect(|waiter| assert_eq!(*waiter, id)).is_some()
+                        } else {
+                            requests.forget(id)
+                        };
+                        prop_assert_eq!(took, live.contains_key(&id));
+                        if took {
+                            end(id, &mut live)?;
+                        }
+                    }
+                    Step::Advance(ms) => {
+                        now += f64::from(ms);
+                        let expired = requests.expire(now);
+                        for (id, waiter) in &expired {
+                            prop_assert_eq!(id, waiter);
+                            prop_assert!(live[id].0 <= now, "{} expired before its deadline", id);
+                            end(*id, &mut live)?;
+                        }
+                        prop_assert!(live.values().all(|(deadline, _, _)| *deadline > now));
+                    }
+                    Step::Drop => {
+                        let (failed, resend) = requests.disconnected();
+                        for (id, _) in &failed {
+                            prop_assert!(!live[id].1, "{} was to be resent", id);
+                            end(*id, &mut live)?;
+                        }
+                        let kept: Vec<u64> = live.keys().copied().collect();
+                        prop_assert_eq!(resend, kept, "the resent, in id order");
+                    }
+                    Step::Close => {
+                        for (id, _) in requests.closed() {
+                            end(id, &mut live)?;
+                        }
+                    }
+                }
+                let bytes: usize = live.values().map(|(_, _, b)| b).sum();
+                prop_assert_eq!(requests.load(), (live.len(), bytes));
+                prop_assert!(live.len() <= bounds.requests && bytes <= bounds.bytes);
+            }
+        }
+    }
+}
