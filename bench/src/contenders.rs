@@ -149,39 +149,29 @@ pub mod this_crate {
     /// `bulk` through the reconnecting socket's Sink, which waits on the live
     /// connection's watermarks the same way.
     pub async fn bulk_reconnecting(url: &str, total: u32, chunk: u32) -> Result<f64, String> {
-        let mut socket = browser_websocket::ReconnectingWebSocket::builder(url).connect();
+        let socket = browser_websocket::ReconnectingWebSocket::builder(url).connect();
         for _ in 0..5000 {
             if socket.is_connected() {
                 break;
             }
             sleep(1).await;
         }
-        let mut buffer = vec![0u8; chunk as usize];
-        let start = crate::now();
-        for sequence in 0..u64::from(total / chunk) {
-            bulk_chunk(&mut buffer, sequence);
-            socket
-                .feed(Message::Binary(buffer.clone()))
-                .await
-                .map_err(err)?;
-            crate::note_peak();
-        }
-        socket.flush().await.map_err(err)?;
-        let elapsed = crate::drained().await.as_f64().unwrap_or(f64::NAN) - start;
-        socket.send_text("done").map_err(err)?;
-        let report = match socket.next().await {
-            Some(Ok(Message::Text(report))) => report,
-            other => return Err(format!("expected the report, got {other:?}")),
-        };
-        let _ = socket.close_normal();
-        check_bulk_report(&report, total, chunk)?;
-        Ok(elapsed)
+        bulk_through(socket, total, chunk).await
     }
 
     /// Through the Sink, which waits on the watermarks; timed until the
     /// browser's buffer has drained after the last send.
     pub async fn bulk(url: &str, total: u32, chunk: u32) -> Result<f64, String> {
-        let mut socket = WebSocket::connect(url).await.map_err(err)?;
+        bulk_through(WebSocket::connect(url).await.map_err(err)?, total, chunk).await
+    }
+
+    async fn bulk_through<S>(mut socket: S, total: u32, chunk: u32) -> Result<f64, String>
+    where
+        S: futures_util::Sink<Message, Error = browser_websocket::Error>
+            + futures_util::Stream<Item = browser_websocket::Result<Message>>
+            + browser_websocket::Socket
+            + Unpin,
+    {
         let mut buffer = vec![0u8; chunk as usize];
         let start = crate::now();
         for sequence in 0..u64::from(total / chunk) {
