@@ -26,7 +26,9 @@ export function setTimer(callback, ms) {
       const alarm = due.shift();
       if (!alarm || alarm.cancelled) return;
       if (alarm.ms < 0.5) alarm.callback();
-      else alarm.timer = setTimeout(alarm.callback, Math.round(alarm.ms));
+      // setTimeout takes its delay modulo 2^32 (a WebIDL long): 2^32 ms would
+      // fire at once. Longer waits wait 2^31 - 1 ms (24.8 days).
+      else alarm.timer = setTimeout(alarm.callback, Math.min(Math.round(alarm.ms), 2147483647));
     };
   }
   const alarm = { callback, ms, cancelled: false, timer: undefined };

@@ -203,6 +203,21 @@ async fn connect_timeout_on_a_server_that_never_upgrades() {
 }
 
 #[wasm_bindgen_test]
+async fn a_connect_timeout_past_what_set_timeout_takes_waits_instead_of_firing_at_once() {
+    // Browsers take setTimeout's delay modulo 2^32 (a WebIDL long), so 2^32 ms
+    // (50 days) would fire at once; the crate's timers wait 2^31 - 1 ms instead.
+    let policy = fast_policy()
+        .connect_timeout(Duration::from_millis(1 << 32))
+        .max_attempts(Some(1));
+    let (builder, events) = recording("/hang", policy);
+    let socket = builder.connect();
+    sleep(500).await;
+    assert!(closes(&events.borrow()).is_empty(), "{:?}", events.borrow());
+    assert!(!socket.is_finished());
+    drop(socket);
+}
+
+#[wasm_bindgen_test]
 async fn queued_messages_survive_a_server_restart_once_and_in_order() {
     let (server, _running) = own_server().await;
     let policy = fast_policy().delays(Duration::from_millis(100), Duration::from_millis(300));
