@@ -1,7 +1,8 @@
 //! The global scope, on a page or in a worker (no `window` is assumed):
 //! resolving a URL against the base URL of the page (`document.baseURI`) or
 //! worker (`location.href`) with the browser's own WHATWG URL parser, the
-//! clock, and the random source.
+//! clocks, the random source, and the JS half of the timers (see
+//! [`crate::js::timers`]).
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -10,11 +11,24 @@ use crate::js::exceptions::error_from_js;
 use crate::rules::error::{Error, Result};
 use crate::rules::url;
 
-// One call instead of one per step (global type checks, document, baseURI,
-// location, URL, href): smaller and faster. Some engines quote the URL in the
-// parser's message, and a URL may carry a token: the copy is replaced here,
-// where it costs no wasm (the same in Rust brought in the standard library's
-// generic string searcher on every app's connect path: 8 KB gzipped).
+// One snippet for the whole scope: each inline module is one more request
+// when the app loads (wasm-bindgen's test runner stalled Chromium's load for
+// minutes once there were seven).
+//
+// The base URL: one call instead of one per step (global type checks,
+// document, baseURI, location, URL, href): smaller and faster. Some engines
+// quote the URL in the parser's message, and a URL may carry a token: the copy
+// is replaced here, where it costs no wasm (the same in Rust brought in the
+// standard library's generic string searcher on every app's connect path:
+// 8 KB gzipped).
+//
+// Timers, taken as asked: `setTimeout` called from a timer's own task counts
+// one more level of nesting, and past five levels browsers wait at least 4 ms
+// whatever was asked (HTML, timer initialization steps); a waiting
+// Sink re-arms from its timer, so its waits would all be 4 ms. Armed from a
+// message task instead, nesting starts again at zero. Waits under half a
+// millisecond take only the message hop: a turn of the event loop, in which
+// the browser can send.
 #[wasm_bindgen(inline_js = r#"
 export function resolveAgainstBase(input) {
   const base = globalThis.document?.baseURI ?? globalThis.location?.href;
@@ -27,10 +41,43 @@ export function resolveAgainstBase(input) {
     throw error;
   }
 }
+
+let hop = null;
+const due = [];
+export function setTimer(callback, ms) {
+  if (!hop) {
+    hop = new MessageChannel();
+    hop.port1.onmessage = () => {
+      const alarm = due.shift();
+      if (!alarm || alarm.cancelled) return;
+      if (alarm.ms < 0.5) alarm.callback();
+      // setTimeout takes its delay modulo 2^32 (a WebIDL long): 2^32 ms would
+      // fire at once. Longer waits wait 2^31 - 1 ms (24.8 days).
+      else alarm.timer = setTimeout(alarm.callback, Math.min(Math.round(alarm.ms), 2147483647));
+    };
+  }
+  const alarm = { callback, ms, cancelled: false, timer: undefined };
+  due.push(alarm);
+  hop.port2.postMessage(null);
+  return alarm;
+}
+export function clearTimer(alarm) {
+  alarm.cancelled = true;
+  clearTimeout(alarm.timer);
+}
+export function monotonicNow() {
+  return performance.now();
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = resolveAgainstBase, catch)]
     fn resolve_against_base(input: &str) -> std::result::Result<String, JsValue>;
+    #[wasm_bindgen(js_name = setTimer)]
+    pub(crate) fn set_timer(handler: &js_sys::Function, milliseconds: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimer)]
+    pub(crate) fn clear_timer(handle: &JsValue);
+    #[wasm_bindgen(js_name = monotonicNow)]
+    pub(crate) fn monotonic_now() -> f64;
 }
 
 /// Parses `input` against the scope's base URL and applies the WebSocket rules.

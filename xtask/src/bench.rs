@@ -207,7 +207,39 @@ pub fn size_budget() -> Result<(), String> {
             size.wasm_gz_bytes
         ));
     }
+    let snippets = snippet_modules(package)?;
+    if snippets > SNIPPET_BUDGET {
+        return Err(format!(
+            "the minimal app loads {snippets} JS snippet modules, past its budget of \
+             {SNIPPET_BUDGET}: put the new JS in an existing inline_js block"
+        ));
+    }
     Ok(())
+}
+
+/// The most JS snippet modules (one per `inline_js` block in use) the minimal
+/// app may load. Each is one more request before the app starts; the browser
+/// test page adds the runner's two modules and the mock's snippet, and past six
+/// requests Chromium's load stalled for minutes behind wasm-bindgen's test
+/// server.
+const SNIPPET_BUDGET: usize = 3;
+
+/// How many snippet modules wasm-bindgen wrote for the minimal app `package`.
+fn snippet_modules(package: &str) -> Result<usize, String> {
+    let snippets = shell::root()
+        .join("target/bench/size")
+        .join(package)
+        .join("snippets");
+    let Ok(crates) = std::fs::read_dir(&snippets) else {
+        return Ok(0);
+    };
+    let mut count = 0;
+    for entry in crates.flatten() {
+        let files = std::fs::read_dir(entry.path())
+            .map_err(|error| format!("{}: {error}", entry.path().display()))?;
+        count += files.flatten().count();
+    }
+    Ok(count)
 }
 
 /// Builds the minimal app with each crate (size profile), runs wasm-bindgen,
@@ -236,6 +268,8 @@ fn wasm_size(
         package,
     ]))?;
     let dir = shell::root().join("target/bench/size").join(package);
+    // wasm-bindgen leaves the snippets of earlier builds; only this one's count.
+    let _ = std::fs::remove_dir_all(dir.join("snippets"));
     shell::run(
         shell::command("wasm-bindgen")
             .args(["--target", "web", "--no-typescript", "--out-dir"])
