@@ -116,6 +116,7 @@
 
 mod js;
 mod reconnect;
+mod requests;
 mod rules;
 mod shape;
 mod socket;
@@ -141,6 +142,8 @@ mod guide {
     struct MigratingFromGlooNet;
     #[doc = include_str!("../guide/src/reconnecting.md")]
     struct Reconnecting;
+    #[doc = include_str!("../guide/src/requests.md")]
+    struct Requests;
     #[doc = include_str!("../guide/src/tabs.md")]
     struct Tabs;
     #[doc = include_str!("../guide/src/testing.md")]
@@ -169,6 +172,13 @@ pub use rules::error::{Error, Result};
 pub use rules::flow::FlowControl;
 pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
+// Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 built in).
+pub use requests::{
+    Messages, Pending, RequestClient, RequestClientBuilder, DEFAULT_REQUEST_TIMEOUT,
+};
+#[cfg(feature = "json")]
+pub use rules::json_rpc::{JsonRpc, JsonRpcCall, JsonRpcError};
+pub use rules::requests::{Incoming, Protocol, RequestError};
 pub use rules::url::RedactedUrl;
 pub use shape::Socket;
 pub use socket::byte_stream::ByteStream;

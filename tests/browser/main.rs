@@ -28,6 +28,7 @@ mod mock;
 mod page_life;
 mod receive_limit;
 mod reconnect;
+mod requests;
 mod shape;
 mod soak;
 mod tabs;

@@ -1,7 +1,8 @@
-//! The conformance server: pywebsocket3, the WebSocket server of the
+//! The servers nobody here wrote: pywebsocket3, the WebSocket server of the
 //! web-platform-tests, serving the WPT-style handlers in
-//! `conformance/handlers/` for `tests/browser/conformance.rs`. Stopped when
-//! dropped.
+//! `conformance/handlers/` for `tests/browser/conformance.rs`; and the npm
+//! package rpc-websockets, a JSON-RPC 2.0 server, for
+//! `tests/browser/requests.rs`. Each stopped when dropped.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -20,19 +21,39 @@ impl ConformanceServer {
     /// Starts pywebsocket3 with the venv's `python` on `port` and waits until
     /// it accepts connections. Its log goes to `target/conformance-server.log`.
     pub fn start(python: &Path, port: u16) -> Result<Self, String> {
-        let log_path = shell::root().join("target/conformance-server.log");
-        let log = std::fs::File::create(&log_path).map_err(|error| error.to_string())?;
-        let errors = log.try_clone().map_err(|error| error.to_string())?;
-        let child = Command::new(python)
+        let mut command = Command::new(python);
+        command
             .args(["-m", "pywebsocket3.standalone", "-H", "127.0.0.1", "-p"])
             .arg(port.to_string())
             .arg("-d")
             .arg(shell::root().join("conformance/handlers"))
-            .args(["--log-level", "warning"])
+            .args(["--log-level", "warning"]);
+        Self::launch("pywebsocket3", command, port, "conformance-server.log")
+    }
+
+    /// Starts the JSON-RPC server (`conformance/rpc/server.mjs`, on the npm
+    /// package rpc-websockets installed in `rpc_dir`) on `port`, for the
+    /// request layer's tests. Its log goes to `target/rpc-server.log`.
+    pub fn start_rpc(rpc_dir: &Path, port: u16) -> Result<Self, String> {
+        let mut command = Command::new("node");
+        command
+            .arg(rpc_dir.join("server.mjs"))
+            .arg(port.to_string())
+            .current_dir(rpc_dir);
+        Self::launch("rpc-websockets", command, port, "rpc-server.log")
+    }
+
+    /// Spawns `command` (the server `name`), its output into `target/LOG`,
+    /// and waits until `port` accepts connections.
+    fn launch(name: &str, mut command: Command, port: u16, log: &str) -> Result<Self, String> {
+        let log_path = shell::root().join("target").join(log);
+        let log = std::fs::File::create(&log_path).map_err(|error| error.to_string())?;
+        let errors = log.try_clone().map_err(|error| error.to_string())?;
+        let child = command
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(errors))
             .spawn()
-            .map_err(|error| format!("cannot start pywebsocket3: {error}"))?;
+            .map_err(|error| format!("cannot start {name}: {error}"))?;
         let mut server = Self {
             child,
             origin: format!("ws://127.0.0.1:{port}"),
@@ -42,13 +63,13 @@ impl ConformanceServer {
             let exited = server.child.try_wait().map_err(|error| error.to_string())?;
             if exited.is_some() || started.elapsed() > Duration::from_secs(20) {
                 return Err(format!(
-                    "pywebsocket3 did not start on port {port} (see {})",
+                    "{name} did not start on port {port} (see {})",
                     log_path.display()
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        println!("conformance server (pywebsocket3) at {}", server.origin);
+        println!("{name} at {}", server.origin);
         Ok(server)
     }
 }

@@ -1,5 +1,6 @@
 //! The servers the browser suites talk to: the project's test server and the
-//! conformance server (pywebsocket3), each stopped when dropped.
+//! servers nobody here wrote (pywebsocket3, rpc-websockets), each stopped
+//! when dropped.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ pub const TEST_SERVER_PORT: u16 = 9001;
 pub const REFUSED_PORT: u16 = 9002;
 /// The conformance server's port.
 pub const CONFORMANCE_PORT: u16 = 9004;
+/// The JSON-RPC server's port (rpc-websockets).
+pub const RPC_PORT: u16 = 9005;
 
 /// Which build of the test server: the tests use the debug build that
 /// `cargo run` gives (built with the native tests' dependencies); the
@@ -114,6 +117,7 @@ pub fn server_binary(build: Build) -> PathBuf {
 pub struct ReadmeServers {
     _test: TestServer,
     _conformance: ConformanceServer,
+    _rpc: ConformanceServer,
 }
 
 impl ReadmeServers {
@@ -122,6 +126,7 @@ impl ReadmeServers {
             (TEST_SERVER_PORT, "the test server's"),
             (REFUSED_PORT, "the refused connections'"),
             (CONFORMANCE_PORT, "the conformance server's"),
+            (RPC_PORT, "the JSON-RPC server's"),
         ] {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Err(format!(
@@ -133,9 +138,11 @@ impl ReadmeServers {
         let test = TestServer::start_on(TEST_SERVER_PORT, Build::Debug)?;
         let python = crate::setup::conformance_venv()?;
         let conformance = ConformanceServer::start(&python, CONFORMANCE_PORT)?;
+        let rpc = ConformanceServer::start_rpc(&crate::setup::rpc_server()?, RPC_PORT)?;
         Ok(Self {
             _test: test,
             _conformance: conformance,
+            _rpc: rpc,
         })
     }
 }

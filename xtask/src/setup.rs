@@ -26,6 +26,7 @@ pub fn everything() -> Result<(), String> {
     side_by_side(browser_tools, || {
         system_packages()
             .and_then(|()| conformance_venv().map(|_| ()))
+            .and_then(|()| rpc_server().map(|_| ()))
             .and_then(|()| crate::threaded::install_toolchain())
     })
 }
@@ -34,7 +35,9 @@ pub fn everything() -> Result<(), String> {
 /// nightly.
 pub fn for_quick_loop() -> Result<(), String> {
     side_by_side(browser_tools, || {
-        system_packages().and_then(|()| conformance_venv().map(|_| ()))
+        system_packages()
+            .and_then(|()| conformance_venv().map(|_| ()))
+            .and_then(|()| rpc_server().map(|_| ()))
     })
 }
 
@@ -290,6 +293,24 @@ pub fn conformance_venv() -> Result<PathBuf, String> {
     ]))?;
     std::fs::write(&stamp, requirements).map_err(|error| error.to_string())?;
     Ok(python)
+}
+
+/// The JSON-RPC server's directory, its npm packages installed with `npm ci`
+/// from `conformance/rpc/package-lock.json` (rpc-websockets, pinned); skipped
+/// when they were installed from exactly that lock (a copy is kept as a stamp).
+pub fn rpc_server() -> Result<PathBuf, String> {
+    let dir = shell::root().join("conformance/rpc");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .map_err(|error| format!("cannot read conformance/rpc/package-lock.json: {error}"))?;
+    let stamp = dir.join("node_modules/lock.stamp");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(&lock) {
+        return Ok(dir);
+    }
+    run(command("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir))?;
+    std::fs::write(&stamp, lock).map_err(|error| error.to_string())?;
+    Ok(dir)
 }
 
 #[cfg(test)]

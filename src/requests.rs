@@ -1,0 +1,674 @@
+//! The request layer over a [`WebSocket`]: requests matched to their replies
+//! by id, each with a timeout, failed when the connection drops, and every
+//! other message passed on, in order, to an ordinary stream ([`Messages`]).
+//!
+//! One task (spawned when the client is made) reads the socket and routes each
+//! message: a reply somebody waits for wakes that request; anything else is
+//! queued for [`Messages`], bounded like the socket's own stream. Requests are
+//! sent when [`RequestClient::request`] is called (not when its future is first
+//! polled), so they go out in the order they were made.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures_core::Stream;
+
+use crate::js::timers::{now_monotonic_ms, Timer};
+use crate::rules::error::{Error, Result};
+use crate::rules::inbox::{
+    Admitted, Inbox, DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON,
+};
+use crate::rules::message::Message;
+use crate::rules::requests::{Bounds, InFlight, Incoming, OnDrop, Protocol, RequestError};
+use crate::socket::halves::Receiver;
+use crate::socket::handle::Handle;
+use crate::socket::websocket::WebSocket;
+
+/// How long a request waits for its reply unless told otherwise: 30 s.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+type Outcome<P> =
+    std::result::Result<<P as Protocol>::Reply, RequestError<<P as Protocol>::Rejection>>;
+
+/// What one request's future waits on.
+struct Waiter<P: Protocol> {
+    timeout: Duration,
+    outcome: Option<Outcome<P>>,
+    waker: Option<Waker>,
+}
+
+type WaiterCell<P> = Rc<RefCell<Waiter<P>>>;
+
+fn settle<P: Protocol>(waiter: &WaiterCell<P>, outcome: Outcome<P>) {
+    let mut waiter = waiter.borrow_mut();
+    waiter.outcome = Some(outcome);
+    if let Some(waker) = waiter.waker.take() {
+        waker.wake();
+    }
+}
+
+/// How the connection ended, for the requests still in flight and those
+/// made after.
+#[derive(Clone, Copy)]
+enum Ending {
+    Disconnected,
+    Closed,
+}
+
+impl Ending {
+    fn error<E>(self) -> RequestError<E> {
+        match self {
+            Self::Disconnected => RequestError::Disconnected,
+            Self::Closed => RequestError::Closed,
+        }
+    }
+}
+
+/// What the client, its requests, the ordinary stream and the routing task
+/// share.
+struct Core<P: Protocol> {
+    protocol: P,
+    handle: Handle,
+    timeout: Duration,
+    in_flight: InFlight<WaiterCell<P>>,
+    /// The messages that are not replies, until [`Messages`] reads them.
+    others: Inbox,
+    others_waker: Option<Waker>,
+    /// Whether a [`Messages`] is alive to read them (if not, they are dropped,
+    /// as a socket drops what comes once its receiver is dropped).
+    others_read: bool,
+    /// Set when the socket's stream ended: later requests fail at once.
+    ended: Option<Ending>,
+    /// Clients and the [`Messages`] alive: at 0 the routing task ends, which
+    /// drops the socket.
+    holders: usize,
+    router_waker: Option<Waker>,
+    /// The timer for the earliest deadline, and that deadline.
+    deadline_timer: Option<(f64, Timer)>,
+}
+
+type CoreCell<P> = Rc<RefCell<Core<P>>>;
+
+impl<P: Protocol> Core<P> {
+    fn release_holder(&mut self) {
+        self.holders = self.holders.saturating_sub(1);
+        if self.holders == 0 {
+            if let Some(waker) = self.router_waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    fn wake_others(&mut self) {
+        if let Some(waker) = self.others_waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Routes one message from the socket.
+    fn route(&mut self, message: Message) {
+        let (id, outcome) = match self.protocol.classify(&message) {
+            Incoming::Reply { id, reply } => (id, reply.map_err(RequestError::Rejected)),
+            Incoming::Malformed { id, reason } => {
+                (id, Err(RequestError::MalformedReply { reason }))
+            }
+            Incoming::Other => return self.pass_on(message),
+        };
+        match self.in_flight.reply(id) {
+            Some(waiter) => settle(&waiter, outcome),
+            // Nobody waits for that id (unknown, answered, timed out,
+            // forgotten): it is an ordinary message.
+            None => self.pass_on(message),
+        }
+    }
+
+    fn pass_on(&mut self, message: Message) {
+        if !self.others_read {
+            return;
+        }
+        let bytes = message.len().unwrap_or(0) as u64;
+        if self.others.push_message(message, bytes) == Admitted::LimitExceeded {
+            let _ = self
+                .handle
+                .close_with(RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON);
+        }
+        self.wake_others();
+    }
+
+    fn pass_on_error(&mut self, error: Error) {
+        if self.others_read {
+            self.others.push_error(error);
+            self.wake_others();
+        }
+    }
+
+    /// The socket's stream ended (`None`) or reported the connection's loss:
+    /// every request in flight ends with `ending`.
+    fn end(&mut self, ending: Ending) {
+        let ending = *self.ended.get_or_insert(ending);
+        for (_, waiter) in self.in_flight.closed() {
+            settle(&waiter, Err(ending.error()));
+        }
+        self.deadline_timer = None;
+    }
+
+    /// Ends the requests whose deadline has come.
+    fn expire(&mut self, now_ms: f64) {
+        for (_, waiter) in self.in_flight.expire(now_ms) {
+            let timeout = waiter.borrow().timeout;
+            settle(&waiter, Err(RequestError::TimedOut(timeout)));
+        }
+    }
+}
+
+/// Arms one timer for the earliest deadline (and none when nothing waits).
+fn rearm<P: Protocol>(core: &CoreCell<P>) {
+    let mut state = core.borrow_mut();
+    let next = state.in_flight.next_deadline();
+    let armed = state.deadline_timer.as_ref().map(|(at, _)| *at);
+    if next == armed {
+        return;
+    }
+    state.deadline_timer = next.map(|at| {
+        let weak = Rc::downgrade(core);
+        let wait = Duration::from_secs_f64(((at - now_monotonic_ms()) / 1000.0).max(0.0));
+        (at, Timer::once(wait, move || on_deadline(&weak)))
+    });
+}
+
+fn on_deadline<P: Protocol>(core: &Weak<RefCell<Core<P>>>) {
+    let Some(core) = core.upgrade() else {
+        return;
+    };
+    {
+        let mut state = core.borrow_mut();
+        state.deadline_timer = None;
+        state.expire(now_monotonic_ms());
+    }
+    rearm(&core);
+}
+
+/// Requests with replies over a [`WebSocket`], for a [`Protocol`]: each
+/// [`request`](Self::request) gives the reply, or a [`RequestError`] saying
+/// how it failed. Cheap to clone; every clone makes requests on the same
+/// socket.
+///
+/// Made with [`RequestClient::new`] (or [`RequestClient::builder`]), which also
+/// gives the [`Messages`]: every message that is not a reply somebody waits
+/// for, in order. The socket closes when every clone and the [`Messages`] are
+/// dropped.
+///
+/// What each failure gives: no reply within the timeout,
+/// [`RequestError::TimedOut`] (a later reply goes to [`Messages`]); the
+/// connection drops, [`RequestError::Disconnected`] for every request in
+/// flight and every later one; the socket closed by the app or cleanly by the
+/// server, [`RequestError::Closed`]; an error reply,
+/// [`RequestError::Rejected`] with its payload; a reply the protocol cannot
+/// read, [`RequestError::MalformedReply`]; more than the bounds in flight,
+/// [`RequestError::TooManyInFlight`] (nothing is sent). Dropping a request's
+/// future forgets it, and sends the protocol's cancel message if it has one.
+///
+/// # Example
+///
+/// ```no_run
+/// # #[cfg(feature = "json")]
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use futures_util::StreamExt;
+/// use browser_websocket::{JsonRpc, JsonRpcCall, RequestClient, RequestError, WebSocket};
+///
+/// let socket = WebSocket::connect("/rpc").await?;
+/// let (client, mut notifications) = RequestClient::new(socket, JsonRpc);
+/// let sum = client.request(JsonRpcCall::new("sum", [1, 2])?).await?;
+/// assert_eq!(sum, serde_json::json!(3));
+/// match client.request(JsonRpcCall::without_params("no.such.method")).await {
+///     Err(RequestError::Rejected(error)) => assert_eq!(error.code, -32601),
+///     other => panic!("{other:?}"),
+/// }
+/// // Everything else the server sends, in order.
+/// while let Some(message) = notifications.next().await {
+///     println!("{:?}", message?);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct RequestClient<P: Protocol> {
+    core: CoreCell<P>,
+}
+
+/// Chooses a [`RequestClient`]'s timeout, bounds and receive limit.
+///
+/// # Example
+///
+/// ```no_run
+/// # #[cfg(feature = "json")]
+/// # async fn demo() -> browser_websocket::Result<()> {
+/// use std::time::Duration;
+/// use browser_websocket::{JsonRpc, RequestClient, WebSocket};
+/// let socket = WebSocket::connect("/rpc").await?;
+/// let (client, messages) = RequestClient::builder(JsonRpc)
+///     .timeout(Duration::from_secs(5))
+///     .max_in_flight(100, 1 << 20)
+///     .build(socket);
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until built"]
+pub struct RequestClientBuilder<P: Protocol> {
+    protocol: P,
+    timeout: Duration,
+    bounds: Bounds,
+    receive_limit: Option<usize>,
+}
+
+impl<P: Protocol> RequestClientBuilder<P> {
+    /// How long a request waits for its reply unless
+    /// [`request_with_timeout`](RequestClient::request_with_timeout) says
+    /// otherwise (default [`DEFAULT_REQUEST_TIMEOUT`], 30 s).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(feature = "json")] {
+    /// let builder = browser_websocket::RequestClient::builder(browser_websocket::JsonRpc)
+    ///     .timeout(std::time::Duration::from_secs(5));
+    /// # }
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The most requests, and bytes of request messages, in flight at once
+    /// (default 1,024 and 4 MiB); past either a request fails with
+    /// [`RequestError::TooManyInFlight`] and is not sent.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(feature = "json")] {
+    /// let builder = browser_websocket::RequestClient::builder(browser_websocket::JsonRpc)
+    ///     .max_in_flight(16, 64 * 1024);
+    /// # }
+    /// ```
+    pub fn max_in_flight(mut self, requests: usize, bytes: usize) -> Self {
+        self.bounds = Bounds { requests, bytes };
+        self
+    }
+
+    /// The most bytes of ordinary messages waiting unread in [`Messages`]
+    /// (default [`DEFAULT_RECEIVE_LIMIT`], `None`: unbounded). Past it the
+    /// socket closes with [`RECEIVE_LIMIT_CLOSE_CODE`] and [`Messages`] ends
+    /// with [`Error::ReceiveLimitExceeded`] after every message before, as the
+    /// socket's own stream does.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(feature = "json")] {
+    /// let builder = browser_websocket::RequestClient::builder(browser_websocket::JsonRpc)
+    ///     .receive_limit(Some(1 << 20));
+    /// # }
+    /// ```
+    pub fn receive_limit(mut self, bytes: Option<usize>) -> Self {
+        self.receive_limit = bytes;
+        self
+    }
+
+    /// Starts routing `socket`'s messages: the client, and the ordinary
+    /// messages.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("/rpc").await?;
+    /// let (client, messages) =
+    ///     browser_websocket::RequestClient::builder(browser_websocket::JsonRpc).build(socket);
+    /// # Ok(()) }
+    /// ```
+    pub fn build(self, socket: WebSocket) -> (RequestClient<P>, Messages<P>) {
+        let (sender, receiver) = socket.into_split();
+        let core = Rc::new(RefCell::new(Core {
+            protocol: self.protocol,
+            handle: sender.handle(),
+            timeout: self.timeout,
+            in_flight: InFlight::new(self.bounds),
+            others: Inbox::new(self.receive_limit),
+            others_waker: None,
+            others_read: true,
+            ended: None,
+            holders: 2,
+            router_waker: None,
+            deadline_timer: None,
+        }));
+        drop(sender);
+        wasm_bindgen_futures::spawn_local(Router {
+            receiver: Some(receiver),
+            core: core.clone(),
+        });
+        (RequestClient { core: core.clone() }, Messages { core })
+    }
+}
+
+impl<P: Protocol> RequestClient<P> {
+    /// Routes `socket`'s messages with the defaults: the client, and the
+    /// ordinary messages. See [`RequestClient::builder`] for the others.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("/rpc").await?;
+    /// let (client, messages) = browser_websocket::RequestClient::new(socket, browser_websocket::JsonRpc);
+    /// # Ok(()) }
+    /// ```
+    pub fn new(socket: WebSocket, protocol: P) -> (Self, Messages<P>) {
+        Self::builder(protocol).build(socket)
+    }
+
+    /// A builder to choose the timeout, the bounds and the receive limit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(feature = "json")] {
+    /// let builder = browser_websocket::RequestClient::builder(browser_websocket::JsonRpc);
+    /// # }
+    /// ```
+    pub fn builder(protocol: P) -> RequestClientBuilder<P> {
+        RequestClientBuilder {
+            protocol,
+            timeout: DEFAULT_REQUEST_TIMEOUT,
+            bounds: Bounds::default(),
+            receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
+        }
+    }
+
+    /// Sends `request` now and resolves with its reply, within the client's
+    /// timeout. See [`RequestClient`] for each way it can fail.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let sum = client.request(browser_websocket::JsonRpcCall::new("sum", [1, 2])?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn request(&self, request: P::Request) -> Pending<P> {
+        let timeout = self.core.borrow().timeout;
+        self.request_with_timeout(request, timeout)
+    }
+
+    /// As [`request`](Self::request), with its own timeout.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let call = browser_websocket::JsonRpcCall::without_params("slow");
+    /// let reply = client.request_with_timeout(call, Duration::from_millis(200)).await;
+    /// # Ok(()) }
+    /// ```
+    pub fn request_with_timeout(&self, request: P::Request, timeout: Duration) -> Pending<P> {
+        let waiter = Rc::new(RefCell::new(Waiter {
+            timeout,
+            outcome: None,
+            waker: None,
+        }));
+        let started = self.start(&request, timeout, waiter.clone());
+        let id = match started {
+            Ok(id) => Some(id),
+            Err(error) => {
+                waiter.borrow_mut().outcome = Some(Err(error));
+                None
+            }
+        };
+        Pending {
+            core: self.core.clone(),
+            id,
+            waiter,
+        }
+    }
+
+    /// Encodes, registers and sends one request; its id.
+    fn start(
+        &self,
+        request: &P::Request,
+        timeout: Duration,
+        waiter: WaiterCell<P>,
+    ) -> std::result::Result<u64, RequestError<P::Rejection>> {
+        let mut core = self.core.borrow_mut();
+        if let Some(ending) = core.ended {
+            return Err(ending.error());
+        }
+        // The id is the table's next; encode with it before registering, so a
+        // request that cannot be encoded takes no place.
+        let id = core.in_flight.next_id();
+        let message = core
+            .protocol
+            .request_message(id, request)
+            .map_err(RequestError::Send)?;
+        let bytes = message.len().unwrap_or(0);
+        let timeout_ms = timeout.as_secs_f64() * 1000.0;
+        core.in_flight
+            .start(now_monotonic_ms(), timeout_ms, OnDrop::Fail, bytes, waiter)
+            .map_err(|full| RequestError::TooManyInFlight {
+                requests: full.requests,
+                bytes: full.bytes,
+            })?;
+        if let Err(error) = core.handle.send_message(&message) {
+            core.in_flight.forget(id);
+            return Err(match error {
+                Error::NotOpen { .. } => RequestError::Closed,
+                other => RequestError::Send(other),
+            });
+        }
+        drop(core);
+        rearm(&self.core);
+        Ok(id)
+    }
+
+    /// The socket's handle: its state, and closing it.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> browser_websocket::Result<()> {
+    /// client.handle().close_normal()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.core.borrow().handle.clone()
+    }
+
+    /// How many requests are in flight.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) {
+    /// assert_eq!(client.in_flight(), 0);
+    /// # }
+    /// ```
+    pub fn in_flight(&self) -> usize {
+        self.core.borrow().in_flight.load().0
+    }
+}
+
+impl<P: Protocol> Clone for RequestClient<P> {
+    fn clone(&self) -> Self {
+        self.core.borrow_mut().holders += 1;
+        Self {
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> Drop for RequestClient<P> {
+    fn drop(&mut self) {
+        self.core.borrow_mut().release_holder();
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for RequestClient<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestClient")
+            .field("in_flight", &self.in_flight())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request in flight: resolves with its reply or how it failed. Dropping it
+/// forgets the request (a reply that comes later goes to [`Messages`]) and
+/// sends the protocol's cancel message, if it has one.
+#[must_use = "dropping the future forgets the request"]
+pub struct Pending<P: Protocol> {
+    core: CoreCell<P>,
+    /// `None` when the request never started (it failed at once).
+    id: Option<u64>,
+    waiter: WaiterCell<P>,
+}
+
+impl<P: Protocol> Future for Pending<P> {
+    type Output = Outcome<P>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mut waiter = this.waiter.borrow_mut();
+        match waiter.outcome.take() {
+            Some(outcome) => {
+                this.id = None;
+                Poll::Ready(outcome)
+            }
+            None => {
+                waiter.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<P: Protocol> Drop for Pending<P> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else {
+            return;
+        };
+        let mut core = self.core.borrow_mut();
+        if core.in_flight.forget(id) {
+            if let Some(cancel) = core.protocol.cancel_message(id) {
+                let _ = core.handle.send_message(&cancel);
+            }
+        }
+    }
+}
+
+/// The messages that are not replies anybody waits for, in the order they
+/// came: a `Stream` of `Result<Message>` that ends as the socket's does (an
+/// abnormal close yields [`Error::ConnectionClosed`] first). Bounded like the
+/// socket's stream ([`RequestClientBuilder::receive_limit`]). Dropping it
+/// drops such messages from then on; the requests go on.
+///
+/// # Example
+///
+/// ```no_run
+/// # #[cfg(feature = "json")]
+/// # async fn demo() -> browser_websocket::Result<()> {
+/// use futures_util::StreamExt;
+/// let socket = browser_websocket::WebSocket::connect("/rpc").await?;
+/// let (_client, mut messages) = browser_websocket::RequestClient::new(socket, browser_websocket::JsonRpc);
+/// while let Some(message) = messages.next().await {
+///     println!("{:?}", message?);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Messages<P: Protocol> {
+    core: CoreCell<P>,
+}
+
+impl<P: Protocol> Stream for Messages<P> {
+    type Item = Result<Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut core = self.core.borrow_mut();
+        if let Some(item) = core.others.pop() {
+            return Poll::Ready(Some(item));
+        }
+        if core.ended.is_some() {
+            return Poll::Ready(None);
+        }
+        core.others_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl<P: Protocol> Drop for Messages<P> {
+    fn drop(&mut self) {
+        let mut core = self.core.borrow_mut();
+        core.others_read = false;
+        while core.others.pop().is_some() {}
+        core.release_holder();
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for Messages<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Messages").finish_non_exhaustive()
+    }
+}
+
+/// The task that reads the socket and routes each message, until the socket's
+/// stream ends or nobody holds the client or its [`Messages`].
+struct Router<P: Protocol> {
+    receiver: Option<Receiver>,
+    core: CoreCell<P>,
+}
+
+impl<P: Protocol> Future for Router<P> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            let Some(receiver) = this.receiver.as_mut() else {
+                return Poll::Ready(());
+            };
+            if this.core.borrow().holders == 0 {
+                // Dropping the receiver (and, with the core, the last handle)
+                // closes the socket.
+                this.receiver = None;
+                return Poll::Ready(());
+            }
+            this.core.borrow_mut().router_waker = Some(cx.waker().clone());
+            let item = match Pin::new(receiver).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(item) => item,
+            };
+            let mut core = this.core.borrow_mut();
+            match item {
+                Some(Ok(message)) => core.route(message),
+                Some(Err(error)) => {
+                    if matches!(error, Error::ConnectionClosed { .. }) {
+                        core.end(Ending::Disconnected);
+                    }
+                    core.pass_on_error(error);
+                }
+                None => {
+                    core.end(Ending::Closed);
+                    core.wake_others();
+                    drop(core);
+                    this.receiver = None;
+                    return Poll::Ready(());
+                }
+            }
+        }
+    }
+}

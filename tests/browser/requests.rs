@@ -1,0 +1,253 @@
+//! Verifies the request layer ([`RequestClient`]) through the public API, with
+//! JSON-RPC 2.0 against a server nobody here wrote (the npm package
+//! rpc-websockets, `conformance/rpc/`), and against the test server's echo
+//! for what that server never sends:
+//! - replies reach their requests whatever order they come in;
+//! - error replies are `Rejected` with their payload; one without its error
+//!   object is `MalformedReply`; an unknown method is the server's -32601;
+//! - notifications, and replies nobody waits for, reach `Messages` in order;
+//! - a timeout fails the request, and its late reply goes to `Messages`;
+//! - a dropped connection fails every request in flight and every later one
+//!   with `Disconnected`; the app's close fails them with `Closed`;
+//! - past the bound a request is refused and not sent;
+//! - dropping a request's future forgets it; dropping the client and its
+//!   `Messages` closes the socket and releases everything.
+
+use crate::common::*;
+use browser_websocket::{
+    Error, JsonRpc, JsonRpcCall, JsonRpcError, Message, RequestClient, RequestError, WebSocket,
+};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::time::Duration;
+use wasm_bindgen_test::*;
+
+/// The origin of the rpc-websockets server, given at compile time by the test
+/// command; 9005 when run by hand.
+const RPC_SERVER: &str = match option_env!("WS_RPC_SERVER") {
+    Some(server) => server,
+    None => "ws://127.0.0.1:9005",
+};
+
+async fn rpc_client() -> (RequestClient<JsonRpc>, browser_websocket::Messages<JsonRpc>) {
+    let socket = WebSocket::connect(&format!("{RPC_SERVER}/")).await.unwrap();
+    RequestClient::new(socket, JsonRpc)
+}
+
+fn call(method: &str, params: Value) -> JsonRpcCall {
+    JsonRpcCall::new(method, params).unwrap()
+}
+
+async fn next_text(messages: &mut browser_websocket::Messages<JsonRpc>) -> String {
+    match within(5_000, "an ordinary message", messages.next()).await {
+        Some(Ok(Message::Text(text))) => text,
+        other => panic!("expected a text message, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn replies_reach_their_requests_in_whatever_order_they_come() {
+    let (client, _messages) = rpc_client().await;
+    let slow = client.request(call("sleep", json!([300, "slow"])));
+    let quick = client.request(call("sleep", json!([10, "quick"])));
+    let sum = client.request(call("sum", json!([1, 2, 3])));
+    assert_eq!(client.in_flight(), 3);
+    let (slow, quick, sum) = within(5_000, "three replies", async {
+        futures_util::join!(slow, quick, sum)
+    })
+    .await;
+    assert_eq!(slow, Ok(json!("slow")));
+    assert_eq!(quick, Ok(json!("quick")));
+    assert_eq!(sum, Ok(json!(6)));
+    assert_eq!(client.in_flight(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn error_replies_are_rejected_with_their_payload() {
+    let (client, _messages) = rpc_client().await;
+    let failed = client.request(call("fail", json!([]))).await;
+    assert_eq!(
+        failed,
+        Err(RequestError::Rejected(JsonRpcError {
+            code: -32000,
+            message: "Error".into(),
+            data: Some(json!("it failed on purpose")),
+        }))
+    );
+    let unknown = client
+        .request(JsonRpcCall::without_params("no.such.method"))
+        .await;
+    assert!(
+        matches!(&unknown, Err(RequestError::Rejected(error)) if error.code == -32601),
+        "{unknown:?}"
+    );
+    // rpc-websockets sends what was thrown as the error, unchecked.
+    let malformed = client
+        .request(call("fail_without_message", json!([])))
+        .await;
+    assert!(
+        matches!(&malformed, Err(RequestError::MalformedReply { reason }) if reason.contains("\"code\":7")),
+        "{malformed:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn notifications_reach_the_ordinary_stream_in_order() {
+    let (client, mut messages) = rpc_client().await;
+    let subscribed = client.request(call("rpc.on", json!(["tick"]))).await;
+    assert_eq!(subscribed, Ok(json!({"tick": "ok"})));
+    for n in 1..=3 {
+        assert_eq!(client.request(call("tick", json!([n]))).await, Ok(json!(n)));
+    }
+    for n in 1..=3 {
+        let notification: Value = serde_json::from_str(&next_text(&mut messages).await).unwrap();
+        assert_eq!(
+            notification,
+            json!({"notification": "tick", "params": {"n": n}})
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_request_times_out_and_its_late_reply_goes_to_the_stream() {
+    let (client, mut messages) = rpc_client().await;
+    let timeout = Duration::from_millis(50);
+    let late = client
+        .request_with_timeout(call("sleep", json!([300, "late"])), timeout)
+        .await;
+    assert_eq!(late, Err(RequestError::TimedOut(timeout)));
+    assert_eq!(client.in_flight(), 0);
+    let reply: Value = serde_json::from_str(&next_text(&mut messages).await).unwrap();
+    assert_eq!(reply["result"], json!("late"));
+    // The client goes on.
+    assert_eq!(
+        client.request(call("sum", json!([2, 2]))).await,
+        Ok(json!(4))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_connection_fails_every_request_in_flight_and_later_ones() {
+    let (client, mut messages) = rpc_client().await;
+    let waiting = client.request(call("sleep", json!([5_000])));
+    let also_waiting = client.request(call("sleep", json!([5_000])));
+    assert_eq!(
+        client.request(call("drop_me", json!([50]))).await,
+        Ok(json!("dropping"))
+    );
+    let (waiting, also_waiting) = within(5_000, "the drop", async {
+        futures_util::join!(waiting, also_waiting)
+    })
+    .await;
+    assert_eq!(waiting, Err(RequestError::Disconnected));
+    assert_eq!(also_waiting, Err(RequestError::Disconnected));
+    let ended = within(5_000, "the stream's error", messages.next()).await;
+    assert!(
+        matches!(ended, Some(Err(Error::ConnectionClosed { .. }))),
+        "{ended:?}"
+    );
+    assert!(messages.next().await.is_none());
+    assert_eq!(
+        client.request(call("sum", json!([1]))).await,
+        Err(RequestError::Disconnected)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_apps_close_fails_requests_in_flight_with_closed() {
+    let (client, mut messages) = rpc_client().await;
+    let waiting = client.request(call("sleep", json!([5_000])));
+    client.handle().close_normal().unwrap();
+    assert_eq!(
+        within(5_000, "the close", waiting).await,
+        Err(RequestError::Closed)
+    );
+    assert!(within(5_000, "the stream's end", messages.next())
+        .await
+        .is_none());
+    assert_eq!(
+        client.request(call("sum", json!([1]))).await,
+        Err(RequestError::Closed)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn past_the_bound_a_request_is_refused_and_not_sent() {
+    let socket = WebSocket::connect(&format!("{RPC_SERVER}/")).await.unwrap();
+    let (client, _messages) = RequestClient::builder(JsonRpc)
+        .max_in_flight(2, 1 << 20)
+        .build(socket);
+    let first = client.request(call("sleep", json!([100, 1])));
+    let second = client.request(call("sleep", json!([100, 2])));
+    let refused = client.request(call("sum", json!([1]))).await;
+    assert!(
+        matches!(
+            refused,
+            Err(RequestError::TooManyInFlight { requests: 2, .. })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(first.await, Ok(json!(1)));
+    assert_eq!(second.await, Ok(json!(2)));
+    // Room again.
+    assert_eq!(client.request(call("sum", json!([1]))).await, Ok(json!(1)));
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_request_is_forgotten_and_its_reply_goes_to_the_stream() {
+    let (client, mut messages) = rpc_client().await;
+    drop(client.request(call("sleep", json!([50, "forgotten"]))));
+    assert_eq!(client.in_flight(), 0);
+    let reply: Value = serde_json::from_str(&next_text(&mut messages).await).unwrap();
+    assert_eq!(reply["result"], json!("forgotten"));
+}
+
+#[wasm_bindgen_test]
+async fn replies_nobody_waits_for_and_requests_echoed_are_ordinary_messages() {
+    // The echo returns what the client sends: a reply to an id never given,
+    // and a request (which is not a reply, so its own request times out).
+    let socket = WebSocket::connect(&url("/echo")).await.unwrap();
+    let (client, mut messages) = RequestClient::new(socket, JsonRpc);
+    let stray = r#"{"jsonrpc":"2.0","id":99,"result":"nobody asked"}"#;
+    client.handle().send_text(stray).unwrap();
+    let echoed = client
+        .request_with_timeout(
+            JsonRpcCall::without_params("ping"),
+            Duration::from_millis(300),
+        )
+        .await;
+    assert_eq!(
+        echoed,
+        Err(RequestError::TimedOut(Duration::from_millis(300)))
+    );
+    let first = within(5_000, "the stray reply", messages.next()).await;
+    assert_eq!(first, Some(Ok(Message::from(stray))));
+    let second = within(5_000, "the echoed request", messages.next()).await;
+    assert_eq!(
+        second,
+        Some(Ok(Message::from(
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+        )))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_client_and_its_messages_closes_the_socket() {
+    // Earlier tests' clients close as their routing tasks end: let them.
+    wait_until("the earlier tests' sockets to close", || {
+        browser_websocket::live_sockets() == 0
+    })
+    .await;
+    let callbacks = browser_websocket::live_js_callbacks();
+    let (client, messages) = rpc_client().await;
+    let waiting = client.request(call("sleep", json!([5_000])));
+    assert_eq!(browser_websocket::live_sockets(), 1);
+    drop(waiting);
+    drop(client);
+    drop(messages);
+    wait_until("the socket and its callbacks released", || {
+        browser_websocket::live_sockets() == 0
+            && browser_websocket::live_js_callbacks() <= callbacks
+    })
+    .await;
+}
