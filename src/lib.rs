@@ -174,7 +174,7 @@ pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
 // Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 built in).
 pub use requests::{
-    Messages, Pending, RequestClient, RequestClientBuilder, DEFAULT_REQUEST_TIMEOUT,
+    Messages, Pending, RequestClient, RequestClientBuilder, RequestOptions, DEFAULT_REQUEST_TIMEOUT,
 };
 #[cfg(feature = "json")]
 pub use rules::json_rpc::{JsonRpc, JsonRpcCall, JsonRpcError};

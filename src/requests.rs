@@ -1,6 +1,7 @@
-//! The request layer over a [`WebSocket`]: requests matched to their replies
-//! by id, each with a timeout, failed when the connection drops, and every
-//! other message passed on, in order, to an ordinary stream ([`Messages`]).
+//! The request layer over a [`WebSocket`] or a reconnecting socket: requests
+//! matched to their replies by id, each with a timeout, failed (or, if asked,
+//! sent again on the next session) when the connection drops, and every other
+//! message passed on, in order, to an ordinary stream ([`Messages`]).
 //!
 //! One task (spawned when the client is made) reads the socket and routes each
 //! message: a reply somebody waits for wakes that request; anything else is
@@ -18,6 +19,9 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use crate::js::timers::{now_monotonic_ms, Timer};
+use crate::reconnect::{
+    ReconnectEvent, ReconnectingBuilder, ReconnectingHandle, ReconnectingReceiver,
+};
 use crate::rules::error::{Error, Result};
 use crate::rules::inbox::{
     Admitted, Inbox, DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON,
@@ -37,6 +41,8 @@ type Outcome<P> =
 /// What one request's future waits on.
 struct Waiter<P: Protocol> {
     timeout: Duration,
+    /// The request's message, kept while it may be sent again.
+    resend: Option<Message>,
     outcome: Option<Outcome<P>>,
     waker: Option<Waker>,
 }
@@ -68,11 +74,60 @@ impl Ending {
     }
 }
 
+/// The socket the requests go out on.
+#[derive(Clone)]
+enum Link {
+    Plain(Handle),
+    Reconnecting(ReconnectingHandle),
+}
+
+impl Link {
+    fn send(&self, message: &Message) -> Result<()> {
+        match self {
+            Self::Plain(handle) => handle.send_message(message),
+            Self::Reconnecting(handle) => handle.send_message(message),
+        }
+    }
+
+    /// Whether a send now reaches a live connection (a reconnecting socket
+    /// queues it while down, for the next one).
+    fn is_connected(&self) -> bool {
+        match self {
+            Self::Plain(_) => true,
+            Self::Reconnecting(handle) => handle.is_connected(),
+        }
+    }
+
+    fn close_with(&self, code: u16, reason: &str) -> Result<()> {
+        match self {
+            Self::Plain(handle) => handle.close_with(code, reason),
+            Self::Reconnecting(handle) => handle.close_with(code, reason),
+        }
+    }
+}
+
+/// The socket's incoming messages, which the routing task reads.
+enum Source {
+    Plain(Receiver),
+    Reconnecting(ReconnectingReceiver),
+}
+
+impl Stream for Source {
+    type Item = Result<Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.get_mut() {
+            Self::Plain(receiver) => Pin::new(receiver).poll_next(cx),
+            Self::Reconnecting(receiver) => Pin::new(receiver).poll_next(cx),
+        }
+    }
+}
+
 /// What the client, its requests, the ordinary stream and the routing task
 /// share.
 struct Core<P: Protocol> {
     protocol: P,
-    handle: Handle,
+    link: Link,
     timeout: Duration,
     in_flight: InFlight<WaiterCell<P>>,
     /// The messages that are not replies, until [`Messages`] reads them.
@@ -109,8 +164,10 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Routes one message from the socket.
-    fn route(&mut self, message: Message) {
+    /// Routes one message from the socket. `true` when the ordinary
+    /// messages just passed the receive limit: the socket is to be closed (by
+    /// the caller, once this borrow ends: a close may report at once).
+    fn route(&mut self, message: Message) -> bool {
         let (id, outcome) = match self.protocol.classify(&message) {
             Incoming::Reply { id, reply } => (id, reply.map_err(RequestError::Rejected)),
             Incoming::Malformed { id, reason } => {
@@ -119,24 +176,25 @@ impl<P: Protocol> Core<P> {
             Incoming::Other => return self.pass_on(message),
         };
         match self.in_flight.reply(id) {
-            Some(waiter) => settle(&waiter, outcome),
+            Some(waiter) => {
+                settle(&waiter, outcome);
+                false
+            }
             // Nobody waits for that id (unknown, answered, timed out,
             // forgotten): it is an ordinary message.
             None => self.pass_on(message),
         }
     }
 
-    fn pass_on(&mut self, message: Message) {
+    /// Queues an ordinary message; `true` if it passed the receive limit.
+    fn pass_on(&mut self, message: Message) -> bool {
         if !self.others_read {
-            return;
+            return false;
         }
         let bytes = message.len().unwrap_or(0) as u64;
-        if self.others.push_message(message, bytes) == Admitted::LimitExceeded {
-            let _ = self
-                .handle
-                .close_with(RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON);
-        }
+        let exceeded = self.others.push_message(message, bytes) == Admitted::LimitExceeded;
         self.wake_others();
+        exceeded
     }
 
     fn pass_on_error(&mut self, error: Error) {
@@ -154,6 +212,25 @@ impl<P: Protocol> Core<P> {
             settle(&waiter, Err(ending.error()));
         }
         self.deadline_timer = None;
+    }
+
+    /// A connection dropped (the reconnecting socket goes on): the requests
+    /// sent on it fail with [`RequestError::Disconnected`], but those to send
+    /// again.
+    fn connection_lost(&mut self) {
+        for (_, waiter) in self.in_flight.disconnected() {
+            settle(&waiter, Err(RequestError::Disconnected));
+        }
+    }
+
+    /// A connection opened: the messages of the requests to send again on it,
+    /// in the order they were first made.
+    fn opened(&mut self) -> Vec<Message> {
+        let ids = self.in_flight.opened();
+        ids.into_iter()
+            .filter_map(|id| self.in_flight.waiter(id))
+            .filter_map(|waiter| waiter.borrow().resend.clone())
+            .collect()
     }
 
     /// Ends the requests whose deadline has come.
@@ -205,7 +282,9 @@ fn on_deadline<P: Protocol>(core: &Weak<RefCell<Core<P>>>) {
 /// What each failure gives: no reply within the timeout,
 /// [`RequestError::TimedOut`] (a later reply goes to [`Messages`]); the
 /// connection drops, [`RequestError::Disconnected`] for every request in
-/// flight and every later one; the socket closed by the app or cleanly by the
+/// flight and (on a plain socket) every later one, while a reconnecting
+/// socket resends those made with [`RequestOptions::resend_on_reconnect`]
+/// (see [`RequestClientBuilder::build_reconnecting`]); the socket closed by the app or cleanly by the
 /// server, [`RequestError::Closed`]; an error reply,
 /// [`RequestError::Rejected`] with its payload; a reply the protocol cannot
 /// read, [`RequestError::MalformedReply`]; more than the bounds in flight,
@@ -331,9 +410,64 @@ impl<P: Protocol> RequestClientBuilder<P> {
     /// ```
     pub fn build(self, socket: WebSocket) -> (RequestClient<P>, Messages<P>) {
         let (sender, receiver) = socket.into_split();
-        let core = Rc::new(RefCell::new(Core {
+        let core = self.core(Link::Plain(sender.handle()));
+        drop(sender);
+        start_routing(core, Source::Plain(receiver))
+    }
+
+    /// Connects `socket` (a reconnecting socket's builder) and routes its
+    /// messages: the client, and the ordinary messages of every session.
+    /// When a connection drops, requests sent on it fail with
+    /// [`RequestError::Disconnected`], unless made with
+    /// [`RequestOptions::resend_on_reconnect`]: those are sent again on the
+    /// next connection, after the app's own `on_open` and before the queue.
+    /// Requests made while disconnected wait in the socket's queue. The
+    /// builder's `on_event` and `on_open` still run; an `on_message` callback
+    /// is dropped (the messages go to [`Messages`]).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo() {
+    /// use browser_websocket::{JsonRpc, ReconnectingWebSocket, RequestClient};
+    /// let (client, messages) = RequestClient::builder(JsonRpc)
+    ///     .build_reconnecting(ReconnectingWebSocket::builder("/rpc"));
+    /// # }
+    /// ```
+    pub fn build_reconnecting(
+        self,
+        socket: ReconnectingBuilder,
+    ) -> (RequestClient<P>, Messages<P>) {
+        // The hooks are set before the socket exists, so they find the core
+        // through a slot filled right after.
+        let slot: Rc<RefCell<Weak<RefCell<Core<P>>>>> = Rc::new(RefCell::new(Weak::new()));
+        let (on_event_slot, on_open_slot) = (slot.clone(), slot.clone());
+        let socket = socket
+            .with_layer_hooks(
+                move |event| {
+                    if let Some(core) = on_event_slot.borrow().upgrade() {
+                        on_reconnect_event(&core, event);
+                    }
+                },
+                move |handle, _session| {
+                    if let Some(core) = on_open_slot.borrow().upgrade() {
+                        resend_on_open(&core, handle);
+                    }
+                },
+            )
+            .connect();
+        let (sender, receiver) = socket.into_split();
+        let core = self.core(Link::Reconnecting(sender.handle()));
+        drop(sender);
+        *slot.borrow_mut() = Rc::downgrade(&core);
+        start_routing(core, Source::Reconnecting(receiver))
+    }
+
+    fn core(self, link: Link) -> CoreCell<P> {
+        Rc::new(RefCell::new(Core {
             protocol: self.protocol,
-            handle: sender.handle(),
+            link,
             timeout: self.timeout,
             in_flight: InFlight::new(self.bounds),
             others: Inbox::new(self.receive_limit),
@@ -343,13 +477,98 @@ impl<P: Protocol> RequestClientBuilder<P> {
             holders: 2,
             router_waker: None,
             deadline_timer: None,
-        }));
-        drop(sender);
-        wasm_bindgen_futures::spawn_local(Router {
-            receiver: Some(receiver),
-            core: core.clone(),
-        });
-        (RequestClient { core: core.clone() }, Messages { core })
+        }))
+    }
+}
+
+/// Spawns the routing task; the client and the ordinary messages.
+fn start_routing<P: Protocol>(
+    core: CoreCell<P>,
+    source: Source,
+) -> (RequestClient<P>, Messages<P>) {
+    wasm_bindgen_futures::spawn_local(Router {
+        source: Some(source),
+        core: core.clone(),
+    });
+    (RequestClient { core: core.clone() }, Messages { core })
+}
+
+fn on_reconnect_event<P: Protocol>(core: &CoreCell<P>, event: &ReconnectEvent) {
+    match event {
+        ReconnectEvent::Closed {
+            session: Some(_), ..
+        }
+        | ReconnectEvent::Suspended { session: Some(_) } => core.borrow_mut().connection_lost(),
+        ReconnectEvent::GaveUp { .. } => core.borrow_mut().end(Ending::Disconnected),
+        _ => {}
+    }
+}
+
+fn resend_on_open<P: Protocol>(core: &CoreCell<P>, handle: &ReconnectingHandle) {
+    let messages = core.borrow_mut().opened();
+    for message in messages {
+        // On the connection that just opened: only a close in between stops
+        // it, and the requests then fail with that close.
+        let _ = handle.send_message(&message);
+    }
+}
+
+/// How one request is made: its timeout, and what a dropped connection does
+/// to it.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// let options = browser_websocket::RequestOptions::new()
+///     .timeout(Duration::from_secs(5))
+///     .resend_on_reconnect();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestOptions {
+    timeout: Option<Duration>,
+    on_drop: OnDrop,
+}
+
+impl RequestOptions {
+    /// The client's timeout, and failing with
+    /// [`RequestError::Disconnected`] if the connection drops.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let options = browser_websocket::RequestOptions::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This request's timeout.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let options = browser_websocket::RequestOptions::new().timeout(std::time::Duration::from_millis(500));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// On a reconnecting socket, send the request again on the next
+    /// connection if the one it went out on drops before the reply (at least
+    /// once: only for requests the server may see twice). On a plain socket
+    /// there is no next connection: it fails with
+    /// [`RequestError::Disconnected`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let options = browser_websocket::RequestOptions::new().resend_on_reconnect();
+    /// ```
+    pub fn resend_on_reconnect(mut self) -> Self {
+        self.on_drop = OnDrop::Resend;
+        self
     }
 }
 
@@ -400,8 +619,7 @@ impl<P: Protocol> RequestClient<P> {
     /// # Ok(()) }
     /// ```
     pub fn request(&self, request: P::Request) -> Pending<P> {
-        let timeout = self.core.borrow().timeout;
-        self.request_with_timeout(request, timeout)
+        self.request_with(request, RequestOptions::new())
     }
 
     /// As [`request`](Self::request), with its own timeout.
@@ -417,13 +635,31 @@ impl<P: Protocol> RequestClient<P> {
     /// # Ok(()) }
     /// ```
     pub fn request_with_timeout(&self, request: P::Request, timeout: Duration) -> Pending<P> {
+        self.request_with(request, RequestOptions::new().timeout(timeout))
+    }
+
+    /// As [`request`](Self::request), with [`RequestOptions`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use browser_websocket::{JsonRpcCall, RequestOptions};
+    /// // Idempotent: sent again if the connection drops before the reply.
+    /// let call = JsonRpcCall::new("user.get", [7])?;
+    /// let user = client.request_with(call, RequestOptions::new().resend_on_reconnect()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn request_with(&self, request: P::Request, options: RequestOptions) -> Pending<P> {
+        let timeout = options.timeout.unwrap_or(self.core.borrow().timeout);
         let waiter = Rc::new(RefCell::new(Waiter {
             timeout,
+            resend: None,
             outcome: None,
             waker: None,
         }));
-        let started = self.start(&request, timeout, waiter.clone());
-        let id = match started {
+        let id = match self.start(&request, timeout, options.on_drop, &waiter) {
             Ok(id) => Some(id),
             Err(error) => {
                 waiter.borrow_mut().outcome = Some(Err(error));
@@ -442,51 +678,118 @@ impl<P: Protocol> RequestClient<P> {
         &self,
         request: &P::Request,
         timeout: Duration,
-        waiter: WaiterCell<P>,
+        on_drop: OnDrop,
+        waiter: &WaiterCell<P>,
     ) -> std::result::Result<u64, RequestError<P::Rejection>> {
-        let mut core = self.core.borrow_mut();
-        if let Some(ending) = core.ended {
-            return Err(ending.error());
-        }
-        // The id is the table's next; encode with it before registering, so a
-        // request that cannot be encoded takes no place.
-        let id = core.in_flight.next_id();
-        let message = core
-            .protocol
-            .request_message(id, request)
-            .map_err(RequestError::Send)?;
-        let bytes = message.len().unwrap_or(0);
-        let timeout_ms = timeout.as_secs_f64() * 1000.0;
-        core.in_flight
-            .start(now_monotonic_ms(), timeout_ms, OnDrop::Fail, bytes, waiter)
-            .map_err(|full| RequestError::TooManyInFlight {
-                requests: full.requests,
-                bytes: full.bytes,
-            })?;
-        if let Err(error) = core.handle.send_message(&message) {
-            core.in_flight.forget(id);
+        let message = {
+            let mut core = self.core.borrow_mut();
+            if let Some(ending) = core.ended {
+                return Err(ending.error());
+            }
+            // The id is the table's next; encode with it before registering,
+            // so a request that cannot be encoded takes no place.
+            let id = core.in_flight.next_id();
+            let message = core
+                .protocol
+                .request_message(id, request)
+                .map_err(RequestError::Send)?;
+            if on_drop == OnDrop::Resend {
+                waiter.borrow_mut().resend = Some(message.clone());
+            }
+            let bytes = message.len().unwrap_or(0);
+            let sent = core.link.is_connected();
+            let timeout_ms = timeout.as_secs_f64() * 1000.0;
+            core.in_flight
+                .start(
+                    now_monotonic_ms(),
+                    timeout_ms,
+                    on_drop,
+                    bytes,
+                    sent,
+                    waiter.clone(),
+                )
+                .map_err(|full| RequestError::TooManyInFlight {
+                    requests: full.requests,
+                    bytes: full.bytes,
+                })?;
+            (id, message)
+        };
+        let (id, message) = message;
+        // Sent with the core released: a send may report at once.
+        let link = self.core.borrow().link.clone();
+        let sent = link.send(&message);
+        if let Err(error) = sent {
+            self.core.borrow_mut().in_flight.forget(id);
             return Err(match error {
                 Error::NotOpen { .. } => RequestError::Closed,
                 other => RequestError::Send(other),
             });
         }
-        drop(core);
         rearm(&self.core);
         Ok(id)
     }
 
-    /// The socket's handle: its state, and closing it.
+    /// Sends a message that is not a request (a notification, an
+    /// acknowledgement) on the same socket, in order with the requests.
+    ///
+    /// # Errors
+    ///
+    /// As the socket's `send_message`: [`Error::NotOpen`] once closed; on a
+    /// reconnecting socket, [`Error::QueueFull`] while down with a full queue.
     ///
     /// # Example
     ///
     /// ```no_run
     /// # #[cfg(feature = "json")]
     /// # fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> browser_websocket::Result<()> {
-    /// client.handle().close_normal()?;
+    /// client.send_message(&browser_websocket::Message::from(r#"{"jsonrpc":"2.0","method":"hello"}"#))?;
     /// # Ok(()) }
     /// ```
-    pub fn handle(&self) -> Handle {
-        self.core.borrow().handle.clone()
+    pub fn send_message(&self, message: &Message) -> Result<()> {
+        let link = self.core.borrow().link.clone();
+        link.send(message)
+    }
+
+    /// Closes the socket with 1000 (for good, on a reconnecting socket): the
+    /// requests in flight fail with [`RequestError::Closed`], and
+    /// [`Messages`] ends.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotOpen`] if it is already closed.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> browser_websocket::Result<()> {
+    /// client.close_normal()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn close_normal(&self) -> Result<()> {
+        let link = self.core.borrow().link.clone();
+        link.close_with(1000, "")
+    }
+
+    /// Whether a request made now goes out at once: the socket is open (a
+    /// reconnecting socket queues it while down, for the next connection).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) {
+    /// if !client.is_connected() {
+    ///     println!("requests wait for the next connection");
+    /// }
+    /// # }
+    /// ```
+    pub fn is_connected(&self) -> bool {
+        let link = self.core.borrow().link.clone();
+        match link {
+            Link::Plain(handle) => handle.ready_state() == crate::ReadyState::Open,
+            Link::Reconnecting(handle) => handle.is_connected(),
+        }
     }
 
     /// How many requests are in flight.
@@ -562,11 +865,17 @@ impl<P: Protocol> Drop for Pending<P> {
         let Some(id) = self.id else {
             return;
         };
-        let mut core = self.core.borrow_mut();
-        if core.in_flight.forget(id) {
-            if let Some(cancel) = core.protocol.cancel_message(id) {
-                let _ = core.handle.send_message(&cancel);
+        let cancel = {
+            let mut core = self.core.borrow_mut();
+            if !core.in_flight.forget(id) {
+                return;
             }
+            core.protocol
+                .cancel_message(id)
+                .map(|cancel| (core.link.clone(), cancel))
+        };
+        if let Some((link, cancel)) = cancel {
+            let _ = link.send(&cancel);
         }
     }
 }
@@ -628,7 +937,7 @@ impl<P: Protocol> std::fmt::Debug for Messages<P> {
 /// The task that reads the socket and routes each message, until the socket's
 /// stream ends or nobody holds the client or its [`Messages`].
 struct Router<P: Protocol> {
-    receiver: Option<Receiver>,
+    source: Option<Source>,
     core: CoreCell<P>,
 }
 
@@ -638,23 +947,30 @@ impl<P: Protocol> Future for Router<P> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         loop {
-            let Some(receiver) = this.receiver.as_mut() else {
+            let Some(source) = this.source.as_mut() else {
                 return Poll::Ready(());
             };
             if this.core.borrow().holders == 0 {
                 // Dropping the receiver (and, with the core, the last handle)
                 // closes the socket.
-                this.receiver = None;
+                this.source = None;
                 return Poll::Ready(());
             }
             this.core.borrow_mut().router_waker = Some(cx.waker().clone());
-            let item = match Pin::new(receiver).poll_next(cx) {
+            let item = match Pin::new(source).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(item) => item,
             };
             let mut core = this.core.borrow_mut();
             match item {
-                Some(Ok(message)) => core.route(message),
+                Some(Ok(message)) => {
+                    if core.route(message) {
+                        let link = core.link.clone();
+                        drop(core);
+                        let _ =
+                            link.close_with(RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON);
+                    }
+                }
                 Some(Err(error)) => {
                     if matches!(error, Error::ConnectionClosed { .. }) {
                         core.end(Ending::Disconnected);
@@ -665,7 +981,7 @@ impl<P: Protocol> Future for Router<P> {
                     core.end(Ending::Closed);
                     core.wake_others();
                     drop(core);
-                    this.receiver = None;
+                    this.source = None;
                     return Poll::Ready(());
                 }
             }

@@ -151,6 +151,33 @@ pub struct ReconnectingBuilder {
 }
 
 impl ReconnectingBuilder {
+    /// Hooks of a layer above the socket (the request layer), run with the
+    /// app's: events after the app's callback, and on every open after the
+    /// app's (which re-authenticates first). Messages go to the stream, which
+    /// the layer reads: an `on_message` callback is dropped.
+    pub(crate) fn with_layer_hooks(
+        mut self,
+        mut on_event: impl FnMut(&ReconnectEvent) + 'static,
+        mut on_open: impl FnMut(&ReconnectingHandle, u64) + 'static,
+    ) -> Self {
+        let mut app_on_event = self.on_event.take();
+        self.on_event = Some(Box::new(move |event| {
+            if let Some(app) = app_on_event.as_mut() {
+                app(event);
+            }
+            on_event(event);
+        }));
+        let mut app_on_open = self.on_open.take();
+        self.on_open = Some(Box::new(move |handle, session| {
+            if let Some(app) = app_on_open.as_mut() {
+                app(handle, session);
+            }
+            on_open(handle, session);
+        }));
+        self.on_message = None;
+        self
+    }
+
     /// The retry policy (default: [`ReconnectPolicy::default`]).
     ///
     /// ```

@@ -160,10 +160,19 @@ pub(crate) enum OnDrop {
     #[default]
     Fail,
     /// It is sent again, in order, on the next session (for idempotent
-    /// requests). For the reconnecting socket's request layer, not yet built:
-    /// a plain socket has no next session.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// requests; a plain socket has no next session, so there it fails too).
     Resend,
+}
+
+/// Where a request's message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Delivery {
+    /// Handed to a live connection.
+    Sent,
+    /// In the reconnecting socket's queue, which sends it on the next session.
+    Queued,
+    /// Sent on a connection that dropped; to be sent again on the next one.
+    ToResend,
 }
 
 /// Past the table's bounds: the request was not started.
@@ -192,8 +201,8 @@ impl Default for Bounds {
 
 struct Entry<W> {
     deadline_ms: f64,
-    #[allow(dead_code)] // Read by `disconnected`.
     on_drop: OnDrop,
+    delivery: Delivery,
     bytes: usize,
     waiter: W,
 }
@@ -220,7 +229,8 @@ impl<W> InFlight<W> {
         }
     }
 
-    /// Starts a request of `bytes` that gives up `timeout_ms` after `now_ms`;
+    /// Starts a request of `bytes` that gives up `timeout_ms` after `now_ms`,
+    /// handed to a live connection (`sent`) or queued for the next one;
     /// returns its id.
     pub(crate) fn start(
         &mut self,
@@ -228,6 +238,7 @@ impl<W> InFlight<W> {
         timeout_ms: f64,
         on_drop: OnDrop,
         bytes: usize,
+        sent: bool,
         waiter: W,
     ) -> Result<u64, TooManyInFlight> {
         let full = self.entries.len() >= self.bounds.requests
@@ -244,6 +255,11 @@ impl<W> InFlight<W> {
         let entry = Entry {
             deadline_ms: now_ms + timeout_ms.max(0.0),
             on_drop,
+            delivery: if sent {
+                Delivery::Sent
+            } else {
+                Delivery::Queued
+            },
             bytes,
             waiter,
         };
@@ -290,15 +306,39 @@ impl<W> InFlight<W> {
             .min_by(f64::total_cmp)
     }
 
-    /// The connection dropped: the requests that fail, ended, and the ids of
-    /// those to send again on the next session, both in id order.
-    #[allow(dead_code)] // For the reconnecting socket's request layer.
-    pub(crate) fn disconnected(&mut self) -> (Vec<(u64, W)>, Vec<u64>) {
-        let (resend, fail): (Vec<u64>, Vec<u64>) = self
-            .entries
-            .keys()
-            .partition(|id| self.entries[*id].on_drop == OnDrop::Resend);
-        (self.end_all(fail), resend)
+    /// The connection dropped: the requests sent on it that fail, ended, in
+    /// id order. Those to resend wait for [`opened`](Self::opened); those
+    /// still queued go out with the queue.
+    pub(crate) fn disconnected(&mut self) -> Vec<(u64, W)> {
+        let mut failed = Vec::new();
+        for (id, entry) in &mut self.entries {
+            if entry.delivery != Delivery::Sent {
+                continue;
+            }
+            match entry.on_drop {
+                OnDrop::Fail => failed.push(*id),
+                OnDrop::Resend => entry.delivery = Delivery::ToResend,
+            }
+        }
+        self.end_all(failed)
+    }
+
+    /// A connection opened: the ids to send again on it, in id order, before
+    /// the queue (whose requests count as sent from now on).
+    pub(crate) fn opened(&mut self) -> Vec<u64> {
+        let mut resend = Vec::new();
+        for (id, entry) in &mut self.entries {
+            if entry.delivery == Delivery::ToResend {
+                resend.push(*id);
+            }
+            entry.delivery = Delivery::Sent;
+        }
+        resend
+    }
+
+    /// What waits for request `id`, while it is in flight.
+    pub(crate) fn waiter(&self, id: u64) -> Option<&W> {
+        self.entries.get(&id).map(|entry| &entry.waiter)
     }
 
     /// The socket closed for good: every request ends, in id order.
@@ -338,7 +378,9 @@ mod tests {
     #[test]
     fn a_reply_is_taken_once_and_only_for_a_request_in_flight() {
         let mut requests = table();
-        let id = requests.start(0.0, 1000.0, OnDrop::Fail, 10, "a").unwrap();
+        let id = requests
+            .start(0.0, 1000.0, OnDrop::Fail, 10, true, "a")
+            .unwrap();
         assert_eq!(requests.reply(id + 1), None, "unknown id");
         assert_eq!(requests.reply(id), Some("a"));
         assert_eq!(requests.reply(id), None, "already answered");
@@ -348,9 +390,13 @@ mod tests {
     #[test]
     fn ids_are_never_reused() {
         let mut requests = table();
-        let first = requests.start(0.0, 10.0, OnDrop::Fail, 1, "a").unwrap();
+        let first = requests
+            .start(0.0, 10.0, OnDrop::Fail, 1, true, "a")
+            .unwrap();
         requests.reply(first);
-        let second = requests.start(0.0, 10.0, OnDrop::Fail, 1, "b").unwrap();
+        let second = requests
+            .start(0.0, 10.0, OnDrop::Fail, 1, true, "b")
+            .unwrap();
         assert_ne!(first, second);
         assert_eq!(requests.reply(first), None, "a late reply to the first");
     }
@@ -358,9 +404,11 @@ mod tests {
     #[test]
     fn a_request_gives_up_at_its_deadline_not_before() {
         let mut requests = table();
-        let slow = requests.start(0.0, 100.0, OnDrop::Fail, 1, "slow").unwrap();
+        let slow = requests
+            .start(0.0, 100.0, OnDrop::Fail, 1, true, "slow")
+            .unwrap();
         let quick = requests
-            .start(10.0, 20.0, OnDrop::Fail, 1, "quick")
+            .start(10.0, 20.0, OnDrop::Fail, 1, true, "quick")
             .unwrap();
         assert_eq!(requests.next_deadline(), Some(30.0));
         assert!(requests.expire(29.9).is_empty());
@@ -373,14 +421,30 @@ mod tests {
     #[test]
     fn a_drop_fails_some_and_keeps_the_others_for_the_next_session_in_order() {
         let mut requests = table();
-        let a = requests.start(0.0, 100.0, OnDrop::Resend, 1, "a").unwrap();
-        let b = requests.start(0.0, 100.0, OnDrop::Fail, 1, "b").unwrap();
-        let c = requests.start(0.0, 100.0, OnDrop::Resend, 1, "c").unwrap();
-        let (failed, resend) = requests.disconnected();
-        assert_eq!(failed, vec![(b, "b")]);
-        assert_eq!(resend, vec![a, c]);
-        // The resent ones still wait, and still time out.
+        let a = requests
+            .start(0.0, 100.0, OnDrop::Resend, 1, true, "a")
+            .unwrap();
+        let b = requests
+            .start(0.0, 100.0, OnDrop::Fail, 1, true, "b")
+            .unwrap();
+        let c = requests
+            .start(0.0, 100.0, OnDrop::Resend, 1, true, "c")
+            .unwrap();
+        // Made while down: in the socket's queue, not ours to resend or fail.
+        let d = requests
+            .start(0.0, 100.0, OnDrop::Fail, 1, false, "d")
+            .unwrap();
+        assert_eq!(requests.disconnected(), vec![(b, "b")]);
+        assert!(
+            requests.disconnected().is_empty(),
+            "a second report changes nothing"
+        );
+        assert_eq!(requests.opened(), vec![a, c]);
+        assert!(requests.opened().is_empty(), "resent once");
+        // The resent ones still wait, and still time out; the queued one was
+        // sent with the queue, so the next drop fails it.
         assert_eq!(requests.reply(c), Some("c"));
+        assert_eq!(requests.disconnected(), vec![(d, "d")]);
         assert_eq!(requests.expire(100.0), vec![(a, "a")]);
     }
 
@@ -390,16 +454,22 @@ mod tests {
             requests: 2,
             bytes: 100,
         });
-        requests.start(0.0, 1.0, OnDrop::Fail, 60, "a").unwrap();
+        requests
+            .start(0.0, 1.0, OnDrop::Fail, 60, true, "a")
+            .unwrap();
         assert_eq!(
-            requests.start(0.0, 1.0, OnDrop::Fail, 50, "b"),
+            requests.start(0.0, 1.0, OnDrop::Fail, 50, true, "b"),
             Err(TooManyInFlight {
                 requests: 1,
                 bytes: 60
             })
         );
-        requests.start(0.0, 1.0, OnDrop::Fail, 40, "c").unwrap();
-        assert!(requests.start(0.0, 1.0, OnDrop::Fail, 0, "d").is_err());
+        requests
+            .start(0.0, 1.0, OnDrop::Fail, 40, true, "c")
+            .unwrap();
+        assert!(requests
+            .start(0.0, 1.0, OnDrop::Fail, 0, true, "d")
+            .is_err());
         assert_eq!(requests.load(), (2, 100));
     }
 
@@ -408,64 +478,80 @@ mod tests {
         Start {
             timeout: u8,
             resend: bool,
+            sent: bool,
             bytes: u16,
         },
         Reply(u8),
         Forget(u8),
         Advance(u8),
         Drop,
+        Open,
         Close,
     }
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
-            3 => (any::<u8>(), any::<bool>(), 0u16..2000)
-                .prop_map(|(timeout, resend, bytes)| Step::Start { timeout, resend, bytes }),
+            3 => (any::<u8>(), any::<bool>(), any::<bool>(), 0u16..2000)
+                .prop_map(|(timeout, resend, sent, bytes)| Step::Start { timeout, resend, sent, bytes }),
             2 => any::<u8>().prop_map(Step::Reply),
             1 => any::<u8>().prop_map(Step::Forget),
             2 => any::<u8>().prop_map(Step::Advance),
             1 => Just(Step::Drop),
+            1 => Just(Step::Open),
             1 => Just(Step::Close),
         ]
     }
 
+    /// The model's view of one request in flight.
+    #[derive(Clone, Copy)]
+    struct Live {
+        deadline: f64,
+        resend: bool,
+        bytes: usize,
+        delivery: Delivery,
+    }
+
     proptest! {
-        /// Against random starts, replies (to ids in flight, ended or never
-        /// given), forgets, clock steps, drops and closes: every request ends
-        /// exactly once; no reply is taken for an ended id; nothing times out
-        /// before its deadline or stays past it once the clock is checked;
-        /// resends come in id order; the bounds hold.
+        /// Against random starts (sent or queued), replies (to ids in flight,
+        /// ended or never given), forgets, clock steps, drops, opens and
+        /// closes: every request ends exactly once; no reply is taken for an
+        /// ended id; nothing times out before its deadline or stays past it
+        /// once the clock is checked; a drop fails exactly the sent requests
+        /// not marked to resend; an open resends exactly those sent on a
+        /// dropped connection, once, in id order; the bounds hold.
         #[test]
         fn every_request_ends_exactly_once(steps in prop::collection::vec(step(), 1..200)) {
             let bounds = Bounds { requests: 16, bytes: 8000 };
             let mut requests: InFlight<u64> = InFlight::new(bounds);
             let mut now = 0.0;
-            let mut live: BTreeMap<u64, (f64, bool, usize)> = BTreeMap::new();
+            let mut live: BTreeMap<u64, Live> = BTreeMap::new();
             let mut ended: BTreeSet<u64> = BTreeSet::new();
-            let mut end = |id: u64, live: &mut BTreeMap<u64, (f64, bool, usize)>| {
+            let mut end = |id: u64, live: &mut BTreeMap<u64, Live>| {
                 prop_assert!(live.remove(&id).is_some(), "{} ended but was not live", id);
                 prop_assert!(ended.insert(id), "{} ended twice", id);
                 Ok(())
             };
             for step in steps {
                 match step {
-                    Step::Start { timeout, resend, bytes } => {
+                    Step::Start { timeout, resend, sent, bytes } => {
                         let on_drop = if resend { OnDrop::Resend } else { OnDrop::Fail };
-                        let used: usize = live.values().map(|(_, _, b)| b).sum();
+                        let used: usize = live.values().map(|request| request.bytes).sum();
                         let fits = live.len() < bounds.requests && used + usize::from(bytes) <= bounds.bytes;
-                        let next = requests.next_id;
-                        match requests.start(now, f64::from(timeout), on_drop, usize::from(bytes), next) {
+                        let next = requests.next_id();
+                        match requests.start(now, f64::from(timeout), on_drop, usize::from(bytes), sent, next) {
                             Ok(id) => {
                                 prop_assert!(fits);
                                 prop_assert_eq!(id, next);
-                                live.insert(id, (now + f64::from(timeout), resend, usize::from(bytes)));
+                                let delivery = if sent { Delivery::Sent } else { Delivery::Queued };
+                                let deadline = now + f64::from(timeout);
+                                live.insert(id, Live { deadline, resend, bytes: usize::from(bytes), delivery });
                             }
                             Err(_) => prop_assert!(!fits),
                         }
                     }
                     Step::Reply(pick) | Step::Forget(pick) => {
                         // Any id from 0 to a few past the last one given.
-                        let id = u64::from(pick) % (requests.next_id + 3);
+                        let id = u64::from(pick) % (requests.next_id() + 3);
                         let took = if matches!(step, Step::Reply(_)) {
                             requests.reply(id).inspect(|waiter| assert_eq!(*waiter, id)).is_some()
                         } else {
@@ -481,19 +567,38 @@ mod tests {
                         let expired = requests.expire(now);
                         for (id, waiter) in &expired {
                             prop_assert_eq!(id, waiter);
-                            prop_assert!(live[id].0 <= now, "{} expired before its deadline", id);
+                            prop_assert!(live[id].deadline <= now, "{} expired before its deadline", id);
                             end(*id, &mut live)?;
                         }
-                        prop_assert!(live.values().all(|(deadline, _, _)| *deadline > now));
+                        prop_assert!(live.values().all(|request| request.deadline > now));
                     }
                     Step::Drop => {
-                        let (failed, resend) = requests.disconnected();
-                        for (id, _) in &failed {
-                            prop_assert!(!live[id].1, "{} was to be resent", id);
-                            end(*id, &mut live)?;
+                        let expected: Vec<u64> = live
+                            .iter()
+                            .filter(|(_, request)| request.delivery == Delivery::Sent && !request.resend)
+                            .map(|(id, _)| *id)
+                            .collect();
+                        let failed: Vec<u64> = requests.disconnected().into_iter().map(|(id, _)| id).collect();
+                        prop_assert_eq!(&failed, &expected, "the sent ones not to resend, in id order");
+                        for id in failed {
+                            end(id, &mut live)?;
                         }
-                        let kept: Vec<u64> = live.keys().copied().collect();
-                        prop_assert_eq!(resend, kept, "the resent, in id order");
+                        for request in live.values_mut() {
+                            if request.delivery == Delivery::Sent {
+                                request.delivery = Delivery::ToResend;
+                            }
+                        }
+                    }
+                    Step::Open => {
+                        let expected: Vec<u64> = live
+                            .iter()
+                            .filter(|(_, request)| request.delivery == Delivery::ToResend)
+                            .map(|(id, _)| *id)
+                            .collect();
+                        prop_assert_eq!(requests.opened(), expected, "the resent, in id order");
+                        for request in live.values_mut() {
+                            request.delivery = Delivery::Sent;
+                        }
                     }
                     Step::Close => {
                         for (id, _) in requests.closed() {
@@ -501,7 +606,7 @@ mod tests {
                         }
                     }
                 }
-                let bytes: usize = live.values().map(|(_, _, b)| b).sum();
+                let bytes: usize = live.values().map(|request| request.bytes).sum();
                 prop_assert_eq!(requests.load(), (live.len(), bytes));
                 prop_assert!(live.len() <= bounds.requests && bytes <= bounds.bytes);
             }

@@ -11,11 +11,16 @@
 //!   with `Disconnected`; the app's close fails them with `Closed`;
 //! - past the bound a request is refused and not sent;
 //! - dropping a request's future forgets it; dropping the client and its
-//!   `Messages` closes the socket and releases everything.
+//!   `Messages` closes the socket and releases everything;
+//! - on a reconnecting socket, a drop fails the requests sent on it but those
+//!   made to be resent, which are sent again on the next connection and
+//!   answered there; a request made while down waits in the queue and is
+//!   answered on the next connection.
 
 use crate::common::*;
 use browser_websocket::{
-    Error, JsonRpc, JsonRpcCall, JsonRpcError, Message, RequestClient, RequestError, WebSocket,
+    Error, JsonRpc, JsonRpcCall, JsonRpcError, Message, ReconnectingWebSocket, RequestClient,
+    RequestError, RequestOptions, WebSocket,
 };
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -157,7 +162,7 @@ async fn a_dropped_connection_fails_every_request_in_flight_and_later_ones() {
 async fn the_apps_close_fails_requests_in_flight_with_closed() {
     let (client, mut messages) = rpc_client().await;
     let waiting = client.request(call("sleep", json!([5_000])));
-    client.handle().close_normal().unwrap();
+    client.close_normal().unwrap();
     assert_eq!(
         within(5_000, "the close", waiting).await,
         Err(RequestError::Closed)
@@ -209,7 +214,7 @@ async fn replies_nobody_waits_for_and_requests_echoed_are_ordinary_messages() {
     let socket = WebSocket::connect(&url("/echo")).await.unwrap();
     let (client, mut messages) = RequestClient::new(socket, JsonRpc);
     let stray = r#"{"jsonrpc":"2.0","id":99,"result":"nobody asked"}"#;
-    client.handle().send_text(stray).unwrap();
+    client.send_message(&Message::from(stray)).unwrap();
     let echoed = client
         .request_with_timeout(
             JsonRpcCall::without_params("ping"),
@@ -250,4 +255,58 @@ async fn dropping_the_client_and_its_messages_closes_the_socket() {
             && browser_websocket::live_js_callbacks() <= callbacks
     })
     .await;
+}
+
+/// A client on a reconnecting socket to the JSON-RPC server that waits 400 ms
+/// before each reconnection (a window to make requests while down in).
+async fn reconnecting_rpc_client() -> (RequestClient<JsonRpc>, browser_websocket::Messages<JsonRpc>)
+{
+    let policy = fast_policy().delays(Duration::from_millis(400), Duration::from_millis(400));
+    let (client, messages) = RequestClient::builder(JsonRpc).build_reconnecting(
+        ReconnectingWebSocket::builder(format!("{RPC_SERVER}/")).policy(policy),
+    );
+    wait_until("the first connection", || client.is_connected()).await;
+    (client, messages)
+}
+
+#[wasm_bindgen_test]
+async fn on_a_reconnecting_socket_a_drop_fails_some_requests_and_resends_the_others() {
+    let (client, _messages) = reconnecting_rpc_client().await;
+    let failing = client.request(call("sleep", json!([1_000, "failing"])));
+    let resent = client.request_with(
+        call("sleep", json!([300, "resent"])),
+        RequestOptions::new().resend_on_reconnect(),
+    );
+    assert_eq!(
+        client.request(call("drop_me", json!([50]))).await,
+        Ok(json!("dropping"))
+    );
+    assert_eq!(
+        within(5_000, "the drop", failing).await,
+        Err(RequestError::Disconnected)
+    );
+    assert_eq!(
+        within(5_000, "the resent request's reply", resent).await,
+        Ok(json!("resent"))
+    );
+    assert!(client.is_connected());
+    client.close_normal().unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn on_a_reconnecting_socket_a_request_made_while_down_is_answered_on_the_next_connection() {
+    let (client, _messages) = reconnecting_rpc_client().await;
+    assert_eq!(
+        client.request(call("drop_me", json!([10]))).await,
+        Ok(json!("dropping"))
+    );
+    wait_until("the drop", || !client.is_connected()).await;
+    let queued = client.request(call("sum", json!([20, 22])));
+    assert!(!client.is_connected(), "made while down");
+    assert_eq!(client.in_flight(), 1);
+    assert_eq!(
+        within(5_000, "the reply on the next connection", queued).await,
+        Ok(json!(42))
+    );
+    client.close_normal().unwrap();
 }
