@@ -174,11 +174,12 @@ pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
 // Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 built in).
 pub use requests::{
-    Messages, Pending, RequestClient, RequestClientBuilder, RequestOptions, DEFAULT_REQUEST_TIMEOUT,
+    Messages, Pending, RequestClient, RequestClientBuilder, RequestOptions, Subscription,
+    DEFAULT_REQUEST_TIMEOUT,
 };
 #[cfg(feature = "json")]
 pub use rules::json_rpc::{JsonRpc, JsonRpcCall, JsonRpcError};
-pub use rules::requests::{Incoming, Protocol, RequestError};
+pub use rules::requests::{Incoming, Protocol, RequestError, SubscriptionEvent, Subscriptions};
 pub use rules::url::RedactedUrl;
 pub use shape::Socket;
 pub use socket::byte_stream::ByteStream;

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::rules::error::{Error, Result};
 use crate::rules::message::Message;
-use crate::rules::requests::{Incoming, Protocol};
+use crate::rules::requests::{Incoming, Protocol, Subscriptions};
 
 /// The JSON-RPC 2.0 protocol, for [`RequestClient`](crate::RequestClient).
 ///
@@ -238,6 +238,60 @@ impl Protocol for JsonRpc {
     }
 }
 
+/// The parts of an incoming message that make it a notification.
+#[derive(Deserialize)]
+struct Notification {
+    #[serde(default)]
+    id: Option<IgnoredAny>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    notification: Option<String>,
+    #[serde(default)]
+    params: Option<Value>,
+}
+
+/// Subscribing the way rpc-websockets servers do: `rpc.on` and `rpc.off`
+/// with the event's name; an item is a notification whose `notification` (or,
+/// as JSON-RPC 2.0 writes notifications, whose `method`) is the topic, and
+/// the item its `params` (`null` when it has none).
+impl Subscriptions for JsonRpc {
+    type Topic = String;
+    type Item = Value;
+
+    fn subscribe(&self, topic: &String) -> JsonRpcCall {
+        JsonRpcCall {
+            method: "rpc.on".to_owned(),
+            params: Some(Value::Array(vec![Value::String(topic.clone())])),
+        }
+    }
+
+    fn unsubscribe(&self, topic: &String) -> Option<JsonRpcCall> {
+        Some(JsonRpcCall {
+            method: "rpc.off".to_owned(),
+            params: Some(Value::Array(vec![Value::String(topic.clone())])),
+        })
+    }
+
+    fn item(&self, message: &Message) -> Option<(String, Value)> {
+        let bytes = match message {
+            Message::Text(text) => text.as_bytes(),
+            Message::Binary(bytes) => bytes.as_slice(),
+            _ => return None,
+        };
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return None;
+        }
+        let notification = serde_json::from_slice::<Notification>(bytes).ok()?;
+        // A request from the server has an id: not an item.
+        if notification.id.is_some() {
+            return None;
+        }
+        let topic = notification.notification.or(notification.method)?;
+        Some((topic, notification.params.unwrap_or(Value::Null)))
+    }
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -326,6 +380,31 @@ mod tests {
                 id: 1,
                 reply: Ok(json!(2))
             }
+        );
+    }
+
+    #[test]
+    fn notifications_are_items_of_their_topic() {
+        let item = |text: &str| JsonRpc.item(&Message::from(text));
+        assert_eq!(
+            item(r#"{"notification":"tick","params":{"n":1}}"#),
+            Some(("tick".to_owned(), json!({"n": 1})))
+        );
+        assert_eq!(
+            item(r#"{"jsonrpc":"2.0","method":"tick"}"#),
+            Some(("tick".to_owned(), Value::Null))
+        );
+        for text in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"tick"}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":2}"#,
+            "[1]",
+            "tick",
+        ] {
+            assert_eq!(item(text), None, "{text}");
+        }
+        assert_eq!(
+            JsonRpc.subscribe(&"tick".to_owned()),
+            JsonRpcCall::new("rpc.on", ["tick"]).unwrap()
         );
     }
 

@@ -64,7 +64,7 @@ pub trait Protocol: 'static {
     /// What a reply carries.
     type Reply;
     /// What an error reply carries (the server's rejection).
-    type Rejection;
+    type Rejection: Clone;
 
     /// The message that carries `request` under `id`.
     ///
@@ -85,6 +85,49 @@ pub trait Protocol: 'static {
         let _ = id;
         None
     }
+}
+
+/// A [`Protocol`] whose server pushes items on topics the client subscribes
+/// to with a request (JSON-RPC servers' `rpc.on` / `rpc.off`, chat rooms,
+/// price feeds).
+///
+/// # Example
+///
+/// The built-in [`JsonRpc`](crate::JsonRpc) subscribes with `rpc.on` and reads
+/// items as notifications whose method (or `notification`) is the topic:
+///
+/// ```
+/// # #[cfg(feature = "json")] {
+/// use browser_websocket::{JsonRpc, Message, Subscriptions};
+/// let item = JsonRpc.item(&Message::from(r#"{"notification":"tick","params":{"n":1}}"#));
+/// assert_eq!(item, Some(("tick".to_owned(), serde_json::json!({"n": 1}))));
+/// # }
+/// ```
+pub trait Subscriptions: Protocol {
+    /// What a subscription is to.
+    type Topic: Clone + Ord + std::fmt::Debug + 'static;
+    /// What the server pushes on a topic.
+    type Item: 'static;
+
+    /// The request that subscribes to `topic` (sent once per connection).
+    fn subscribe(&self, topic: &Self::Topic) -> Self::Request;
+
+    /// The request that unsubscribes from `topic`, if the protocol has one
+    /// (sent when the last [`Subscription`](crate::Subscription) to it is dropped).
+    fn unsubscribe(&self, topic: &Self::Topic) -> Option<Self::Request>;
+
+    /// The topic and item an incoming message carries, if it is an item.
+    fn item(&self, message: &Message) -> Option<(Self::Topic, Self::Item)>;
+}
+
+/// What a [`Subscription`] yields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubscriptionEvent<I> {
+    /// An item the server pushed on the topic.
+    Item(I),
+    /// The reconnecting socket connected again and the topic was subscribed
+    /// again: items pushed in between were missed.
+    Resubscribed,
 }
 
 /// What [`Protocol::classify`] found a message to be.
@@ -132,6 +175,13 @@ pub enum RequestError<E> {
     /// The server answered with an error reply.
     #[error("the server rejected the request")]
     Rejected(E),
+    /// A subscription held more unread items than the receive limit (by
+    /// their messages' size): it ends.
+    #[error("more than {limit} bytes of items unread")]
+    ReceiveLimitExceeded {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The reply came, but the protocol could not read it
     /// ([`Incoming::Malformed`]).
     #[error("the reply could not be read: {reason}")]

@@ -15,12 +15,17 @@
 //! - on a reconnecting socket, a drop fails the requests sent on it but those
 //!   made to be resent, which are sent again on the next connection and
 //!   answered there; a request made while down waits in the queue and is
-//!   answered on the next connection.
+//!   answered on the next connection;
+//! - a subscription gets its topic's items (every reader of a topic gets
+//!   each); dropping the last reader unsubscribes; on a reconnecting socket
+//!   the topic is subscribed again on the next connection, each reader told;
+//!   a reader not read ends past the receive limit, saying so; a topic the
+//!   server refuses ends its readers with the server's error.
 
 use crate::common::*;
 use browser_websocket::{
-    Error, JsonRpc, JsonRpcCall, JsonRpcError, Message, ReconnectingWebSocket, RequestClient,
-    RequestError, RequestOptions, WebSocket,
+    Error, Incoming, JsonRpc, JsonRpcCall, JsonRpcError, Message, Protocol, ReconnectingWebSocket,
+    RequestClient, RequestError, RequestOptions, SubscriptionEvent, Subscriptions, WebSocket,
 };
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -309,4 +314,143 @@ async fn on_a_reconnecting_socket_a_request_made_while_down_is_answered_on_the_n
         Ok(json!(42))
     );
     client.close_normal().unwrap();
+}
+
+fn tick(n: i64) -> Option<Result<SubscriptionEvent<Value>, RequestError<JsonRpcError>>> {
+    Some(Ok(SubscriptionEvent::Item(json!({ "n": n }))))
+}
+
+#[wasm_bindgen_test]
+async fn every_reader_of_a_topic_gets_its_items_and_the_last_one_dropped_unsubscribes() {
+    let (client, mut messages) = rpc_client().await;
+    let mut first = client.subscribe("tick".to_owned());
+    let mut second = client.subscribe("tick".to_owned());
+    // The subscribe request's reply is taken, not passed on: a sum after it
+    // is answered first.
+    assert_eq!(client.request(call("sum", json!([1]))).await, Ok(json!(1)));
+    assert_eq!(client.request(call("tick", json!([1]))).await, Ok(json!(1)));
+    assert_eq!(
+        within(5_000, "the first reader", first.next()).await,
+        tick(1)
+    );
+    assert_eq!(
+        within(5_000, "the second reader", second.next()).await,
+        tick(1)
+    );
+    drop(first);
+    assert_eq!(client.request(call("tick", json!([2]))).await, Ok(json!(2)));
+    assert_eq!(
+        within(5_000, "the reader left", second.next()).await,
+        tick(2)
+    );
+    drop(second);
+    // Unsubscribed: the server sends no more ticks (had it, they would reach
+    // `Messages`, the topic having no reader).
+    assert_eq!(client.request(call("tick", json!([3]))).await, Ok(json!(3)));
+    assert_eq!(client.request(call("sum", json!([2]))).await, Ok(json!(2)));
+    assert!(
+        futures_util::poll!(messages.next()).is_pending(),
+        "nothing for Messages"
+    );
+    assert_eq!(client.in_flight(), 0, "the unsubscribe reply was taken");
+}
+
+#[wasm_bindgen_test]
+async fn on_a_reconnecting_socket_a_subscription_is_renewed_and_says_so() {
+    let (client, _messages) = reconnecting_rpc_client().await;
+    let mut ticks = client.subscribe("tick".to_owned());
+    assert_eq!(client.request(call("tick", json!([1]))).await, Ok(json!(1)));
+    assert_eq!(within(5_000, "a tick", ticks.next()).await, tick(1));
+    assert_eq!(
+        client.request(call("drop_me", json!([10]))).await,
+        Ok(json!("dropping"))
+    );
+    assert_eq!(
+        within(5_000, "the renewal", ticks.next()).await,
+        Some(Ok(SubscriptionEvent::Resubscribed))
+    );
+    assert_eq!(client.request(call("tick", json!([2]))).await, Ok(json!(2)));
+    assert_eq!(within(5_000, "a tick after", ticks.next()).await, tick(2));
+    client.close_normal().unwrap();
+    assert_eq!(within(5_000, "the end", ticks.next()).await, None);
+}
+
+#[wasm_bindgen_test]
+async fn a_reader_not_read_ends_past_the_receive_limit_and_says_so() {
+    let socket = WebSocket::connect(&format!("{RPC_SERVER}/")).await.unwrap();
+    let (client, _messages) = RequestClient::builder(JsonRpc)
+        .receive_limit(Some(100))
+        .build(socket);
+    let mut ticks = client.subscribe("tick".to_owned());
+    // Each tick's message is about 40 bytes: the third passes 100.
+    for n in 1..=4 {
+        assert_eq!(client.request(call("tick", json!([n]))).await, Ok(json!(n)));
+    }
+    assert_eq!(ticks.next().await, tick(1));
+    assert_eq!(ticks.next().await, tick(2));
+    assert_eq!(ticks.next().await, tick(3));
+    assert_eq!(
+        ticks.next().await,
+        Some(Err(RequestError::ReceiveLimitExceeded { limit: 100 }))
+    );
+    assert_eq!(ticks.next().await, None);
+    // The client goes on.
+    assert_eq!(client.request(call("sum", json!([5]))).await, Ok(json!(5)));
+}
+
+/// A protocol for the echo server whose every request comes back as its own
+/// refusal: `"<id> <request>"` out, the same text read as an error reply.
+struct Refusing;
+
+impl Protocol for Refusing {
+    type Request = String;
+    type Reply = String;
+    type Rejection = String;
+
+    fn request_message(&self, id: u64, request: &String) -> browser_websocket::Result<Message> {
+        Ok(Message::Text(format!("{id} {request}")))
+    }
+
+    fn classify(&self, message: &Message) -> Incoming<String, String> {
+        let parsed = message.as_text().and_then(|text| text.split_once(' '));
+        match parsed.and_then(|(id, rest)| Some((id.parse().ok()?, rest))) {
+            Some((id, rest)) => Incoming::Reply {
+                id,
+                reply: Err(format!("refused: {rest}")),
+            },
+            None => Incoming::Other,
+        }
+    }
+}
+
+impl Subscriptions for Refusing {
+    type Topic = String;
+    type Item = String;
+
+    fn subscribe(&self, topic: &String) -> String {
+        format!("subscribe {topic}")
+    }
+
+    fn unsubscribe(&self, _topic: &String) -> Option<String> {
+        None
+    }
+
+    fn item(&self, _message: &Message) -> Option<(String, String)> {
+        None
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_topic_the_server_refuses_ends_its_readers_with_the_error() {
+    let socket = WebSocket::connect(&url("/echo")).await.unwrap();
+    let (client, _messages) = RequestClient::new(socket, Refusing);
+    let mut first = client.subscribe("news".to_owned());
+    let mut second = client.subscribe("news".to_owned());
+    let refused = Some(Err(RequestError::Rejected(
+        "refused: subscribe news".to_owned(),
+    )));
+    assert_eq!(within(5_000, "the refusal", first.next()).await, refused);
+    assert_eq!(first.next().await, None);
+    assert_eq!(within(5_000, "the refusal", second.next()).await, refused);
+    assert_eq!(second.next().await, None);
 }

@@ -32,15 +32,26 @@ use crate::socket::halves::Receiver;
 use crate::socket::handle::Handle;
 use crate::socket::websocket::WebSocket;
 
+mod subscriptions;
+
+pub use subscriptions::Subscription;
+use subscriptions::Topics;
+
 /// How long a request waits for its reply unless told otherwise: 30 s.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Outcome<P> =
+pub(crate) type Outcome<P> =
     std::result::Result<<P as Protocol>::Reply, RequestError<<P as Protocol>::Rejection>>;
 
 /// What one request's future waits on.
+/// What one of the layer's own requests does with its outcome.
+pub(crate) type OnSettle<P> = Box<dyn FnOnce(Outcome<P>)>;
+
 struct Waiter<P: Protocol> {
     timeout: Duration,
+    /// Called with the outcome instead of waking a future: the layer's own
+    /// requests (subscribing), which nobody awaits.
+    on_settle: Option<OnSettle<P>>,
     /// The request's message, kept while it may be sent again.
     resend: Option<Message>,
     outcome: Option<Outcome<P>>,
@@ -50,6 +61,10 @@ struct Waiter<P: Protocol> {
 type WaiterCell<P> = Rc<RefCell<Waiter<P>>>;
 
 fn settle<P: Protocol>(waiter: &WaiterCell<P>, outcome: Outcome<P>) {
+    let on_settle = waiter.borrow_mut().on_settle.take();
+    if let Some(on_settle) = on_settle {
+        return on_settle(outcome);
+    }
     let mut waiter = waiter.borrow_mut();
     waiter.outcome = Some(outcome);
     if let Some(waker) = waiter.waker.take() {
@@ -144,6 +159,10 @@ struct Core<P: Protocol> {
     router_waker: Option<Waker>,
     /// The timer for the earliest deadline, and that deadline.
     deadline_timer: Option<(f64, Timer)>,
+    /// The subscriptions, once there is one (see [`Subscriptions`]).
+    topics: Option<Box<dyn Topics<P>>>,
+    /// The receive limit, which bounds each subscription too.
+    receive_limit: Option<usize>,
 }
 
 type CoreCell<P> = Rc<RefCell<Core<P>>>;
@@ -168,6 +187,11 @@ impl<P: Protocol> Core<P> {
     /// messages just passed the receive limit: the socket is to be closed (by
     /// the caller, once this borrow ends: a close may report at once).
     fn route(&mut self, message: Message) -> bool {
+        if let Some(topics) = self.topics.as_mut() {
+            if topics.take(&self.protocol, &message) {
+                return false;
+            }
+        }
         let (id, outcome) = match self.protocol.classify(&message) {
             Incoming::Reply { id, reply } => (id, reply.map_err(RequestError::Rejected)),
             Incoming::Malformed { id, reason } => {
@@ -212,6 +236,55 @@ impl<P: Protocol> Core<P> {
             settle(&waiter, Err(ending.error()));
         }
         self.deadline_timer = None;
+        if let Some(topics) = self.topics.as_mut() {
+            topics.end_all(ending.error());
+        }
+    }
+
+    /// Registers one of the layer's own requests, whose outcome goes to
+    /// `on_settle`; the message to send (with the core released), or `None`
+    /// if it could not be made (`on_settle` has been told).
+    fn start_own(&mut self, request: &P::Request, on_settle: OnSettle<P>) -> Option<Message> {
+        if let Some(ending) = self.ended {
+            on_settle(Err(ending.error()));
+            return None;
+        }
+        let id = self.in_flight.next_id();
+        let message = match self.protocol.request_message(id, request) {
+            Ok(message) => message,
+            Err(error) => {
+                on_settle(Err(RequestError::Send(error)));
+                return None;
+            }
+        };
+        let waiter = Rc::new(RefCell::new(Waiter {
+            timeout: self.timeout,
+            on_settle: Some(on_settle),
+            resend: None,
+            outcome: None,
+            waker: None,
+        }));
+        let bytes = message.len().unwrap_or(0);
+        let timeout_ms = self.timeout.as_secs_f64() * 1000.0;
+        let started = self.in_flight.start(
+            now_monotonic_ms(),
+            timeout_ms,
+            OnDrop::Fail,
+            bytes,
+            true,
+            waiter.clone(),
+        );
+        if let Err(full) = started {
+            settle(
+                &waiter,
+                Err(RequestError::TooManyInFlight {
+                    requests: full.requests,
+                    bytes: full.bytes,
+                }),
+            );
+            return None;
+        }
+        Some(message)
     }
 
     /// A connection dropped (the reconnecting socket goes on): the requests
@@ -477,6 +550,8 @@ impl<P: Protocol> RequestClientBuilder<P> {
             holders: 2,
             router_waker: None,
             deadline_timer: None,
+            topics: None,
+            receive_limit: self.receive_limit,
         }))
     }
 }
@@ -505,8 +580,23 @@ fn on_reconnect_event<P: Protocol>(core: &CoreCell<P>, event: &ReconnectEvent) {
 }
 
 fn resend_on_open<P: Protocol>(core: &CoreCell<P>, handle: &ReconnectingHandle) {
-    let messages = core.borrow_mut().opened();
-    for message in messages {
+    // Subscriptions first, then the requests to resend: both before the queue.
+    let mut messages = {
+        let mut guard = core.borrow_mut();
+        let state = &mut *guard;
+        let resubscribe = match state.topics.as_mut() {
+            Some(topics) => topics.to_resubscribe(&state.protocol),
+            None => Vec::new(),
+        };
+        let mut messages: Vec<Message> = resubscribe
+            .into_iter()
+            .filter_map(|(request, on_settle)| state.start_own(&request, on_settle))
+            .collect();
+        messages.extend(state.opened());
+        messages
+    };
+    rearm(core);
+    for message in messages.drain(..) {
         // On the connection that just opened: only a close in between stops
         // it, and the requests then fail with that close.
         let _ = handle.send_message(&message);
@@ -655,6 +745,7 @@ impl<P: Protocol> RequestClient<P> {
         let timeout = options.timeout.unwrap_or(self.core.borrow().timeout);
         let waiter = Rc::new(RefCell::new(Waiter {
             timeout,
+            on_settle: None,
             resend: None,
             outcome: None,
             waker: None,

@@ -1,0 +1,354 @@
+//! Subscriptions on the request layer: a topic subscribed once per client
+//! however many [`Subscription`]s read it, subscribed again on every new
+//! connection of a reconnecting socket (with each subscription told), and
+//! unsubscribed when the last of them is dropped.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use futures_core::Stream;
+
+use super::{rearm, CoreCell, OnSettle, RequestClient};
+use crate::rules::message::Message;
+use crate::rules::requests::{Protocol, RequestError, SubscriptionEvent, Subscriptions};
+
+type Event<P> = std::result::Result<
+    SubscriptionEvent<<P as Subscriptions>::Item>,
+    RequestError<<P as Protocol>::Rejection>,
+>;
+
+/// What one [`Subscription`] has not read yet.
+struct Feed<P: Subscriptions> {
+    events: VecDeque<(Event<P>, usize)>,
+    unread_bytes: usize,
+    limit: Option<usize>,
+    ended: bool,
+    waker: Option<Waker>,
+}
+
+type FeedCell<P> = Rc<RefCell<Feed<P>>>;
+
+impl<P: Subscriptions> Feed<P> {
+    fn push(&mut self, event: Event<P>, bytes: usize) {
+        if self.ended {
+            return;
+        }
+        self.unread_bytes += bytes;
+        self.events.push_back((event, bytes));
+        if let Some(limit) = self.limit.filter(|limit| self.unread_bytes > *limit) {
+            // Unread past the receive limit: it says so, and ends.
+            self.events
+                .push_back((Err(RequestError::ReceiveLimitExceeded { limit }), 0));
+            self.ended = true;
+        }
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+
+    fn end(&mut self, error: Option<RequestError<P::Rejection>>) {
+        if self.ended {
+            return;
+        }
+        if let Some(error) = error {
+            self.events.push_back((Err(error), 0));
+        }
+        self.ended = true;
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// One topic: its readers, and whether the server confirmed it once.
+struct Topic<P: Subscriptions> {
+    feeds: Vec<Weak<RefCell<Feed<P>>>>,
+    established: bool,
+}
+
+/// Every topic of a client.
+struct Registry<P: Subscriptions> {
+    topics: Rc<RefCell<BTreeMap<P::Topic, Topic<P>>>>,
+}
+
+/// The registry as the request layer sees it, whatever the protocol.
+pub(crate) trait Topics<P: Protocol> {
+    /// Routes `message` to its topic's readers; `false` if it is no item of
+    /// a topic subscribed to.
+    fn take(&mut self, protocol: &P, message: &Message) -> bool;
+    /// The subscribe requests for every topic, for a new connection, each
+    /// with what to do with its outcome.
+    fn to_resubscribe(&mut self, protocol: &P) -> Vec<(P::Request, OnSettle<P>)>;
+    /// The client ended: every reader is told (`Closed` ends quietly).
+    fn end_all(&mut self, error: RequestError<P::Rejection>);
+    fn as_any(&mut self) -> &mut dyn Any;
+}
+
+impl<P: Subscriptions> Topics<P> for Registry<P> {
+    fn take(&mut self, protocol: &P, message: &Message) -> bool {
+        let Some((topic, item)) = protocol.item(message) else {
+            return false;
+        };
+        let topics = self.topics.borrow();
+        let Some(feeds) = topics.get(&topic).map(|topic| live(&topic.feeds)) else {
+            // Not subscribed (any more): an ordinary message.
+            return false;
+        };
+        let bytes = message.len().unwrap_or(0);
+        let mut first = Some(item);
+        for feed in &feeds {
+            // Items need not be `Clone`: readers past the first get their own
+            // read of the message.
+            let item = first
+                .take()
+                .or_else(|| protocol.item(message).map(|(_, item)| item));
+            if let Some(item) = item {
+                feed.borrow_mut()
+                    .push(Ok(SubscriptionEvent::Item(item)), bytes);
+            }
+        }
+        !feeds.is_empty()
+    }
+
+    fn to_resubscribe(&mut self, protocol: &P) -> Vec<(P::Request, OnSettle<P>)> {
+        let topics: Vec<P::Topic> = self.topics.borrow().keys().cloned().collect();
+        topics
+            .into_iter()
+            .map(|topic| {
+                let on_settle = subscribed(&self.topics, topic.clone());
+                (protocol.subscribe(&topic), on_settle)
+            })
+            .collect()
+    }
+
+    fn end_all(&mut self, error: RequestError<P::Rejection>) {
+        let error = match error {
+            RequestError::Closed => None,
+            other => Some(other),
+        };
+        let topics = std::mem::take(&mut *self.topics.borrow_mut());
+        for feed in topics.values().flat_map(|topic| live(&topic.feeds)) {
+            feed.borrow_mut().end(error.clone());
+        }
+    }
+
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+fn live<P: Subscriptions>(feeds: &[Weak<RefCell<Feed<P>>>]) -> Vec<FeedCell<P>> {
+    feeds.iter().filter_map(Weak::upgrade).collect()
+}
+
+/// What a subscribe request's outcome does to its topic: confirmed (and, if
+/// it was confirmed before, its readers told they may have missed items);
+/// refused by the server, its readers end with the error; a drop or a timeout
+/// changes nothing (the next connection subscribes again).
+fn subscribed<P: Subscriptions>(
+    topics: &Rc<RefCell<BTreeMap<P::Topic, Topic<P>>>>,
+    topic: P::Topic,
+) -> OnSettle<P> {
+    let topics = Rc::downgrade(topics);
+    Box::new(move |outcome| {
+        let Some(topics) = topics.upgrade() else {
+            return;
+        };
+        let mut topics = topics.borrow_mut();
+        match outcome {
+            Ok(_) => {
+                if let Some(entry) = topics.get_mut(&topic) {
+                    if entry.established {
+                        for feed in live(&entry.feeds) {
+                            feed.borrow_mut()
+                                .push(Ok(SubscriptionEvent::Resubscribed), 0);
+                        }
+                    }
+                    entry.established = true;
+                }
+            }
+            Err(RequestError::Disconnected | RequestError::TimedOut(_)) => {}
+            Err(error) => {
+                if let Some(entry) = topics.remove(&topic) {
+                    for feed in live(&entry.feeds) {
+                        feed.borrow_mut().end(Some(error.clone()));
+                    }
+                }
+            }
+        }
+    })
+}
+
+impl<P: Subscriptions> RequestClient<P> {
+    /// Subscribes to `topic`: a `Stream` of its items. The subscribe request
+    /// goes out once per topic however many subscriptions read it, now if the
+    /// socket is open, and again on every new connection of a reconnecting
+    /// socket (before requests resent and the queue), after which each
+    /// subscription yields [`SubscriptionEvent::Resubscribed`]. Dropping the
+    /// last subscription to a topic sends the unsubscribe request; items that
+    /// come after go to [`Messages`](super::Messages). A subscription not read
+    /// holds at most the receive limit of items (by their messages' size),
+    /// then yields [`RequestError::ReceiveLimitExceeded`] and ends. It ends
+    /// when the client does, or with the server's error if it refuses the
+    /// topic.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_util::StreamExt;
+    /// use browser_websocket::SubscriptionEvent;
+    /// let mut ticks = client.subscribe("tick".to_owned());
+    /// while let Some(event) = ticks.next().await {
+    ///     match event? {
+    ///         SubscriptionEvent::Item(params) => println!("tick {params}"),
+    ///         SubscriptionEvent::Resubscribed => println!("reconnected: some ticks may be missed"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(&self, topic: P::Topic) -> Subscription<P> {
+        let limit = self.core.borrow().receive_limit;
+        let feed = Rc::new(RefCell::new(Feed {
+            events: VecDeque::new(),
+            unread_bytes: 0,
+            limit,
+            ended: false,
+            waker: None,
+        }));
+        let message = self.register(&topic, &feed);
+        if let Some(message) = message {
+            let _ = self.send_message(&message);
+            rearm(&self.core);
+        }
+        Subscription {
+            feed,
+            topic,
+            core: self.core.clone(),
+        }
+    }
+
+    /// Adds `feed` to `topic`'s readers; the subscribe message to send when
+    /// the topic is new and the socket open.
+    fn register(&self, topic: &P::Topic, feed: &FeedCell<P>) -> Option<Message> {
+        let mut guard = self.core.borrow_mut();
+        let core = &mut *guard;
+        if let Some(ending) = core.ended {
+            let error = match ending.error() {
+                RequestError::Closed => None,
+                other => Some(other),
+            };
+            feed.borrow_mut().end(error);
+            return None;
+        }
+        let registry = core.topics.get_or_insert_with(|| {
+            Box::new(Registry::<P> {
+                topics: Rc::new(RefCell::new(BTreeMap::new())),
+            })
+        });
+        let topics = registry
+            .as_any()
+            .downcast_mut::<Registry<P>>()?
+            .topics
+            .clone();
+        let is_new = {
+            let mut topics = topics.borrow_mut();
+            let entry = topics.entry(topic.clone()).or_insert_with(|| Topic {
+                feeds: Vec::new(),
+                established: false,
+            });
+            entry.feeds.retain(|feed| feed.strong_count() > 0);
+            entry.feeds.push(Rc::downgrade(feed));
+            entry.feeds.len() == 1 && !entry.established
+        };
+        // A reconnecting socket that is down subscribes on its next
+        // connection, with every other topic.
+        if !is_new || !core.link.is_connected() {
+            return None;
+        }
+        let request = core.protocol.subscribe(topic);
+        core.start_own(&request, subscribed(&topics, topic.clone()))
+    }
+}
+
+/// A subscription to one topic ([`RequestClient::subscribe`]): a `Stream` of
+/// [`SubscriptionEvent`]s, or the error that ended it. Dropping the last one
+/// to a topic unsubscribes.
+#[must_use = "dropping the subscription unsubscribes"]
+pub struct Subscription<P: Subscriptions> {
+    feed: FeedCell<P>,
+    topic: P::Topic,
+    core: CoreCell<P>,
+}
+
+impl<P: Subscriptions> Stream for Subscription<P> {
+    type Item = Event<P>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut feed = self.feed.borrow_mut();
+        if let Some((event, bytes)) = feed.events.pop_front() {
+            feed.unread_bytes -= bytes;
+            return Poll::Ready(Some(event));
+        }
+        if feed.ended {
+            return Poll::Ready(None);
+        }
+        feed.waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl<P: Subscriptions> Drop for Subscription<P> {
+    fn drop(&mut self) {
+        let message = {
+            let mut guard = self.core.borrow_mut();
+            let core = &mut *guard;
+            let Some(registry) = core.topics.as_mut() else {
+                return;
+            };
+            let Some(registry) = registry.as_any().downcast_mut::<Registry<P>>() else {
+                return;
+            };
+            let mut topics = registry.topics.borrow_mut();
+            let Some(entry) = topics.get_mut(&self.topic) else {
+                return;
+            };
+            let this = Rc::as_ptr(&self.feed);
+            entry
+                .feeds
+                .retain(|feed| feed.strong_count() > 0 && !std::ptr::eq(feed.as_ptr(), this));
+            if !entry.feeds.is_empty() {
+                return;
+            }
+            topics.remove(&self.topic);
+            drop(topics);
+            if core.ended.is_some() || !core.link.is_connected() {
+                return;
+            }
+            let Some(request) = core.protocol.unsubscribe(&self.topic) else {
+                return;
+            };
+            // Its reply is taken (not passed on to `Messages`); its outcome
+            // matters to nobody.
+            core.start_own(&request, Box::new(|_| {}))
+        };
+        if let Some(message) = message {
+            let link = self.core.borrow().link.clone();
+            let _ = link.send(&message);
+            rearm(&self.core);
+        }
+    }
+}
+
+impl<P: Subscriptions> std::fmt::Debug for Subscription<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
+}
