@@ -120,7 +120,7 @@ pub trait Subscriptions: Protocol {
     fn item(&self, message: &Message) -> Option<(Self::Topic, Self::Item)>;
 }
 
-/// What a [`Subscription`] yields.
+/// What a [`Subscription`](crate::Subscription) yields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SubscriptionEvent<I> {
     /// An item the server pushed on the topic.
