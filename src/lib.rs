@@ -174,8 +174,8 @@ pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
 // Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 built in).
 pub use requests::{
-    Messages, Pending, RequestClient, RequestClientBuilder, RequestOptions, Subscription,
-    DEFAULT_REQUEST_TIMEOUT,
+    Acked, Delivery, DeliveryStatus, Messages, Pending, RequestClient, RequestClientBuilder,
+    RequestOptions, Subscription, DEFAULT_REQUEST_TIMEOUT,
 };
 #[cfg(feature = "json")]
 pub use rules::json_rpc::{JsonRpc, JsonRpcCall, JsonRpcError};

@@ -32,8 +32,11 @@ use crate::socket::halves::Receiver;
 use crate::socket::handle::Handle;
 use crate::socket::websocket::WebSocket;
 
+mod delivery;
 mod subscriptions;
 
+use delivery::DeliveryCell;
+pub use delivery::{Acked, Delivery, DeliveryStatus};
 pub use subscriptions::Subscription;
 use subscriptions::Topics;
 
@@ -43,10 +46,10 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) type Outcome<P> =
     std::result::Result<<P as Protocol>::Reply, RequestError<<P as Protocol>::Rejection>>;
 
-/// What one request's future waits on.
 /// What one of the layer's own requests does with its outcome.
 pub(crate) type OnSettle<P> = Box<dyn FnOnce(Outcome<P>)>;
 
+/// What one request's future waits on.
 struct Waiter<P: Protocol> {
     timeout: Duration,
     /// Called with the outcome instead of waking a future: the layer's own
@@ -54,6 +57,8 @@ struct Waiter<P: Protocol> {
     on_settle: Option<OnSettle<P>>,
     /// The request's message, kept while it may be sent again.
     resend: Option<Message>,
+    /// An acknowledged message's status, kept up to date (queued or sent).
+    delivery: Option<DeliveryCell<P>>,
     outcome: Option<Outcome<P>>,
     waker: Option<Waker>,
 }
@@ -261,6 +266,7 @@ impl<P: Protocol> Core<P> {
             timeout: self.timeout,
             on_settle: Some(on_settle),
             resend: None,
+            delivery: None,
             outcome: None,
             waker: None,
         }));
@@ -294,12 +300,23 @@ impl<P: Protocol> Core<P> {
         for (_, waiter) in self.in_flight.disconnected() {
             settle(&waiter, Err(RequestError::Disconnected));
         }
+        self.show_deliveries();
+    }
+
+    /// Brings every acknowledged message's status up to date with the table.
+    fn show_deliveries(&self) {
+        for (sent, waiter) in self.in_flight.each() {
+            if let Some(delivery) = &waiter.borrow().delivery {
+                delivery.borrow_mut().set_sent(sent);
+            }
+        }
     }
 
     /// A connection opened: the messages of the requests to send again on it,
     /// in the order they were first made.
     fn opened(&mut self) -> Vec<Message> {
         let ids = self.in_flight.opened();
+        self.show_deliveries();
         ids.into_iter()
             .filter_map(|id| self.in_flight.waiter(id))
             .filter_map(|waiter| waiter.borrow().resend.clone())
@@ -318,14 +335,18 @@ impl<P: Protocol> Core<P> {
 /// Arms one timer for the earliest deadline (and none when nothing waits).
 fn rearm<P: Protocol>(core: &CoreCell<P>) {
     let mut state = core.borrow_mut();
-    let next = state.in_flight.next_deadline();
+    // Acknowledged messages wait without a deadline.
+    let next = state.in_flight.next_deadline().filter(|at| at.is_finite());
     let armed = state.deadline_timer.as_ref().map(|(at, _)| *at);
     if next == armed {
         return;
     }
     state.deadline_timer = next.map(|at| {
         let weak = Rc::downgrade(core);
-        let wait = Duration::from_secs_f64(((at - now_monotonic_ms()) / 1000.0).max(0.0));
+        // A timeout of `Duration::MAX` is past what a `Duration` holds once
+        // added to the clock: it waits as long as a timer can.
+        let wait = Duration::try_from_secs_f64(((at - now_monotonic_ms()) / 1000.0).max(0.0))
+            .unwrap_or(Duration::MAX);
         (at, Timer::once(wait, move || on_deadline(&weak)))
     });
 }
@@ -342,10 +363,12 @@ fn on_deadline<P: Protocol>(core: &Weak<RefCell<Core<P>>>) {
     rearm(&core);
 }
 
-/// Requests with replies over a [`WebSocket`], for a [`Protocol`]: each
-/// [`request`](Self::request) gives the reply, or a [`RequestError`] saying
-/// how it failed. Cheap to clone; every clone makes requests on the same
-/// socket.
+/// Requests with replies over a [`WebSocket`] or a reconnecting socket, for a
+/// [`Protocol`]: each [`request`](Self::request) gives the reply, or a
+/// [`RequestError`] saying how it failed; for protocols with
+/// [`Subscriptions`](crate::Subscriptions), [`subscribe`](Self::subscribe)
+/// gives a topic's items. Cheap to clone; every clone makes requests on the
+/// same socket.
 ///
 /// Made with [`RequestClient::new`] (or [`RequestClient::builder`]), which also
 /// gives the [`Messages`]: every message that is not a reply somebody waits
@@ -357,8 +380,8 @@ fn on_deadline<P: Protocol>(core: &Weak<RefCell<Core<P>>>) {
 /// connection drops, [`RequestError::Disconnected`] for every request in
 /// flight and (on a plain socket) every later one, while a reconnecting
 /// socket resends those made with [`RequestOptions::resend_on_reconnect`]
-/// (see [`RequestClientBuilder::build_reconnecting`]); the socket closed by the app or cleanly by the
-/// server, [`RequestError::Closed`]; an error reply,
+/// (see [`RequestClientBuilder::build_reconnecting`]); the socket closed by
+/// the app or cleanly by the server, [`RequestError::Closed`]; an error reply,
 /// [`RequestError::Rejected`] with its payload; a reply the protocol cannot
 /// read, [`RequestError::MalformedReply`]; more than the bounds in flight,
 /// [`RequestError::TooManyInFlight`] (nothing is sent). Dropping a request's
@@ -747,10 +770,12 @@ impl<P: Protocol> RequestClient<P> {
             timeout,
             on_settle: None,
             resend: None,
+            delivery: None,
             outcome: None,
             waker: None,
         }));
-        let id = match self.start(&request, timeout, options.on_drop, &waiter) {
+        let timeout_ms = timeout.as_secs_f64() * 1000.0;
+        let id = match self.start(&request, timeout_ms, options.on_drop, &waiter) {
             Ok(id) => Some(id),
             Err(error) => {
                 waiter.borrow_mut().outcome = Some(Err(error));
@@ -764,11 +789,35 @@ impl<P: Protocol> RequestClient<P> {
         }
     }
 
-    /// Encodes, registers and sends one request; its id.
+    /// Starts one of the layer's tracked requests (an acknowledged message),
+    /// with no timeout: its outcome goes to `on_settle`, and `delivery` is
+    /// kept queued or sent as the message is.
+    fn start_tracked(
+        &self,
+        request: P::Request,
+        options: RequestOptions,
+        delivery: DeliveryCell<P>,
+        on_settle: OnSettle<P>,
+    ) {
+        let waiter = Rc::new(RefCell::new(Waiter {
+            timeout: Duration::MAX,
+            on_settle: Some(on_settle),
+            resend: None,
+            delivery: Some(delivery),
+            outcome: None,
+            waker: None,
+        }));
+        if let Err(error) = self.start(&request, f64::INFINITY, options.on_drop, &waiter) {
+            settle(&waiter, Err(error));
+        }
+    }
+
+    /// Encodes, registers and sends one request (`timeout_ms` may be
+    /// infinite); its id.
     fn start(
         &self,
         request: &P::Request,
-        timeout: Duration,
+        timeout_ms: f64,
         on_drop: OnDrop,
         waiter: &WaiterCell<P>,
     ) -> std::result::Result<u64, RequestError<P::Rejection>> {
@@ -789,7 +838,9 @@ impl<P: Protocol> RequestClient<P> {
             }
             let bytes = message.len().unwrap_or(0);
             let sent = core.link.is_connected();
-            let timeout_ms = timeout.as_secs_f64() * 1000.0;
+            if let Some(delivery) = &waiter.borrow().delivery {
+                delivery.borrow_mut().set_sent(sent);
+            }
             core.in_flight
                 .start(
                     now_monotonic_ms(),

@@ -147,8 +147,8 @@ fn live<P: Subscriptions>(feeds: &[Weak<RefCell<Feed<P>>>]) -> Vec<FeedCell<P>> 
 
 /// What a subscribe request's outcome does to its topic: confirmed (and, if
 /// it was confirmed before, its readers told they may have missed items);
-/// refused by the server, its readers end with the error; a drop or a timeout
-/// changes nothing (the next connection subscribes again).
+/// refused by the server, its readers end with the error; a drop, a timeout or
+/// the client's end changes nothing here.
 fn subscribed<P: Subscriptions>(
     topics: &Rc<RefCell<BTreeMap<P::Topic, Topic<P>>>>,
     topic: P::Topic,
@@ -171,7 +171,9 @@ fn subscribed<P: Subscriptions>(
                     entry.established = true;
                 }
             }
-            Err(RequestError::Disconnected | RequestError::TimedOut(_)) => {}
+            // The next connection subscribes again; or the client ended, and
+            // its end tells every reader.
+            Err(RequestError::Disconnected | RequestError::TimedOut(_) | RequestError::Closed) => {}
             Err(error) => {
                 if let Some(entry) = topics.remove(&topic) {
                     for feed in live(&entry.feeds) {

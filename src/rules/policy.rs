@@ -166,6 +166,9 @@ impl ReconnectPolicy {
     /// assert_eq!(policy.delay_before_retry(3, 0.0), Duration::from_millis(500));
     /// assert_eq!(policy.delay_before_retry(3, 1.0), Duration::from_millis(2000));
     /// assert_eq!(policy.delay_before_retry(30, 1.0), Duration::from_secs(30));
+    /// // The longest delays, without a panic.
+    /// let longest = browser_websocket::ReconnectPolicy::default().delays(Duration::MAX, Duration::MAX);
+    /// assert_eq!(longest.delay_before_retry(1, 1.0), Duration::MAX);
     /// ```
     pub fn delay_before_retry(&self, retry: u32, unit_random: f64) -> Duration {
         let min = self.min_delay.as_secs_f64();
@@ -178,7 +181,8 @@ impl ReconnectPolicy {
         } else {
             0.0
         };
-        Duration::from_secs_f64(min + random * (ceiling - min))
+        // Delays near `Duration::MAX` round up past it as f64 seconds.
+        Duration::try_from_secs_f64(min + random * (ceiling - min)).unwrap_or(Duration::MAX)
     }
 
     /// Whether another attempt is allowed after `failed` failures in a row.

@@ -526,7 +526,10 @@ impl Reconnector {
         };
         let silent_ms = now_ms - connection.heard_at_ms;
         if silent_ms < millis(idle) {
-            let remaining = Duration::from_secs_f64((millis(idle) - silent_ms) / 1000.0);
+            // `Duration::MAX` as f64 seconds rounds up past what a
+            // `Duration` holds: the rest of it is then as long as can be.
+            let remaining = Duration::try_from_secs_f64((millis(idle) - silent_ms) / 1000.0)
+                .unwrap_or(Duration::MAX);
             return vec![Command::ScheduleIdleCheck(remaining)];
         }
         let mut commands = self.check(connection, CheckReason::Idle, now_ms, random);
@@ -1106,6 +1109,21 @@ mod tests {
             }
         );
         assert!(matches!(commands.last(), Some(Command::Wait(_))));
+    }
+
+    #[test]
+    fn the_longest_idle_timeout_waits_without_a_panic() {
+        let liveness = Liveness {
+            beat: None,
+            idle_timeout: Some(Duration::MAX),
+        };
+        let (mut machine, _) = Reconnector::start(policy(), liveness);
+        machine.step(Input::Opened, 0.0, 0.0);
+        machine.step(Input::Heard, 1_000.0, 0.0);
+        assert_eq!(
+            machine.step(Input::IdleCheckDue, 2_000.0, 0.0),
+            [Command::ScheduleIdleCheck(Duration::MAX)]
+        );
     }
 
     #[test]

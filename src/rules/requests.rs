@@ -386,6 +386,14 @@ impl<W> InFlight<W> {
         resend
     }
 
+    /// Every request in flight, in id order: whether its message is on a
+    /// live connection (not queued or waiting to be resent), and its waiter.
+    pub(crate) fn each(&self) -> impl Iterator<Item = (bool, &W)> {
+        self.entries
+            .values()
+            .map(|entry| (entry.delivery == Delivery::Sent, &entry.waiter))
+    }
+
     /// What waits for request `id`, while it is in flight.
     pub(crate) fn waiter(&self, id: u64) -> Option<&W> {
         self.entries.get(&id).map(|entry| &entry.waiter)

@@ -20,12 +20,18 @@
 //!   each); dropping the last reader unsubscribes; on a reconnecting socket
 //!   the topic is subscribed again on the next connection, each reader told;
 //!   a reader not read ends past the receive limit, saying so; a topic the
-//!   server refuses ends its readers with the server's error.
+//!   server refuses ends its readers with the server's error;
+//! - an acknowledged message moves Sent -> Acked with the server's reply, or
+//!   Failed with its refusal; on a reconnecting socket one made while down is
+//!   Queued until the next connection, and one whose connection drops before
+//!   the acknowledgement goes back to Queued, is sent again with the same id
+//!   and is acknowledged; on a plain socket a drop fails it.
 
 use crate::common::*;
 use browser_websocket::{
-    Error, Incoming, JsonRpc, JsonRpcCall, JsonRpcError, Message, Protocol, ReconnectingWebSocket,
-    RequestClient, RequestError, RequestOptions, SubscriptionEvent, Subscriptions, WebSocket,
+    DeliveryStatus, Error, Incoming, JsonRpc, JsonRpcCall, JsonRpcError, Message, Protocol,
+    ReconnectingWebSocket, RequestClient, RequestError, RequestOptions, SubscriptionEvent,
+    Subscriptions, WebSocket,
 };
 use futures_util::StreamExt;
 use serde_json::{json, Value};
@@ -453,4 +459,71 @@ async fn a_topic_the_server_refuses_ends_its_readers_with_the_error() {
     assert_eq!(first.next().await, None);
     assert_eq!(within(5_000, "the refusal", second.next()).await, refused);
     assert_eq!(second.next().await, None);
+}
+
+#[wasm_bindgen_test]
+async fn an_acknowledged_message_moves_from_sent_to_acked_or_failed() {
+    let (client, _messages) = rpc_client().await;
+    let delivery = client.send_acked(call("sum", json!([20, 22])));
+    assert_eq!(delivery.status(), DeliveryStatus::Sent);
+    assert_eq!(
+        within(5_000, "the ack", delivery.acked()).await,
+        Ok(json!(42))
+    );
+    assert_eq!(delivery.status(), DeliveryStatus::Acked);
+    let refused = client.send_acked(JsonRpcCall::without_params("no.such.method"));
+    let failed = within(5_000, "the refusal", refused.acked()).await;
+    assert!(
+        matches!(&failed, Err(RequestError::Rejected(error)) if error.code == -32601),
+        "{failed:?}"
+    );
+    assert!(matches!(
+        refused.status(),
+        DeliveryStatus::Failed(RequestError::Rejected(_))
+    ));
+    // A drop on a plain socket fails what is not acknowledged.
+    let waiting = client.send_acked(call("sleep", json!([5_000])));
+    assert_eq!(
+        client.request(call("drop_me", json!([10]))).await,
+        Ok(json!("dropping"))
+    );
+    assert_eq!(
+        within(5_000, "the drop", waiting.acked()).await,
+        Err(RequestError::Disconnected)
+    );
+    assert_eq!(
+        waiting.status(),
+        DeliveryStatus::Failed(RequestError::Disconnected)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn on_a_reconnecting_socket_an_acknowledged_message_survives_drops() {
+    let (client, _messages) = reconnecting_rpc_client().await;
+    let in_flight = client.send_acked(call("sleep", json!([300, "in flight"])));
+    assert_eq!(in_flight.status(), DeliveryStatus::Sent);
+    assert_eq!(
+        client.request(call("drop_me", json!([10]))).await,
+        Ok(json!("dropping"))
+    );
+    wait_until("the drop", || !client.is_connected()).await;
+    assert_eq!(in_flight.status(), DeliveryStatus::Queued, "back in line");
+    let made_while_down = client.send_acked(call("sum", json!([1, 1])));
+    assert_eq!(made_while_down.status(), DeliveryStatus::Queued);
+    wait_until("the next connection", || client.is_connected()).await;
+    assert_eq!(
+        within(
+            5_000,
+            "the ack of the one made while down",
+            made_while_down.acked()
+        )
+        .await,
+        Ok(json!(2))
+    );
+    assert_eq!(
+        within(5_000, "the ack of the one sent again", in_flight.acked()).await,
+        Ok(json!("in flight"))
+    );
+    assert_eq!(in_flight.status(), DeliveryStatus::Acked);
+    client.close_normal().unwrap();
 }
