@@ -20,6 +20,7 @@
 mod contenders;
 mod json;
 mod page;
+mod requests;
 
 use std::hint::black_box;
 
@@ -63,6 +64,8 @@ extern "C" {
         payload: &str,
         to_wasm: &Closure<dyn FnMut(JsValue) -> u32>,
     ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = rawRequests, catch)]
+    async fn raw_requests(url: &str, count: u32, payload: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawFlood, catch)]
     async fn raw_flood(url: &str, count: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = rawFloodAwait, catch)]
@@ -115,6 +118,10 @@ pub mod sizes {
     /// `json_large`: this many copies of a 64 KiB document.
     pub const JSON_LARGE_COUNT: u32 = 20;
     pub const JSON_LARGE_SIZE: usize = 64 << 10;
+    /// `requests`: this many requests of `REQUESTS_PAYLOAD` bytes, sent back
+    /// to back.
+    pub const REQUESTS_COUNT: u32 = 1_000;
+    pub const REQUESTS_PAYLOAD: usize = 64;
     /// The reader's pace for `bulk_send`, bytes per second: far above what a
     /// browser sends, so the time measured is the sender's, not the reader's.
     pub const BULK_RATE: u64 = 1 << 40;
@@ -178,6 +185,13 @@ pub async fn run_once(
 ) -> Result<Sample, String> {
     if scenario == "bulk_send" {
         return bulk_once(origin, implementation).await;
+    }
+    if scenario == "requests" {
+        let ms = requests::once(&format!("{origin}/echo"), implementation).await?;
+        return Ok(Sample {
+            ms,
+            ..Sample::default()
+        });
     }
     if let Some((count, payload)) = json::scenario(scenario) {
         let ms = json::once(&format!("{origin}/echo"), implementation, count, &payload).await?;

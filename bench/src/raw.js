@@ -324,3 +324,31 @@ export function rawFloodReadingBytes(url, count) {
     return bytes[0] + bytes.length;
   });
 }
+
+// The requests scenario in JavaScript: `count` requests "<id>:<payload>" sent
+// back to back, each a promise in a Map by id, resolved by the echo (the
+// reply carries the id); resolves with the ms until every reply resolved its
+// request.
+export async function rawRequests(url, count, payload) {
+  const ws = await open(url);
+  const waiting = new Map();
+  ws.onmessage = (event) => {
+    const text = event.data;
+    const id = Number(text.slice(0, text.indexOf(":")));
+    const resolve = waiting.get(id);
+    if (resolve) {
+      waiting.delete(id);
+      resolve(text.length);
+    }
+  };
+  const start = performance.now();
+  const replies = [];
+  for (let id = 1; id <= count; id++) {
+    replies.push(new Promise((resolve) => waiting.set(id, resolve)));
+    ws.send(`${id}:${payload}`);
+  }
+  const lengths = await Promise.all(replies);
+  const elapsed = performance.now() - start;
+  finish(ws);
+  return lengths.every((length) => length > payload.length) ? elapsed : NaN;
+}

@@ -332,23 +332,38 @@ impl<P: Protocol> Core<P> {
     }
 }
 
-/// Arms one timer for the earliest deadline (and none when nothing waits).
+/// Arms one timer for the earliest deadline (and none when nothing waits):
+/// a look at every request in flight, done when a timer fires and on a new
+/// connection.
 fn rearm<P: Protocol>(core: &CoreCell<P>) {
     let mut state = core.borrow_mut();
     // Acknowledged messages wait without a deadline.
     let next = state.in_flight.next_deadline().filter(|at| at.is_finite());
     let armed = state.deadline_timer.as_ref().map(|(at, _)| *at);
-    if next == armed {
+    if next != armed {
+        state.deadline_timer = next.map(|at| (at, deadline_timer(core, at)));
+    }
+}
+
+/// A request with deadline `at` started: the timer fires by then. A timer
+/// already due sooner stays (when it fires, [`rearm`] looks again), so with
+/// one timeout for all this costs nothing per request.
+fn arm_by<P: Protocol>(core: &CoreCell<P>, at: f64) {
+    let mut state = core.borrow_mut();
+    let armed = state.deadline_timer.as_ref().map(|(armed, _)| *armed);
+    if !at.is_finite() || armed.is_some_and(|armed| armed <= at) {
         return;
     }
-    state.deadline_timer = next.map(|at| {
-        let weak = Rc::downgrade(core);
-        // A timeout of `Duration::MAX` is past what a `Duration` holds once
-        // added to the clock: it waits as long as a timer can.
-        let wait = Duration::try_from_secs_f64(((at - now_monotonic_ms()) / 1000.0).max(0.0))
-            .unwrap_or(Duration::MAX);
-        (at, Timer::once(wait, move || on_deadline(&weak)))
-    });
+    state.deadline_timer = Some((at, deadline_timer(core, at)));
+}
+
+fn deadline_timer<P: Protocol>(core: &CoreCell<P>, at: f64) -> Timer {
+    let weak = Rc::downgrade(core);
+    // A timeout of `Duration::MAX` is past what a `Duration` holds once added
+    // to the clock: it waits as long as a timer can.
+    let wait = Duration::try_from_secs_f64(((at - now_monotonic_ms()) / 1000.0).max(0.0))
+        .unwrap_or(Duration::MAX);
+    Timer::once(wait, move || on_deadline(&weak))
 }
 
 fn on_deadline<P: Protocol>(core: &Weak<RefCell<Core<P>>>) {
@@ -841,22 +856,16 @@ impl<P: Protocol> RequestClient<P> {
             if let Some(delivery) = &waiter.borrow().delivery {
                 delivery.borrow_mut().set_sent(sent);
             }
+            let now_ms = now_monotonic_ms();
             core.in_flight
-                .start(
-                    now_monotonic_ms(),
-                    timeout_ms,
-                    on_drop,
-                    bytes,
-                    sent,
-                    waiter.clone(),
-                )
+                .start(now_ms, timeout_ms, on_drop, bytes, sent, waiter.clone())
                 .map_err(|full| RequestError::TooManyInFlight {
                     requests: full.requests,
                     bytes: full.bytes,
                 })?;
-            (id, message)
+            (id, message, now_ms + timeout_ms.max(0.0))
         };
-        let (id, message) = message;
+        let (id, message, deadline) = message;
         // Sent with the core released: a send may report at once.
         let link = self.core.borrow().link.clone();
         let sent = link.send(&message);
@@ -867,7 +876,7 @@ impl<P: Protocol> RequestClient<P> {
                 other => RequestError::Send(other),
             });
         }
-        rearm(&self.core);
+        arm_by(&self.core, deadline);
         Ok(id)
     }
 

@@ -76,6 +76,9 @@ async fn replies_reach_their_requests_in_whatever_order_they_come() {
     assert_eq!(quick, Ok(json!("quick")));
     assert_eq!(sum, Ok(json!(6)));
     assert_eq!(client.in_flight(), 0);
+    // The longest timeout is taken as "as long as a timer can wait".
+    let patient = client.request_with_timeout(call("sum", json!([1])), Duration::MAX);
+    assert_eq!(within(5_000, "a reply", patient).await, Ok(json!(1)));
 }
 
 #[wasm_bindgen_test]
@@ -127,11 +130,14 @@ async fn notifications_reach_the_ordinary_stream_in_order() {
 #[wasm_bindgen_test]
 async fn a_request_times_out_and_its_late_reply_goes_to_the_stream() {
     let (client, mut messages) = rpc_client().await;
+    // A request with the default 30 s is in flight first: the shorter
+    // timeout still fires on time.
+    let patient = client.request(call("sleep", json!([2_000, "patient"])));
     let timeout = Duration::from_millis(50);
-    let late = client
-        .request_with_timeout(call("sleep", json!([300, "late"])), timeout)
-        .await;
+    let late = client.request_with_timeout(call("sleep", json!([300, "late"])), timeout);
+    let late = within(1_000, "the shorter timeout", late).await;
     assert_eq!(late, Err(RequestError::TimedOut(timeout)));
+    drop(patient);
     assert_eq!(client.in_flight(), 0);
     let reply: Value = serde_json::from_str(&next_text(&mut messages).await).unwrap();
     assert_eq!(reply["result"], json!("late"));

@@ -17,6 +17,7 @@ pub const SCENARIOS: &[&str] = &[
     "bulk_send",
     "json_small",
     "json_large",
+    "requests",
 ];
 /// The implementations every scenario runs, in display order; `raw_js` is the
 /// baseline.
@@ -46,6 +47,7 @@ pub fn display_name(implementation: &str) -> &str {
         "raw_js_text_to_wasm" => "raw JS handing each text to wasm",
         "raw_js_text_encode_into" => "raw JS encoding each text into wasm memory (encodeInto)",
         "this_crate_js_parse" => "this crate, JSON.parse + serde-wasm-bindgen",
+        "this_crate_id_map" => "this crate's WebSocket, replies matched by hand in a map",
         other => other,
     }
 }
@@ -68,6 +70,11 @@ pub const READING_CONTENDERS: &[&str] = &[
 /// and the contenders that show the limit of a design where the scenario has
 /// them (see [`GOALS`]).
 pub fn contenders(scenario: &str) -> Vec<&'static str> {
+    if scenario == "requests" {
+        // The request layer has no counterpart in the other crates: against
+        // raw JS's map of promises and the least an app writes by hand.
+        return vec!["raw_js", "this_crate", "this_crate_id_map"];
+    }
     let mut all = IMPLEMENTATIONS.to_vec();
     match scenario {
         "flood" => all.extend_from_slice(READING_CONTENDERS),
@@ -127,6 +134,12 @@ pub const GOALS: &[Goal] = &[
         scenario: "bulk_send",
         contender: "this_crate",
         baseline: "raw_js",
+        at_least: 0.90,
+    },
+    Goal {
+        scenario: "requests",
+        contender: "this_crate",
+        baseline: "this_crate_id_map",
         at_least: 0.90,
     },
 ];
