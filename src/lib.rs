@@ -175,7 +175,7 @@ pub use rules::message::{BinaryType, Message, ReadyState};
 // Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 built in).
 pub use requests::{
     Acked, Delivery, DeliveryStatus, Messages, Pending, RequestClient, RequestClientBuilder,
-    RequestOptions, Subscription, DEFAULT_REQUEST_TIMEOUT,
+    RequestOptions, Restored, Subscription, DEFAULT_REQUEST_TIMEOUT,
 };
 #[cfg(feature = "json")]
 pub use rules::json_rpc::{JsonRpc, JsonRpcCall, JsonRpcError};

@@ -1,8 +1,9 @@
 //! The global scope, on a page or in a worker (no `window` is assumed):
 //! resolving a URL against the base URL of the page (`document.baseURI`) or
 //! worker (`location.href`) with the browser's own WHATWG URL parser, the
-//! clocks, the random source, and the JS half of the timers (see
-//! [`crate::js::timers`]).
+//! clocks, the random source, and the JS halves of the timers (see
+//! [`crate::js::timers`]) and of the outbox kept in IndexedDB (see
+//! [`crate::js::stored`]).
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -68,6 +69,38 @@ export function clearTimer(alarm) {
 export function monotonicNow() {
   return performance.now();
 }
+
+let outboxDb = null;
+function openOutbox() {
+  outboxDb ??= new Promise((resolve, reject) => {
+    const factory = globalThis.indexedDB;
+    if (!factory) return reject(new Error("IndexedDB is not available here"));
+    const open = factory.open("browser-websocket-outbox", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("messages", { keyPath: ["name", "id"] });
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  outboxDb.catch(() => { outboxDb = null; });
+  return outboxDb;
+}
+function outboxRequest(mode, act) {
+  return openOutbox().then((db) => new Promise((resolve, reject) => {
+    const transaction = db.transaction("messages", mode);
+    const request = act(transaction.objectStore("messages"));
+    transaction.oncomplete = () => resolve(request.result);
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error);
+  }));
+}
+export function outboxLoad(name) {
+  return outboxRequest("readonly", (store) => store.getAll(IDBKeyRange.bound([name, 0], [name, Infinity])));
+}
+export function outboxPut(name, id, data) {
+  return outboxRequest("readwrite", (store) => store.put({ name, id, data }));
+}
+export function outboxDelete(name, id) {
+  return outboxRequest("readwrite", (store) => store.delete([name, id]));
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = resolveAgainstBase, catch)]
@@ -78,6 +111,12 @@ extern "C" {
     pub(crate) fn clear_timer(handle: &JsValue);
     #[wasm_bindgen(js_name = monotonicNow)]
     pub(crate) fn monotonic_now() -> f64;
+    #[wasm_bindgen(js_name = outboxLoad)]
+    pub(crate) fn outbox_load(name: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = outboxPut)]
+    pub(crate) fn outbox_put(name: &str, id: f64, data: &JsValue) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = outboxDelete)]
+    pub(crate) fn outbox_delete(name: &str, id: f64) -> js_sys::Promise;
 }
 
 /// Parses `input` against the scope's base URL and applies the WebSocket rules.

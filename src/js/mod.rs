@@ -12,6 +12,7 @@ pub(crate) mod listeners;
 #[cfg(feature = "testing")]
 pub(crate) mod mock;
 pub(crate) mod socket;
+pub(crate) mod stored;
 pub(crate) mod tabs;
 pub(crate) mod timers;
 

@@ -9,8 +9,11 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::{Outcome, RequestClient, RequestOptions};
-use crate::rules::requests::{Protocol, RequestError};
+use super::{CoreCell, Outcome, RequestClient, RequestOptions, Waiter};
+use crate::js::stored;
+use crate::rules::error::Result;
+use crate::rules::message::Message;
+use crate::rules::requests::{OnDrop, Protocol, RequestError};
 
 /// Where an acknowledged message is ([`Delivery::status`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -184,19 +187,207 @@ impl<P: Protocol> RequestClient<P> {
     /// # Ok(()) }
     /// ```
     pub fn send_acked(&self, request: P::Request) -> Delivery<P> {
-        let state = Rc::new(RefCell::new(DeliveryState {
-            status: DeliveryStatus::Queued,
-            reply: None,
-            wakers: Vec::new(),
-        }));
+        let state = new_state(DeliveryStatus::Queued);
+        let outbox = self.core.borrow().outbox.clone();
         let ended = state.clone();
+        let id_slot: Rc<RefCell<Option<u64>>> = Rc::default();
+        let kept_id = id_slot.clone();
+        let kept_in = outbox.clone();
         let options = RequestOptions::new().resend_on_reconnect();
-        self.start_tracked(
+        let started = self.start_tracked(
             request,
             options,
             state.clone(),
-            Box::new(move |outcome| ended.borrow_mut().end(outcome)),
+            Box::new(move |outcome| {
+                forget_if_final(kept_in.as_deref(), *kept_id.borrow(), &outcome);
+                ended.borrow_mut().end(outcome);
+            }),
         );
+        if let (Some(name), Some((id, message))) = (outbox, started) {
+            *id_slot.borrow_mut() = Some(id);
+            keep(&name, id, message);
+        }
         Delivery { state }
     }
+
+    /// The acknowledged messages taken back from the outbox kept in
+    /// IndexedDB ([`RequestClientBuilder::outbox`](super::RequestClientBuilder::outbox)),
+    /// in the order first sent: resolves once the outbox has been read (at
+    /// once, with none, without an outbox). They are sent again as soon as
+    /// read, each with its first id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Js`](crate::Error::Js) if IndexedDB could not be read (not
+    /// available in this context, or refused by the browser).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> browser_websocket::Result<()> {
+    /// for delivery in client.restored().await? {
+    ///     println!("sent again after the reload: {:?}", delivery.status());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn restored(&self) -> Restored<P> {
+        Restored {
+            core: self.core.clone(),
+        }
+    }
+}
+
+fn new_state<P: Protocol>(status: DeliveryStatus<P::Rejection>) -> DeliveryCell<P> {
+    Rc::new(RefCell::new(DeliveryState {
+        status,
+        reply: None,
+        wakers: Vec::new(),
+    }))
+}
+
+/// Writes `message` to the outbox `name` (in the background: the message is
+/// sent meanwhile).
+fn keep(name: &Rc<str>, id: u64, message: Message) {
+    let name = name.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = stored::put(&name, id, &message).await;
+    });
+}
+
+/// Removes an acknowledged message from the outbox once it will not be sent
+/// again: acknowledged, or refused; one that failed with the client's end
+/// stays for the next page.
+fn forget_if_final<E>(
+    outbox: Option<&str>,
+    id: Option<u64>,
+    outcome: &std::result::Result<impl Sized, RequestError<E>>,
+) {
+    let (Some(name), Some(id)) = (outbox, id) else {
+        return;
+    };
+    if matches!(
+        outcome,
+        Err(RequestError::Closed | RequestError::Disconnected)
+    ) {
+        return;
+    }
+    let name = name.to_owned();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = stored::delete(&name, id).await;
+    });
+}
+
+/// The messages taken back from the outbox ([`RequestClient::restored`]).
+#[must_use = "futures do nothing unless polled"]
+pub struct Restored<P: Protocol> {
+    core: CoreCell<P>,
+}
+
+impl<P: Protocol> Future for Restored<P> {
+    type Output = Result<Vec<Delivery<P>>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut core = self.core.borrow_mut();
+        if core.outbox.is_none() {
+            return Poll::Ready(Ok(Vec::new()));
+        }
+        match &core.restored {
+            Some(restored) => Poll::Ready(restored.clone()),
+            None => {
+                core.restored_wakers.push(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Reads the client's outbox, if it has one, and sends again what it holds.
+pub(super) fn start_restoring<P: Protocol>(core: &CoreCell<P>) {
+    let Some(name) = core.borrow().outbox.clone() else {
+        return;
+    };
+    // Above every id an earlier page of this origin gave (they started from
+    // its own clock).
+    core.borrow_mut()
+        .in_flight
+        .skip_to((js_sys::Date::now() * 1000.0) as u64);
+    let weak = Rc::downgrade(core);
+    wasm_bindgen_futures::spawn_local(async move {
+        let kept = stored::load(&name).await;
+        let Some(core) = weak.upgrade() else {
+            return;
+        };
+        let restored = kept.map(|kept| {
+            kept.into_iter()
+                .map(|kept| restore_one(&core, &name, kept.id, kept.message))
+                .collect()
+        });
+        let wakers = {
+            let mut state = core.borrow_mut();
+            state.restored = Some(restored);
+            std::mem::take(&mut state.restored_wakers)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    });
+}
+
+/// Takes one kept message back into flight under its first id, and sends it
+/// (or leaves it to the reconnecting socket's next connection).
+fn restore_one<P: Protocol>(
+    core: &CoreCell<P>,
+    name: &Rc<str>,
+    id: u64,
+    message: Message,
+) -> Delivery<P> {
+    let state = new_state(DeliveryStatus::Queued);
+    let ended = state.clone();
+    let kept_in = name.clone();
+    let waiter = Rc::new(RefCell::new(Waiter {
+        timeout: std::time::Duration::MAX,
+        on_settle: Some(Box::new(move |outcome: Outcome<P>| {
+            forget_if_final(Some(&kept_in), Some(id), &outcome);
+            ended.borrow_mut().end(outcome);
+        })),
+        resend: Some(message.clone()),
+        delivery: Some(state.clone()),
+        outcome: None,
+        waker: None,
+    }));
+    let link = {
+        let mut core = core.borrow_mut();
+        if let Some(ending) = core.ended {
+            drop(core);
+            // Kept for the next client: it ended before the outbox was read.
+            super::settle(&waiter, Err(ending.error()));
+            return Delivery { state };
+        }
+        let sent = core.link.is_connected();
+        let bytes = message.len().unwrap_or(0);
+        match core
+            .in_flight
+            .restore(id, OnDrop::Resend, bytes, sent, waiter.clone())
+        {
+            Ok(()) => {
+                state.borrow_mut().set_sent(sent);
+                Some(core.link.clone())
+            }
+            Err(full) => {
+                drop(core);
+                super::settle(
+                    &waiter,
+                    Err(RequestError::TooManyInFlight {
+                        requests: full.requests,
+                        bytes: full.bytes,
+                    }),
+                );
+                None
+            }
+        }
+    };
+    if let Some(link) = link {
+        // Sent now if open; a reconnecting socket queues it while down.
+        let _ = link.send(&message);
+    }
+    Delivery { state }
 }

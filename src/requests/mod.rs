@@ -36,7 +36,7 @@ mod delivery;
 mod subscriptions;
 
 use delivery::DeliveryCell;
-pub use delivery::{Acked, Delivery, DeliveryStatus};
+pub use delivery::{Acked, Delivery, DeliveryStatus, Restored};
 pub use subscriptions::Subscription;
 use subscriptions::Topics;
 
@@ -168,6 +168,11 @@ struct Core<P: Protocol> {
     topics: Option<Box<dyn Topics<P>>>,
     /// The receive limit, which bounds each subscription too.
     receive_limit: Option<usize>,
+    /// The name of the outbox kept in IndexedDB, if the app asked for one.
+    outbox: Option<Rc<str>>,
+    /// The acknowledged messages taken back from it, once read.
+    restored: Option<Result<Vec<Delivery<P>>>>,
+    restored_wakers: Vec<Waker>,
 }
 
 type CoreCell<P> = Rc<RefCell<Core<P>>>;
@@ -450,6 +455,7 @@ pub struct RequestClientBuilder<P: Protocol> {
     timeout: Duration,
     bounds: Bounds,
     receive_limit: Option<usize>,
+    outbox: Option<Rc<str>>,
 }
 
 impl<P: Protocol> RequestClientBuilder<P> {
@@ -503,6 +509,28 @@ impl<P: Protocol> RequestClientBuilder<P> {
     /// ```
     pub fn receive_limit(mut self, bytes: Option<usize>) -> Self {
         self.receive_limit = bytes;
+        self
+    }
+
+    /// Keeps every acknowledged message ([`RequestClient::send_acked`]) in
+    /// IndexedDB under `name` (per origin) until the server acknowledges it,
+    /// so that a client built with the same name after a reload, a crash or
+    /// the next day sends it again, with the same id
+    /// ([`RequestClient::restored`] gives their [`Delivery`] handles). Ids of
+    /// such a client start from the clock (milliseconds since 1970 times
+    /// 1,000), above those of any earlier page. See the guide for what is
+    /// promised and what is not.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(feature = "json")] {
+    /// let builder = browser_websocket::RequestClient::builder(browser_websocket::JsonRpc)
+    ///     .outbox("chat");
+    /// # }
+    /// ```
+    pub fn outbox(mut self, name: &str) -> Self {
+        self.outbox = Some(Rc::from(name));
         self
     }
 
@@ -590,6 +618,9 @@ impl<P: Protocol> RequestClientBuilder<P> {
             deadline_timer: None,
             topics: None,
             receive_limit: self.receive_limit,
+            outbox: self.outbox.clone(),
+            restored: None,
+            restored_wakers: Vec::new(),
         }))
     }
 }
@@ -603,6 +634,7 @@ fn start_routing<P: Protocol>(
         source: Some(source),
         core: core.clone(),
     });
+    delivery::start_restoring(&core);
     (RequestClient { core: core.clone() }, Messages { core })
 }
 
@@ -732,6 +764,7 @@ impl<P: Protocol> RequestClient<P> {
             timeout: DEFAULT_REQUEST_TIMEOUT,
             bounds: Bounds::default(),
             receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
+            outbox: None,
         }
     }
 
@@ -813,7 +846,7 @@ impl<P: Protocol> RequestClient<P> {
         options: RequestOptions,
         delivery: DeliveryCell<P>,
         on_settle: OnSettle<P>,
-    ) {
+    ) -> Option<(u64, Message)> {
         let waiter = Rc::new(RefCell::new(Waiter {
             timeout: Duration::MAX,
             on_settle: Some(on_settle),
@@ -822,8 +855,15 @@ impl<P: Protocol> RequestClient<P> {
             outcome: None,
             waker: None,
         }));
-        if let Err(error) = self.start(&request, f64::INFINITY, options.on_drop, &waiter) {
-            settle(&waiter, Err(error));
+        match self.start(&request, f64::INFINITY, options.on_drop, &waiter) {
+            Ok(id) => {
+                let message = waiter.borrow().resend.clone()?;
+                Some((id, message))
+            }
+            Err(error) => {
+                settle(&waiter, Err(error));
+                None
+            }
         }
     }
 

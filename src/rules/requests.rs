@@ -301,9 +301,58 @@ impl<W> InFlight<W> {
         }
         let id = self.next_id;
         self.next_id += 1;
+        self.insert(
+            id,
+            now_ms + timeout_ms.max(0.0),
+            on_drop,
+            bytes,
+            sent,
+            waiter,
+        );
+        Ok(id)
+    }
+
+    /// Takes back a request made under `id` before (an acknowledged message
+    /// kept across a reload), with no deadline; later ids start past it.
+    /// `false` (and nothing changes) past the bounds, or if `id` is in flight.
+    pub(crate) fn restore(
+        &mut self,
+        id: u64,
+        on_drop: OnDrop,
+        bytes: usize,
+        sent: bool,
+        waiter: W,
+    ) -> Result<(), TooManyInFlight> {
+        let full = self.entries.len() >= self.bounds.requests
+            || self.bytes.saturating_add(bytes) > self.bounds.bytes;
+        if full || self.entries.contains_key(&id) {
+            return Err(TooManyInFlight {
+                requests: self.entries.len(),
+                bytes: self.bytes,
+            });
+        }
+        self.skip_to(id.saturating_add(1));
+        self.insert(id, f64::INFINITY, on_drop, bytes, sent, waiter);
+        Ok(())
+    }
+
+    /// Later ids are `id` or above (ids never go back).
+    pub(crate) fn skip_to(&mut self, id: u64) {
+        self.next_id = self.next_id.max(id);
+    }
+
+    fn insert(
+        &mut self,
+        id: u64,
+        deadline_ms: f64,
+        on_drop: OnDrop,
+        bytes: usize,
+        sent: bool,
+        waiter: W,
+    ) {
         self.bytes += bytes;
         let entry = Entry {
-            deadline_ms: now_ms + timeout_ms.max(0.0),
+            deadline_ms,
             on_drop,
             delivery: if sent {
                 Delivery::Sent
@@ -314,7 +363,6 @@ impl<W> InFlight<W> {
             waiter,
         };
         self.entries.insert(id, entry);
-        Ok(id)
     }
 
     /// The id the next request will get.
@@ -504,6 +552,34 @@ mod tests {
         assert_eq!(requests.reply(c), Some("c"));
         assert_eq!(requests.disconnected(), vec![(d, "d")]);
         assert_eq!(requests.expire(100.0), vec![(a, "a")]);
+    }
+
+    #[test]
+    fn a_restored_request_keeps_its_id_and_later_ones_start_past_it() {
+        let mut requests = table();
+        requests.skip_to(1_000);
+        requests.skip_to(10);
+        assert_eq!(requests.next_id(), 1_000, "ids never go back");
+        requests
+            .restore(5_000, OnDrop::Resend, 3, false, "kept")
+            .unwrap();
+        assert!(
+            requests
+                .restore(5_000, OnDrop::Resend, 3, false, "twice")
+                .is_err(),
+            "an id in flight is not taken twice"
+        );
+        let next = requests
+            .start(0.0, 10.0, OnDrop::Fail, 1, true, "new")
+            .unwrap();
+        assert_eq!(next, 5_001);
+        assert!(
+            requests.expire(1e12).iter().all(|(id, _)| *id != 5_000),
+            "no deadline"
+        );
+        assert_eq!(requests.opened(), Vec::<u64>::new());
+        assert_eq!(requests.reply(5_000), Some("kept"));
+        assert_eq!(requests.load(), (0, 0));
     }
 
     #[test]

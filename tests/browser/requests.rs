@@ -25,7 +25,11 @@
 //!   Failed with its refusal; on a reconnecting socket one made while down is
 //!   Queued until the next connection, and one whose connection drops before
 //!   the acknowledgement goes back to Queued, is sent again with the same id
-//!   and is acknowledged; on a plain socket a drop fails it.
+//!   and is acknowledged; on a plain socket a drop fails it;
+//! - with an outbox, a message not acknowledged when its client ends is kept
+//!   in IndexedDB, taken back by the next client of that name (as after a
+//!   reload: the same page, a new client), sent again and acknowledged, and
+//!   then gone from the outbox.
 
 use crate::common::*;
 use browser_websocket::{
@@ -532,4 +536,44 @@ async fn on_a_reconnecting_socket_an_acknowledged_message_survives_drops() {
     );
     assert_eq!(in_flight.status(), DeliveryStatus::Acked);
     client.close_normal().unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn an_outbox_keeps_what_was_not_acknowledged_for_the_next_client_of_its_name() {
+    let name = unique_id("outbox");
+    // The echo never acknowledges (a request's echo is not a reply).
+    let socket = WebSocket::connect(&url("/echo")).await.unwrap();
+    let (client, _messages) = RequestClient::builder(JsonRpc).outbox(&name).build(socket);
+    assert!(client.restored().await.unwrap().is_empty());
+    let unacknowledged = client.send_acked(call("sum", json!([40, 2])));
+    assert_eq!(unacknowledged.status(), DeliveryStatus::Sent);
+    client.close_normal().unwrap();
+    assert_eq!(
+        within(5_000, "the close", unacknowledged.acked()).await,
+        Err(RequestError::Closed)
+    );
+    drop(client);
+    // The next client of that name, to a server that answers.
+    let socket = WebSocket::connect(&format!("{RPC_SERVER}/")).await.unwrap();
+    let (client, _messages) = RequestClient::builder(JsonRpc).outbox(&name).build(socket);
+    let restored = within(5_000, "the outbox", client.restored())
+        .await
+        .unwrap();
+    assert_eq!(restored.len(), 1);
+    assert_eq!(
+        within(5_000, "the ack", restored[0].acked()).await,
+        Ok(json!(42))
+    );
+    assert_eq!(restored[0].status(), DeliveryStatus::Acked);
+    // New ids start above the kept one's: a request is answered, not taken
+    // for the kept message's reply.
+    assert_eq!(client.request(call("sum", json!([1]))).await, Ok(json!(1)));
+    drop(client);
+    // Acknowledged: gone.
+    let socket = WebSocket::connect(&format!("{RPC_SERVER}/")).await.unwrap();
+    let (client, _messages) = RequestClient::builder(JsonRpc).outbox(&name).build(socket);
+    assert!(within(5_000, "the outbox", client.restored())
+        .await
+        .unwrap()
+        .is_empty());
 }
