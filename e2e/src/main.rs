@@ -18,6 +18,7 @@
 //! sees the example reconnect and deliver a message sent meanwhile.
 
 mod driver;
+mod outbox;
 mod tabs;
 
 use std::path::PathBuf;
@@ -205,6 +206,15 @@ impl Run {
         let ok = outcome.is_ok();
         self.record(
             "three windows share one connection, and another leads when the leader's closes",
+            outcome,
+        );
+        if !ok {
+            return false;
+        }
+        let outcome = outbox::kept_across_a_reload(client, page).await;
+        let ok = outcome.is_ok();
+        self.record(
+            "an unacknowledged message is sent again with its id after a reload, and acknowledged",
             outcome,
         );
         ok

@@ -305,7 +305,11 @@ fn each_in_order(log: &[String], sent: &[String]) -> Result<(), String> {
 
 /// The sessions the server's `/record` route logged for `id`, read from the
 /// current window.
-async fn server_log(client: &Client, origin: &str, id: &str) -> Result<Vec<Vec<String>>, String> {
+pub(crate) async fn server_log(
+    client: &Client,
+    origin: &str,
+    id: &str,
+) -> Result<Vec<Vec<String>>, String> {
     let url = format!("{}/record-log?id={id}", origin.replacen("http", "ws", 1));
     let text = client
         .execute_async(
@@ -350,13 +354,13 @@ fn strings(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn now_millis() -> u128 {
+pub(crate) fn now_millis() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_millis())
         .unwrap_or_default()
 }
 
-fn wd(error: impl std::fmt::Display) -> String {
+pub(crate) fn wd(error: impl std::fmt::Display) -> String {
     format!("WebDriver: {error}")
 }

@@ -34,6 +34,7 @@ pub enum DeliveryStatus<E> {
 /// One acknowledged message's state, shared by its [`Delivery`] handles and
 /// the request layer.
 pub(crate) struct DeliveryState<P: Protocol> {
+    id: Option<u64>,
     status: DeliveryStatus<P::Rejection>,
     reply: Option<P::Reply>,
     wakers: Vec<Waker>,
@@ -100,6 +101,22 @@ impl<P: Protocol> Delivery<P> {
     /// ```
     pub fn status(&self) -> DeliveryStatus<P::Rejection> {
         self.state.borrow().status.clone()
+    }
+
+    /// The message's id (the protocol carries it, and the server
+    /// deduplicates by it); `None` if it was never sent (it failed at once).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let delivery = client.send_acked(browser_websocket::JsonRpcCall::new("chat.post", ["hello"])?);
+    /// println!("sent as {:?}", delivery.id());
+    /// # Ok(()) }
+    /// ```
+    pub fn id(&self) -> Option<u64> {
+        self.state.borrow().id
     }
 
     /// Resolves when the message is acknowledged (with the server's reply)
@@ -203,9 +220,12 @@ impl<P: Protocol> RequestClient<P> {
                 ended.borrow_mut().end(outcome);
             }),
         );
-        if let (Some(name), Some((id, message))) = (outbox, started) {
+        if let Some((id, message)) = started {
+            state.borrow_mut().id = Some(id);
             *id_slot.borrow_mut() = Some(id);
-            keep(&name, id, message);
+            if let Some(name) = outbox {
+                Self::keep(&name, id, message);
+            }
         }
         Delivery { state }
     }
@@ -236,23 +256,27 @@ impl<P: Protocol> RequestClient<P> {
             core: self.core.clone(),
         }
     }
+
+    /// Writes `message` to the outbox `name` (in the background: the message
+    /// is sent meanwhile). In the client's generic code, so that it is
+    /// compiled only into apps that send acknowledged messages: a task spawned
+    /// from a plain function no app calls still made the minimal app's start
+    /// 121 bytes larger.
+    fn keep(name: &Rc<str>, id: u64, message: Message) {
+        let name = name.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = stored::put(&name, id, &message).await;
+        });
+    }
 }
 
 fn new_state<P: Protocol>(status: DeliveryStatus<P::Rejection>) -> DeliveryCell<P> {
     Rc::new(RefCell::new(DeliveryState {
+        id: None,
         status,
         reply: None,
         wakers: Vec::new(),
     }))
-}
-
-/// Writes `message` to the outbox `name` (in the background: the message is
-/// sent meanwhile).
-fn keep(name: &Rc<str>, id: u64, message: Message) {
-    let name = name.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = stored::put(&name, id, &message).await;
-    });
 }
 
 /// Removes an acknowledged message from the outbox once it will not be sent
@@ -341,6 +365,7 @@ fn restore_one<P: Protocol>(
     message: Message,
 ) -> Delivery<P> {
     let state = new_state(DeliveryStatus::Queued);
+    state.borrow_mut().id = Some(id);
     let ended = state.clone();
     let kept_in = name.clone();
     let waiter = Rc::new(RefCell::new(Waiter {

@@ -4,17 +4,23 @@
 
 mod dom;
 mod examples;
+mod outbox;
 mod playground;
 mod tabs;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Runs when the module loads: on the shared-socket page joins the tabs;
+/// Runs when the module loads: on the shared-socket page joins the tabs; on
+/// the outbox page connects with its outbox;
 /// otherwise wires the playground, then runs the examples.
 #[wasm_bindgen(start)]
 pub fn start() {
     if tabs::is_this_page() {
         tabs::install();
+        return;
+    }
+    if outbox::is_this_page() {
+        outbox::install();
         return;
     }
     playground::install();
