@@ -29,7 +29,11 @@
 //! - with an outbox, a message not acknowledged when its client ends is kept
 //!   in IndexedDB, taken back by the next client of that name (as after a
 //!   reload: the same page, a new client), sent again and acknowledged, and
-//!   then gone from the outbox.
+//!   then gone from the outbox;
+//! - dropping a request's future sends the protocol's cancel message;
+//!   dropping `Messages` leaves the requests working; a topic subscribed while
+//!   down is subscribed on the next connection; a reconnecting socket that
+//!   gives up fails what waits with `Disconnected`.
 
 use crate::common::*;
 use browser_websocket::{
@@ -576,4 +580,109 @@ async fn an_outbox_keeps_what_was_not_acknowledged_for_the_next_client_of_its_na
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A protocol for the echo server with a cancel message: `"ask <id> <text>"`
+/// out, its echo the reply; `"cancel <id>"` when the app gives up.
+struct Cancelling;
+
+impl Protocol for Cancelling {
+    type Request = String;
+    type Reply = String;
+    type Rejection = String;
+
+    fn request_message(&self, id: u64, text: &String) -> browser_websocket::Result<Message> {
+        Ok(Message::Text(format!("ask {id} {text}")))
+    }
+
+    fn classify(&self, message: &Message) -> Incoming<String, String> {
+        let parsed = message
+            .as_text()
+            .and_then(|text| text.strip_prefix("ask "))
+            .and_then(|rest| rest.split_once(' '))
+            .and_then(|(id, text)| Some((id.parse().ok()?, text)));
+        match parsed {
+            Some((id, text)) => Incoming::Reply {
+                id,
+                reply: Ok(text.to_owned()),
+            },
+            None => Incoming::Other,
+        }
+    }
+
+    fn cancel_message(&self, id: u64) -> Option<Message> {
+        Some(Message::Text(format!("cancel {id}")))
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_request_sends_the_cancel_message_and_dropped_messages_leave_requests_working() {
+    let socket = WebSocket::connect(&url("/echo")).await.unwrap();
+    let (client, mut messages) = RequestClient::new(socket, Cancelling);
+    let given_up = client.request("never mind".to_owned());
+    drop(given_up);
+    // The echo of the request (its id no longer waited for) and of the cancel.
+    assert_eq!(
+        within(5_000, "the forgotten reply", messages.next()).await,
+        Some(Ok(Message::from("ask 1 never mind")))
+    );
+    assert_eq!(
+        within(5_000, "the cancel", messages.next()).await,
+        Some(Ok(Message::from("cancel 1")))
+    );
+    drop(messages);
+    assert_eq!(
+        within(5_000, "a reply", client.request("still".to_owned())).await,
+        Ok("still".to_owned())
+    );
+    client
+        .send_message(&Message::from("not for anyone"))
+        .unwrap();
+    assert_eq!(
+        within(5_000, "a reply", client.request("and still".to_owned())).await,
+        Ok("and still".to_owned())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn on_a_reconnecting_socket_a_topic_subscribed_while_down_is_subscribed_on_the_next_connection(
+) {
+    let (client, _messages) = reconnecting_rpc_client().await;
+    assert_eq!(
+        client.request(call("drop_me", json!([10]))).await,
+        Ok(json!("dropping"))
+    );
+    wait_until("the drop", || !client.is_connected()).await;
+    let mut ticks = client.subscribe("tick".to_owned());
+    wait_until("the next connection", || client.is_connected()).await;
+    // The subscribe request goes out first on the new connection: a request
+    // made after it is answered after it.
+    assert_eq!(client.request(call("sum", json!([0]))).await, Ok(json!(0)));
+    assert_eq!(client.request(call("tick", json!([7]))).await, Ok(json!(7)));
+    assert_eq!(within(5_000, "a tick", ticks.next()).await, tick(7));
+    client.close_normal().unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_reconnecting_socket_that_gives_up_fails_what_waits() {
+    let refused = format!("ws://127.0.0.1:{REFUSED_PORT}/");
+    let policy = fast_policy().max_attempts(Some(2));
+    let (client, mut messages) = RequestClient::builder(JsonRpc)
+        .build_reconnecting(ReconnectingWebSocket::builder(refused).policy(policy));
+    let waiting = client.request(call("sum", json!([1])));
+    let delivery = client.send_acked(call("sum", json!([2])));
+    assert_eq!(delivery.status(), DeliveryStatus::Queued);
+    assert_eq!(
+        within(10_000, "giving up", waiting).await,
+        Err(RequestError::Disconnected)
+    );
+    assert_eq!(
+        delivery.status(),
+        DeliveryStatus::Failed(RequestError::Disconnected)
+    );
+    assert_eq!(within(5_000, "the end", messages.next()).await, None);
+    assert_eq!(
+        client.request(call("sum", json!([3]))).await,
+        Err(RequestError::Disconnected)
+    );
 }
