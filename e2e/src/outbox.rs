@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fantoccini::Client;
 
 use crate::tabs::{now_millis, server_log, wd};
-use crate::{click, fill, text_of, texts_of, WAIT};
+use crate::{click, fill, texts_of, WAIT};
 
 /// Runs the check; on success, what it saw.
 pub async fn kept_across_a_reload(client: &Client, page: &str) -> Result<String, String> {
@@ -23,7 +23,7 @@ pub async fn kept_across_a_reload(client: &Client, page: &str) -> Result<String,
     wait_text(client, "#outbox-state", |text| text == "restored 0").await?;
     fill(client, "#outbox-text", "kept").await?;
     click(client, "#outbox-send").await?;
-    let sent = wait_item(client, "#outbox-sent li", |text| text.ends_with(" Sent")).await?;
+    let sent = wait_text(client, "#outbox-sent li", |text| text.ends_with(" Sent")).await?;
     let message_id = sent.split(' ').next().unwrap_or_default().to_owned();
 
     // A new document: the page loaded again, with a session that answers.
@@ -33,7 +33,7 @@ pub async fn kept_across_a_reload(client: &Client, page: &str) -> Result<String,
         .map_err(wd)?;
     wait_text(client, "#outbox-state", |text| text == "restored 1").await?;
     let acked = format!("{message_id} Acked");
-    wait_item(client, "#outbox-restored li", |text| text == acked).await?;
+    wait_text(client, "#outbox-restored li", |text| text == acked).await?;
     let log = server_log(client, origin, &format!("{id}-answering")).await?;
     let expected = format!("ack-me {message_id} kept");
     let first = log.first().and_then(|session| session.first());
@@ -50,6 +50,8 @@ pub async fn kept_across_a_reload(client: &Client, page: &str) -> Result<String,
     ))
 }
 
+/// The text of the first element at `selector` that `wanted` accepts, once
+/// there is one (looking every 100 ms, for at most `WAIT`).
 async fn wait_text(
     client: &Client,
     selector: &str,
@@ -57,30 +59,12 @@ async fn wait_text(
 ) -> Result<String, String> {
     let deadline = Instant::now() + WAIT;
     loop {
-        let text = text_of(client, selector).await;
-        if let Some(text) = text.as_deref().filter(|text| wanted(text)) {
-            return Ok(text.to_owned());
+        let texts = texts_of(client, selector).await;
+        if let Some(text) = texts.iter().find(|text| wanted(text)) {
+            return Ok(text.clone());
         }
         if Instant::now() > deadline {
-            return Err(format!("{selector} shows {text:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn wait_item(
-    client: &Client,
-    selector: &str,
-    wanted: impl Fn(&str) -> bool,
-) -> Result<String, String> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let items = texts_of(client, selector).await;
-        if let Some(item) = items.iter().find(|item| wanted(item)) {
-            return Ok(item.clone());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("{selector} shows {items:?}"));
+            return Err(format!("{selector} shows {texts:?}"));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

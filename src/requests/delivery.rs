@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::{CoreCell, Outcome, RequestClient, RequestOptions, Waiter};
+use super::{CoreCell, OnSettle, Outcome, RequestClient, RequestOptions, Waiter};
 use crate::js::stored;
 use crate::rules::error::Result;
 use crate::rules::message::Message;
@@ -206,23 +206,10 @@ impl<P: Protocol> RequestClient<P> {
     pub fn send_acked(&self, request: P::Request) -> Delivery<P> {
         let state = new_state(DeliveryStatus::Queued);
         let outbox = self.core.borrow().outbox.clone();
-        let ended = state.clone();
-        let id_slot: Rc<RefCell<Option<u64>>> = Rc::default();
-        let kept_id = id_slot.clone();
-        let kept_in = outbox.clone();
         let options = RequestOptions::new().resend_on_reconnect();
-        let started = self.start_tracked(
-            request,
-            options,
-            state.clone(),
-            Box::new(move |outcome| {
-                forget_if_final(kept_in.as_deref(), *kept_id.borrow(), &outcome);
-                ended.borrow_mut().end(outcome);
-            }),
-        );
-        if let Some((id, message)) = started {
+        let on_end = on_end(&state, outbox.clone());
+        if let Some((id, message)) = self.start_tracked(request, options, state.clone(), on_end) {
             state.borrow_mut().id = Some(id);
-            *id_slot.borrow_mut() = Some(id);
             if let Some(name) = outbox {
                 Self::keep(&name, id, message);
             }
@@ -277,6 +264,17 @@ fn new_state<P: Protocol>(status: DeliveryStatus<P::Rejection>) -> DeliveryCell<
         reply: None,
         wakers: Vec::new(),
     }))
+}
+
+/// What an acknowledged message's end does: its status, and the outbox (if
+/// any) forgets it unless it is to be sent again by the next page.
+fn on_end<P: Protocol>(state: &DeliveryCell<P>, outbox: Option<Rc<str>>) -> OnSettle<P> {
+    let state = state.clone();
+    Box::new(move |outcome| {
+        let id = state.borrow().id;
+        forget_if_final(outbox.as_deref(), id, &outcome);
+        state.borrow_mut().end(outcome);
+    })
 }
 
 /// Removes an acknowledged message from the outbox once it will not be sent
@@ -366,19 +364,12 @@ fn restore_one<P: Protocol>(
 ) -> Delivery<P> {
     let state = new_state(DeliveryStatus::Queued);
     state.borrow_mut().id = Some(id);
-    let ended = state.clone();
-    let kept_in = name.clone();
-    let waiter = Rc::new(RefCell::new(Waiter {
-        timeout: std::time::Duration::MAX,
-        on_settle: Some(Box::new(move |outcome: Outcome<P>| {
-            forget_if_final(Some(&kept_in), Some(id), &outcome);
-            ended.borrow_mut().end(outcome);
-        })),
-        resend: Some(message.clone()),
-        delivery: Some(state.clone()),
-        outcome: None,
-        waker: None,
-    }));
+    let waiter = Waiter::cell(
+        std::time::Duration::MAX,
+        Some(on_end(&state, Some(name.clone()))),
+        Some(state.clone()),
+    );
+    waiter.borrow_mut().resend = Some(message.clone());
     let link = {
         let mut core = core.borrow_mut();
         if let Some(ending) = core.ended {
@@ -399,13 +390,7 @@ fn restore_one<P: Protocol>(
             }
             Err(full) => {
                 drop(core);
-                super::settle(
-                    &waiter,
-                    Err(RequestError::TooManyInFlight {
-                        requests: full.requests,
-                        bytes: full.bytes,
-                    }),
-                );
+                super::settle(&waiter, Err(full.into()));
                 None
             }
         }

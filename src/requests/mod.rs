@@ -65,6 +65,26 @@ struct Waiter<P: Protocol> {
 
 type WaiterCell<P> = Rc<RefCell<Waiter<P>>>;
 
+impl<P: Protocol> Waiter<P> {
+    /// A request's slot: woken with its outcome, or (the layer's own
+    /// requests and acknowledged messages) handing it to `on_settle`; with a
+    /// `delivery` status to keep up to date, if any.
+    fn cell(
+        timeout: Duration,
+        on_settle: Option<OnSettle<P>>,
+        delivery: Option<DeliveryCell<P>>,
+    ) -> WaiterCell<P> {
+        Rc::new(RefCell::new(Self {
+            timeout,
+            on_settle,
+            resend: None,
+            delivery,
+            outcome: None,
+            waker: None,
+        }))
+    }
+}
+
 fn settle<P: Protocol>(waiter: &WaiterCell<P>, outcome: Outcome<P>) {
     let on_settle = waiter.borrow_mut().on_settle.take();
     if let Some(on_settle) = on_settle {
@@ -267,14 +287,7 @@ impl<P: Protocol> Core<P> {
                 return None;
             }
         };
-        let waiter = Rc::new(RefCell::new(Waiter {
-            timeout: self.timeout,
-            on_settle: Some(on_settle),
-            resend: None,
-            delivery: None,
-            outcome: None,
-            waker: None,
-        }));
+        let waiter = Waiter::cell(self.timeout, Some(on_settle), None);
         let bytes = message.len().unwrap_or(0);
         let timeout_ms = self.timeout.as_secs_f64() * 1000.0;
         let started = self.in_flight.start(
@@ -286,13 +299,7 @@ impl<P: Protocol> Core<P> {
             waiter.clone(),
         );
         if let Err(full) = started {
-            settle(
-                &waiter,
-                Err(RequestError::TooManyInFlight {
-                    requests: full.requests,
-                    bytes: full.bytes,
-                }),
-            );
+            settle(&waiter, Err(full.into()));
             return None;
         }
         Some(message)
@@ -814,14 +821,7 @@ impl<P: Protocol> RequestClient<P> {
     /// ```
     pub fn request_with(&self, request: P::Request, options: RequestOptions) -> Pending<P> {
         let timeout = options.timeout.unwrap_or(self.core.borrow().timeout);
-        let waiter = Rc::new(RefCell::new(Waiter {
-            timeout,
-            on_settle: None,
-            resend: None,
-            delivery: None,
-            outcome: None,
-            waker: None,
-        }));
+        let waiter = Waiter::cell(timeout, None, None);
         let timeout_ms = timeout.as_secs_f64() * 1000.0;
         let id = match self.start(&request, timeout_ms, options.on_drop, &waiter) {
             Ok(id) => Some(id),
@@ -847,14 +847,7 @@ impl<P: Protocol> RequestClient<P> {
         delivery: DeliveryCell<P>,
         on_settle: OnSettle<P>,
     ) -> Option<(u64, Message)> {
-        let waiter = Rc::new(RefCell::new(Waiter {
-            timeout: Duration::MAX,
-            on_settle: Some(on_settle),
-            resend: None,
-            delivery: Some(delivery),
-            outcome: None,
-            waker: None,
-        }));
+        let waiter = Waiter::cell(Duration::MAX, Some(on_settle), Some(delivery));
         match self.start(&request, f64::INFINITY, options.on_drop, &waiter) {
             Ok(id) => {
                 let message = waiter.borrow().resend.clone()?;
@@ -898,11 +891,7 @@ impl<P: Protocol> RequestClient<P> {
             }
             let now_ms = now_monotonic_ms();
             core.in_flight
-                .start(now_ms, timeout_ms, on_drop, bytes, sent, waiter.clone())
-                .map_err(|full| RequestError::TooManyInFlight {
-                    requests: full.requests,
-                    bytes: full.bytes,
-                })?;
+                .start(now_ms, timeout_ms, on_drop, bytes, sent, waiter.clone())?;
             (id, message, now_ms + timeout_ms.max(0.0))
         };
         let (id, message, deadline) = message;

@@ -186,16 +186,9 @@ impl Protocol for JsonRpc {
     }
 
     fn classify(&self, message: &Message) -> Incoming<Value, JsonRpcError> {
-        let bytes = match message {
-            Message::Text(text) => text.as_bytes(),
-            Message::Binary(bytes) => bytes.as_slice(),
-            _ => return Incoming::Other,
-        };
-        // Only an object is a response (serde would read the struct from an
-        // array too, by position).
-        if bytes.trim_ascii_start().first() != Some(&b'{') {
+        let Some(bytes) = json_object(message) else {
             return Incoming::Other;
-        }
+        };
         let parsed = serde_json::from_slice::<Response>(bytes);
         let Ok(response) = parsed else {
             return Incoming::Other;
@@ -238,6 +231,18 @@ impl Protocol for JsonRpc {
     }
 }
 
+/// A text or binary message that may hold a JSON object: only an object is a
+/// response or a notification (serde would read a struct from an array too,
+/// by position).
+fn json_object(message: &Message) -> Option<&[u8]> {
+    let bytes = match message {
+        Message::Text(text) => text.as_bytes(),
+        Message::Binary(bytes) => bytes.as_slice(),
+        _ => return None,
+    };
+    (bytes.trim_ascii_start().first() == Some(&b'{')).then_some(bytes)
+}
+
 /// The parts of an incoming message that make it a notification.
 #[derive(Deserialize)]
 struct Notification {
@@ -274,15 +279,7 @@ impl Subscriptions for JsonRpc {
     }
 
     fn item(&self, message: &Message) -> Option<(String, Value)> {
-        let bytes = match message {
-            Message::Text(text) => text.as_bytes(),
-            Message::Binary(bytes) => bytes.as_slice(),
-            _ => return None,
-        };
-        if bytes.trim_ascii_start().first() != Some(&b'{') {
-            return None;
-        }
-        let notification = serde_json::from_slice::<Notification>(bytes).ok()?;
+        let notification = serde_json::from_slice::<Notification>(json_object(message)?).ok()?;
         // A request from the server has an id: not an item.
         if notification.id.is_some() {
             return None;

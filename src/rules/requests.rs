@@ -232,6 +232,15 @@ pub(crate) struct TooManyInFlight {
     pub(crate) bytes: usize,
 }
 
+impl<E> From<TooManyInFlight> for RequestError<E> {
+    fn from(full: TooManyInFlight) -> Self {
+        Self::TooManyInFlight {
+            requests: full.requests,
+            bytes: full.bytes,
+        }
+    }
+}
+
 /// The bounds on what is in flight at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Bounds {
@@ -291,14 +300,7 @@ impl<W> InFlight<W> {
         sent: bool,
         waiter: W,
     ) -> Result<u64, TooManyInFlight> {
-        let full = self.entries.len() >= self.bounds.requests
-            || self.bytes.saturating_add(bytes) > self.bounds.bytes;
-        if full {
-            return Err(TooManyInFlight {
-                requests: self.entries.len(),
-                bytes: self.bytes,
-            });
-        }
+        self.room_for(bytes)?;
         let id = self.next_id;
         self.next_id += 1;
         self.insert(
@@ -323,17 +325,31 @@ impl<W> InFlight<W> {
         sent: bool,
         waiter: W,
     ) -> Result<(), TooManyInFlight> {
-        let full = self.entries.len() >= self.bounds.requests
-            || self.bytes.saturating_add(bytes) > self.bounds.bytes;
-        if full || self.entries.contains_key(&id) {
-            return Err(TooManyInFlight {
-                requests: self.entries.len(),
-                bytes: self.bytes,
-            });
+        self.room_for(bytes)?;
+        if self.entries.contains_key(&id) {
+            return Err(self.too_many());
         }
         self.skip_to(id.saturating_add(1));
         self.insert(id, f64::INFINITY, on_drop, bytes, sent, waiter);
         Ok(())
+    }
+
+    /// `Ok` if one more request of `bytes` stays within the bounds.
+    fn room_for(&self, bytes: usize) -> Result<(), TooManyInFlight> {
+        let full = self.entries.len() >= self.bounds.requests
+            || self.bytes.saturating_add(bytes) > self.bounds.bytes;
+        if full {
+            Err(self.too_many())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn too_many(&self) -> TooManyInFlight {
+        TooManyInFlight {
+            requests: self.entries.len(),
+            bytes: self.bytes,
+        }
     }
 
     /// Later ids are `id` or above (ids never go back).

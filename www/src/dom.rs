@@ -12,6 +12,14 @@ pub fn by_id<T: JsCast>(id: &str) -> Option<T> {
     document()?.get_element_by_id(id)?.dyn_into::<T>().ok()
 }
 
+/// The page's query parameter `key` (`?key=value`), if it is there.
+pub fn query_param(key: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(key)
+}
+
 /// The value of the `<input>` or `<select>` with `id`, or `""`.
 pub fn value_of(id: &str) -> String {
     if let Some(input) = by_id::<web_sys::HtmlInputElement>(id) {

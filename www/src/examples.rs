@@ -21,12 +21,7 @@ pub struct ExampleUrls {
 
 pub fn example_urls() -> ExampleUrls {
     let location = web_sys::window().map(|window| window.location());
-    let query_url = location
-        .as_ref()
-        .and_then(|location| location.search().ok())
-        .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
-        .and_then(|params| params.get("url"));
-    if let Some(url) = query_url {
+    if let Some(url) = dom::query_param("url") {
         return ExampleUrls {
             text: url.clone(),
             binary: url,

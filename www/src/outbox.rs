@@ -128,19 +128,11 @@ struct Query {
 
 impl Query {
     fn read() -> Self {
-        let search = web_sys::window()
-            .and_then(|window| window.location().search().ok())
-            .unwrap_or_default();
-        let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
-        let get = |key: &str| params.as_ref().and_then(|params| params.get(key));
+        let given = |key: &str| dom::query_param(key).filter(|value| !value.is_empty());
         Self {
-            path: get("path")
-                .filter(|path| !path.is_empty())
-                .unwrap_or_else(|| "/echo".to_owned()),
-            name: get("name")
-                .filter(|name| !name.is_empty())
-                .unwrap_or_else(|| "demo".to_owned()),
-            mute: get("mute").is_some_and(|mute| mute == "1"),
+            path: given("path").unwrap_or_else(|| "/echo".to_owned()),
+            name: given("name").unwrap_or_else(|| "demo".to_owned()),
+            mute: given("mute").is_some_and(|mute| mute == "1"),
         }
     }
 }

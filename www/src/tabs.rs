@@ -96,14 +96,8 @@ fn show_event(event: &SharedEvent) {
 
 /// `?path=` and `?name=`, with their defaults.
 fn query() -> (String, String) {
-    let search = web_sys::window()
-        .and_then(|window| window.location().search().ok())
-        .unwrap_or_default();
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
     let get = |key: &str, default: &str| {
-        params
-            .as_ref()
-            .and_then(|params| params.get(key))
+        dom::query_param(key)
             .filter(|value| !value.is_empty())
             .unwrap_or_else(|| default.to_owned())
     };
