@@ -172,11 +172,14 @@ pub use rules::error::{Error, Result};
 pub use rules::flow::FlowControl;
 pub use rules::inbox::{DEFAULT_RECEIVE_LIMIT, RECEIVE_LIMIT_CLOSE_CODE};
 pub use rules::message::{BinaryType, Message, ReadyState};
-// Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 built in).
+// Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 and
+// graphql-transport-ws built in).
 pub use requests::{
     Acked, Delivery, DeliveryStatus, Messages, Pending, RequestClient, RequestClientBuilder,
     RequestOptions, Restored, Subscription, DEFAULT_REQUEST_TIMEOUT,
 };
+#[cfg(feature = "json")]
+pub use rules::graphql_ws::{GraphqlRequest, GraphqlWs, GRAPHQL_TRANSPORT_WS};
 #[cfg(feature = "json")]
 pub use rules::json_rpc::{JsonRpc, JsonRpcCall, JsonRpcError};
 pub use rules::requests::{Incoming, Protocol, RequestError, SubscriptionEvent, Subscriptions};

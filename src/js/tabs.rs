@@ -1,6 +1,8 @@
 //! The link between the tabs of one origin: a `BroadcastChannel` to post
 //! [`Envelope`]s on, and a Web Lock whose holder leads. Owns the two closures
-//! the browser calls (a posted envelope, the lock granted).
+//! the browser calls (a posted envelope, the lock granted), and the request
+//! layer's topic locks: one Web Lock per topic, held in shared mode by every
+//! tab that reads it, so the last tab to stop reading knows it is the last.
 //!
 //! Envelopes cross as arrays (`[kind, tab, a, b, data]`), with messages as a
 //! string, a `Uint8Array` or a `Blob`: all three survive the browser's
@@ -48,6 +50,30 @@ export function openTabLink(name, onEnvelope, onElected) {
     },
   };
 }
+
+export function holdTopic(name) {
+  const locks = globalThis.navigator && globalThis.navigator.locks;
+  if (!locks || typeof locks.request !== "function") return null;
+  let released = false;
+  let release = () => {};
+  // Settles once the lock is let go (or was never taken).
+  const held = locks.request(name, { mode: "shared" }, () => {
+    if (released) return undefined;
+    return new Promise((resolve) => { release = resolve; });
+  }).catch(() => {});
+  return {
+    // Lets go; then `onLast(true)` if no other tab holds the topic, called
+    // while this tab holds it alone (a tab that starts reading it meanwhile
+    // waits), else `onLast(false)`.
+    releaseLast(onLast) {
+      released = true;
+      release();
+      held
+        .then(() => locks.request(name, { ifAvailable: true }, (lock) => { onLast(lock !== null); }))
+        .catch(() => onLast(false));
+    },
+  };
+}
 "#)]
 extern "C" {
     /// Joins the tabs of `name`; a string naming the missing API where the
@@ -66,6 +92,46 @@ extern "C" {
 
     #[wasm_bindgen(method)]
     fn close(this: &Link);
+
+    /// Holds the topic lock `name` in shared mode; null without Web Locks.
+    #[wasm_bindgen(js_name = holdTopic)]
+    fn hold_topic(name: &str) -> JsValue;
+
+    type TopicLock;
+
+    #[wasm_bindgen(method, js_name = releaseLast)]
+    fn release_last(this: &TopicLock, on_last: JsValue);
+}
+
+/// This tab reads a topic of the request layer on a shared socket: a Web
+/// Lock held in shared mode, released when it stops.
+pub(crate) struct TopicHold {
+    lock: TopicLock,
+}
+
+impl TopicHold {
+    /// Holds the topic `topic` of the shared socket `name`; `None` where the
+    /// browser lacks Web Locks (the shared socket is then per tab).
+    pub(crate) fn take(name: &str, topic: &str) -> Option<Self> {
+        if !cfg!(target_arch = "wasm32") {
+            return None;
+        }
+        let lock = hold_topic(&format!("browser-websocket-topic:{name}:{topic}"));
+        if lock.is_null() || lock.is_undefined() {
+            return None;
+        }
+        Some(Self {
+            lock: lock.unchecked_into(),
+        })
+    }
+
+    /// Lets go; `on_last(true)` if no other tab reads the topic, called
+    /// while the lock is this tab's alone (so the unsubscribe goes out before
+    /// a tab that starts reading it subscribes). Called exactly once.
+    pub(crate) fn release(self, on_last: impl FnOnce(bool) + 'static) {
+        let on_last = Closure::once_into_js(on_last);
+        self.lock.release_last(on_last);
+    }
 }
 
 const SEND: u8 = 0;

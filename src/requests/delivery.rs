@@ -312,7 +312,9 @@ impl<P: Protocol> Future for Restored<P> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut core = self.core.borrow_mut();
         if core.outbox.is_none() {
-            return Poll::Ready(Ok(Vec::new()));
+            // Empty, or the error of an outbox refused.
+            let refused = core.restored.clone();
+            return Poll::Ready(refused.unwrap_or_else(|| Ok(Vec::new())));
         }
         match &core.restored {
             Some(restored) => Poll::Ready(restored.clone()),

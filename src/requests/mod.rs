@@ -31,6 +31,7 @@ use crate::rules::requests::{Bounds, InFlight, Incoming, OnDrop, Protocol, Reque
 use crate::socket::halves::Receiver;
 use crate::socket::handle::Handle;
 use crate::socket::websocket::WebSocket;
+use crate::tabs::{SharedBuilder, SharedEvent, SharedHandle, SharedWebSocket};
 
 mod delivery;
 mod subscriptions;
@@ -97,12 +98,39 @@ fn settle<P: Protocol>(waiter: &WaiterCell<P>, outcome: Outcome<P>) {
     }
 }
 
+/// What the routing task does after routing one message.
+enum Routed {
+    Done,
+    /// The ordinary messages passed the receive limit: the socket closes.
+    CloseForLimit,
+    /// Messages for the server (the protocol's answer to a ping; what waited
+    /// for the handshake).
+    Send(Vec<Message>),
+}
+
+/// On a shared socket each tab counts its ids from its own random tag
+/// shifted by this many bits: 2^32 requests per tab, and tags below 2^21 keep
+/// every id under 2^53, exact as a JavaScript number (JSON-RPC servers in
+/// JavaScript read ids as numbers).
+const TAB_ID_BITS: u32 = 32;
+
+/// A timeout in milliseconds, as the table counts: `Duration::MAX` is a
+/// deadline that never comes.
+fn as_millis_f64(timeout: Duration) -> f64 {
+    if timeout == Duration::MAX {
+        return f64::INFINITY;
+    }
+    timeout.as_secs_f64() * 1000.0
+}
+
 /// How the connection ended, for the requests still in flight and those
 /// made after.
 #[derive(Clone, Copy)]
 enum Ending {
     Disconnected,
     Closed,
+    /// Never started: a protocol with a handshake on a shared socket.
+    Unsupported,
 }
 
 impl Ending {
@@ -110,6 +138,9 @@ impl Ending {
         match self {
             Self::Disconnected => RequestError::Disconnected,
             Self::Closed => RequestError::Closed,
+            Self::Unsupported => {
+                RequestError::Send(not_on_a_shared_socket("a protocol with a handshake"))
+            }
         }
     }
 }
@@ -119,6 +150,7 @@ impl Ending {
 enum Link {
     Plain(Handle),
     Reconnecting(ReconnectingHandle),
+    Shared(SharedHandle),
 }
 
 impl Link {
@@ -126,6 +158,7 @@ impl Link {
         match self {
             Self::Plain(handle) => handle.send_message(message),
             Self::Reconnecting(handle) => handle.send_message(message),
+            Self::Shared(handle) => handle.send_message(message),
         }
     }
 
@@ -135,13 +168,20 @@ impl Link {
         match self {
             Self::Plain(_) => true,
             Self::Reconnecting(handle) => handle.is_connected(),
+            Self::Shared(handle) => handle.is_connected(),
         }
     }
 
+    /// Closes the socket; a tab of a shared socket leaves it instead (the
+    /// connection is every tab's).
     fn close_with(&self, code: u16, reason: &str) -> Result<()> {
         match self {
             Self::Plain(handle) => handle.close_with(code, reason),
             Self::Reconnecting(handle) => handle.close_with(code, reason),
+            Self::Shared(handle) => {
+                handle.leave();
+                Ok(())
+            }
         }
     }
 }
@@ -150,6 +190,7 @@ impl Link {
 enum Source {
     Plain(Receiver),
     Reconnecting(ReconnectingReceiver),
+    Shared(SharedWebSocket),
 }
 
 impl Stream for Source {
@@ -159,6 +200,7 @@ impl Stream for Source {
         match self.get_mut() {
             Self::Plain(receiver) => Pin::new(receiver).poll_next(cx),
             Self::Reconnecting(receiver) => Pin::new(receiver).poll_next(cx),
+            Self::Shared(socket) => Pin::new(socket).poll_next(cx),
         }
     }
 }
@@ -188,6 +230,18 @@ struct Core<P: Protocol> {
     topics: Option<Box<dyn Topics<P>>>,
     /// The receive limit, which bounds each subscription too.
     receive_limit: Option<usize>,
+    /// Whether the protocol opens each connection with a handshake
+    /// ([`Protocol::handshake`]), and whether this connection's was accepted:
+    /// until then the layer's messages wait in `held`, in order.
+    handshake: bool,
+    accepted: bool,
+    held: Vec<(u64, Message)>,
+    /// On a shared socket: this tab's ids are `tag << 32` and up, so replies
+    /// to other tabs' requests (every tab hears every message) are told from
+    /// late replies to this tab's own.
+    tab_tag: Option<u64>,
+    /// On a shared socket, the name its topic locks carry.
+    topic_locks: Option<Rc<str>>,
     /// The name of the outbox kept in IndexedDB, if the app asked for one.
     outbox: Option<Rc<str>>,
     /// The acknowledged messages taken back from it, once read.
@@ -213,13 +267,22 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Routes one message from the socket. `true` when the ordinary
-    /// messages just passed the receive limit: the socket is to be closed (by
-    /// the caller, once this borrow ends: a close may report at once).
-    fn route(&mut self, message: Message) -> bool {
+    /// Whether a request made now goes out at once (else it waits: in the
+    /// layer for the handshake, or in a reconnecting socket's queue).
+    fn is_ready(&self) -> bool {
+        if self.handshake {
+            self.accepted
+        } else {
+            self.link.is_connected()
+        }
+    }
+
+    /// Routes one message from the socket: what to do next (by the caller,
+    /// once this borrow ends: a send or a close may report at once).
+    fn route(&mut self, message: Message) -> Routed {
         if let Some(topics) = self.topics.as_mut() {
             if topics.take(&self.protocol, &message) {
-                return false;
+                return Routed::Done;
             }
         }
         let (id, outcome) = match self.protocol.classify(&message) {
@@ -227,28 +290,126 @@ impl<P: Protocol> Core<P> {
             Incoming::Malformed { id, reason } => {
                 (id, Err(RequestError::MalformedReply { reason }))
             }
+            Incoming::Complete { id } => {
+                self.complete(id);
+                return Routed::Done;
+            }
+            Incoming::Accepted => return Routed::Send(self.accept()),
+            Incoming::Control { answer } => return Routed::Send(answer.into_iter().collect()),
             Incoming::Other => return self.pass_on(message),
         };
         match self.in_flight.reply(id) {
             Some(waiter) => {
                 settle(&waiter, outcome);
-                false
+                Routed::Done
             }
+            // Another tab's: that tab takes it.
+            None if self.is_other_tabs(id) => Routed::Done,
             // Nobody waits for that id (unknown, answered, timed out,
             // forgotten): it is an ordinary message.
             None => self.pass_on(message),
         }
     }
 
-    /// Queues an ordinary message; `true` if it passed the receive limit.
-    fn pass_on(&mut self, message: Message) -> bool {
+    /// Whether `id` is another tab's, on a shared socket.
+    fn is_other_tabs(&self, id: u64) -> bool {
+        self.tab_tag.is_some_and(|tag| id >> TAB_ID_BITS != tag)
+    }
+
+    /// The server ended request `id`'s exchange: a subscription on it ends;
+    /// a request still waiting had no reply.
+    fn complete(&mut self, id: u64) {
+        if let Some(topics) = self.topics.as_mut() {
+            if topics.completed(id) {
+                self.in_flight.forget(id);
+                return;
+            }
+        }
+        if let Some(waiter) = self.in_flight.reply(id) {
+            let reason = "the server ended the exchange without a reply".to_owned();
+            settle(&waiter, Err(RequestError::MalformedReply { reason }));
+        }
+    }
+
+    /// The server accepted the handshake (the first one, or a second one a
+    /// confused server sends: nothing waits then): the messages that waited.
+    fn accept(&mut self) -> Vec<Message> {
+        if !self.handshake || self.accepted {
+            return Vec::new();
+        }
+        self.accepted = true;
+        self.session_ready()
+    }
+
+    /// A connection is ready for the layer's messages (opened, and its
+    /// handshake accepted where the protocol has one): the subscribe
+    /// requests, then the requests to send again, then those that waited for
+    /// the handshake, in the order they were made.
+    fn session_ready(&mut self) -> Vec<Message> {
+        let mut topics = self.topics.take();
+        let resubscribe = match topics.as_mut() {
+            Some(topics) => topics.to_resubscribe(&self.protocol),
+            None => Vec::new(),
+        };
+        let mut messages = Vec::new();
+        for again in resubscribe {
+            if let Some((id, message)) =
+                self.start_own(&again.request, again.on_settle, again.timeout)
+            {
+                again.id.set(Some(id));
+                messages.push(message);
+            }
+        }
+        self.topics = topics;
+        let resend = self.opened();
+        messages.extend(resend);
+        let held = std::mem::take(&mut self.held);
+        messages.extend(
+            held.into_iter()
+                .filter(|(id, _)| self.in_flight.waiter(*id).is_some())
+                .map(|(_, message)| message),
+        );
+        messages
+    }
+
+    /// Request `id` is no longer awaited: forgotten, and the protocol's
+    /// cancel message to send, if it has one and the request went out.
+    fn forget(&mut self, id: u64) -> Option<Message> {
+        if !self.in_flight.forget(id) {
+            return None;
+        }
+        let held = self.held.len();
+        self.held.retain(|(held_id, _)| *held_id != id);
+        if self.held.len() != held {
+            return None;
+        }
+        self.protocol.cancel_message(id)
+    }
+
+    /// Holds `message` (request `id`) until the handshake is accepted, if
+    /// the protocol has one and it is not yet; otherwise gives it back, to send.
+    fn hold_or_send(&mut self, id: u64, message: Message) -> Option<Message> {
+        if self.handshake && !self.accepted {
+            self.held.push((id, message));
+            return None;
+        }
+        Some(message)
+    }
+
+    /// Queues an ordinary message; past the receive limit, the socket is
+    /// to be closed.
+    fn pass_on(&mut self, message: Message) -> Routed {
         if !self.others_read {
-            return false;
+            return Routed::Done;
         }
         let bytes = message.len().unwrap_or(0) as u64;
         let exceeded = self.others.push_message(message, bytes) == Admitted::LimitExceeded;
         self.wake_others();
-        exceeded
+        if exceeded {
+            Routed::CloseForLimit
+        } else {
+            Routed::Done
+        }
     }
 
     fn pass_on_error(&mut self, error: Error) {
@@ -272,9 +433,15 @@ impl<P: Protocol> Core<P> {
     }
 
     /// Registers one of the layer's own requests, whose outcome goes to
-    /// `on_settle`; the message to send (with the core released), or `None`
-    /// if it could not be made (`on_settle` has been told).
-    fn start_own(&mut self, request: &P::Request, on_settle: OnSettle<P>) -> Option<Message> {
+    /// `on_settle` and which gives up after `timeout` (`None`: the client's);
+    /// its id and the message to send (with the core released), or `None` if
+    /// it could not be made (`on_settle` has been told).
+    fn start_own(
+        &mut self,
+        request: &P::Request,
+        on_settle: OnSettle<P>,
+        timeout: Option<Duration>,
+    ) -> Option<(u64, Message)> {
         if let Some(ending) = self.ended {
             on_settle(Err(ending.error()));
             return None;
@@ -287,9 +454,10 @@ impl<P: Protocol> Core<P> {
                 return None;
             }
         };
-        let waiter = Waiter::cell(self.timeout, Some(on_settle), None);
+        let timeout = timeout.unwrap_or(self.timeout);
+        let waiter = Waiter::cell(timeout, Some(on_settle), None);
         let bytes = message.len().unwrap_or(0);
-        let timeout_ms = self.timeout.as_secs_f64() * 1000.0;
+        let timeout_ms = as_millis_f64(timeout);
         let started = self.in_flight.start(
             now_monotonic_ms(),
             timeout_ms,
@@ -302,13 +470,14 @@ impl<P: Protocol> Core<P> {
             settle(&waiter, Err(full.into()));
             return None;
         }
-        Some(message)
+        Some((id, message))
     }
 
     /// A connection dropped (the reconnecting socket goes on): the requests
     /// sent on it fail with [`RequestError::Disconnected`], but those to send
     /// again.
     fn connection_lost(&mut self) {
+        self.accepted = false;
         for (_, waiter) in self.in_flight.disconnected() {
             settle(&waiter, Err(RequestError::Disconnected));
         }
@@ -558,6 +727,11 @@ impl<P: Protocol> RequestClientBuilder<P> {
         let (sender, receiver) = socket.into_split();
         let core = self.core(Link::Plain(sender.handle()));
         drop(sender);
+        let handshake = core.borrow().protocol.handshake();
+        if let Some(handshake) = handshake {
+            let link = core.borrow().link.clone();
+            let _ = link.send(&handshake);
+        }
         start_routing(core, Source::Plain(receiver))
     }
 
@@ -610,8 +784,77 @@ impl<P: Protocol> RequestClientBuilder<P> {
         start_routing(core, Source::Reconnecting(receiver))
     }
 
+    /// Joins `socket` (a shared socket's builder: one connection for every
+    /// tab of the name) and routes its messages: the client, and the ordinary
+    /// messages. Each tab makes its own client: a reply reaches the tab
+    /// that asked (each tab's ids are its own: they start at a random
+    /// multiple of 2^32, so two tabs share a range once in 2^21 pairs), and
+    /// replies to other tabs' requests are not passed on. A drop of the
+    /// shared connection fails the requests sent on it, but those to resend,
+    /// which go again once it is back (after what this tab queued meanwhile);
+    /// acknowledged messages keep their status across a change of leading
+    /// tab. Each tab subscribes to its topics itself (on its first reader, and
+    /// on every new connection), and the unsubscribe goes out only when no
+    /// tab reads the topic any more (a Web Lock per topic, held in shared mode
+    /// by each tab that reads it, and let go by a tab that crashes). The
+    /// builder's `on_event` still runs; an `on_message` is dropped.
+    ///
+    /// Not on a shared socket: an outbox ([`restored`](RequestClient::restored)
+    /// fails with [`Error::Js`] `NotSupportedError`, and acknowledged messages
+    /// are kept in the page only), and protocols with a
+    /// [`handshake`](Protocol::handshake) (each request fails with
+    /// [`RequestError::Send`] and the same error).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo() {
+    /// use browser_websocket::{tabs::SharedWebSocket, JsonRpc, RequestClient};
+    /// // In every tab: one connection, and each tab's replies in that tab.
+    /// let (client, messages) = RequestClient::builder(JsonRpc)
+    ///     .build_shared(SharedWebSocket::builder("/rpc").name("rpc"));
+    /// # }
+    /// ```
+    pub fn build_shared(mut self, socket: SharedBuilder) -> (RequestClient<P>, Messages<P>) {
+        let refuse_outbox = self.outbox.take().is_some();
+        let slot: Rc<RefCell<Weak<RefCell<Core<P>>>>> = Rc::new(RefCell::new(Weak::new()));
+        let on_event_slot = slot.clone();
+        let socket = socket
+            .with_layer_events(move |event| {
+                if let Some(core) = on_event_slot.borrow().upgrade() {
+                    on_shared_event(&core, event);
+                }
+            })
+            .connect();
+        let core = self.core(Link::Shared(socket.handle()));
+        {
+            let mut state = core.borrow_mut();
+            let tag = random_tab_tag();
+            state.tab_tag = Some(tag);
+            state.in_flight.skip_to(tag << TAB_ID_BITS);
+            state.topic_locks = Some(Rc::from(socket.name()));
+            if refuse_outbox {
+                state.restored = Some(Err(not_on_a_shared_socket("an outbox")));
+            }
+            if state.handshake {
+                state.ended = Some(Ending::Unsupported);
+                let refused = not_on_a_shared_socket("a protocol with a handshake");
+                state.others.push_error(refused);
+            }
+        }
+        *slot.borrow_mut() = Rc::downgrade(&core);
+        start_routing(core, Source::Shared(socket))
+    }
+
     fn core(self, link: Link) -> CoreCell<P> {
+        let handshake = self.protocol.handshake().is_some();
         Rc::new(RefCell::new(Core {
+            handshake,
+            accepted: false,
+            held: Vec::new(),
+            tab_tag: None,
+            topic_locks: None,
             protocol: self.protocol,
             link,
             timeout: self.timeout,
@@ -645,6 +888,39 @@ fn start_routing<P: Protocol>(
     (RequestClient { core: core.clone() }, Messages { core })
 }
 
+/// A random tag in `[1, 2^21)`, for a tab's ids.
+fn random_tab_tag() -> u64 {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let tag = (crate::js::global::random() * f64::from(1u32 << 21)) as u64;
+    tag.max(1)
+}
+
+/// What a shared socket does not do, as the error the app gets.
+fn not_on_a_shared_socket(what: &str) -> Error {
+    Error::Js {
+        name: "NotSupportedError".to_owned(),
+        message: format!("{what} is not supported on a shared socket"),
+    }
+}
+
+fn on_shared_event<P: Protocol>(core: &CoreCell<P>, event: &SharedEvent) {
+    match event {
+        SharedEvent::Disconnected => core.borrow_mut().connection_lost(),
+        SharedEvent::Connected => {
+            let (messages, link) = {
+                let mut state = core.borrow_mut();
+                (state.session_ready(), state.link.clone())
+            };
+            rearm(core);
+            for message in &messages {
+                let _ = link.send(message);
+            }
+        }
+        SharedEvent::Ended { .. } => core.borrow_mut().end(Ending::Disconnected),
+        SharedEvent::Leading | SharedEvent::Following | SharedEvent::PerTab { .. } => {}
+    }
+}
+
 fn on_reconnect_event<P: Protocol>(core: &CoreCell<P>, event: &ReconnectEvent) {
     match event {
         ReconnectEvent::Closed {
@@ -657,23 +933,18 @@ fn on_reconnect_event<P: Protocol>(core: &CoreCell<P>, event: &ReconnectEvent) {
 }
 
 fn resend_on_open<P: Protocol>(core: &CoreCell<P>, handle: &ReconnectingHandle) {
-    // Subscriptions first, then the requests to resend: both before the queue.
-    let mut messages = {
-        let mut guard = core.borrow_mut();
-        let state = &mut *guard;
-        let resubscribe = match state.topics.as_mut() {
-            Some(topics) => topics.to_resubscribe(&state.protocol),
-            None => Vec::new(),
-        };
-        let mut messages: Vec<Message> = resubscribe
-            .into_iter()
-            .filter_map(|(request, on_settle)| state.start_own(&request, on_settle))
-            .collect();
-        messages.extend(state.opened());
-        messages
+    let messages = {
+        let mut state = core.borrow_mut();
+        if state.handshake {
+            // Everything else waits for the server to accept it.
+            state.accepted = false;
+            state.protocol.handshake().into_iter().collect()
+        } else {
+            state.session_ready()
+        }
     };
     rearm(core);
-    for message in messages.drain(..) {
+    for message in messages {
         // On the connection that just opened: only a close in between stops
         // it, and the requests then fail with that close.
         let _ = handle.send_message(&message);
@@ -822,8 +1093,7 @@ impl<P: Protocol> RequestClient<P> {
     pub fn request_with(&self, request: P::Request, options: RequestOptions) -> Pending<P> {
         let timeout = options.timeout.unwrap_or(self.core.borrow().timeout);
         let waiter = Waiter::cell(timeout, None, None);
-        let timeout_ms = timeout.as_secs_f64() * 1000.0;
-        let id = match self.start(&request, timeout_ms, options.on_drop, &waiter) {
+        let id = match self.start(&request, as_millis_f64(timeout), options.on_drop, &waiter) {
             Ok(id) => Some(id),
             Err(error) => {
                 waiter.borrow_mut().outcome = Some(Err(error));
@@ -885,16 +1155,22 @@ impl<P: Protocol> RequestClient<P> {
                 waiter.borrow_mut().resend = Some(message.clone());
             }
             let bytes = message.len().unwrap_or(0);
-            let sent = core.link.is_connected();
+            let sent = core.is_ready();
             if let Some(delivery) = &waiter.borrow().delivery {
                 delivery.borrow_mut().set_sent(sent);
             }
             let now_ms = now_monotonic_ms();
             core.in_flight
                 .start(now_ms, timeout_ms, on_drop, bytes, sent, waiter.clone())?;
-            (id, message, now_ms + timeout_ms.max(0.0))
+            let deadline = now_ms + timeout_ms.max(0.0);
+            (id, core.hold_or_send(id, message), deadline)
         };
         let (id, message, deadline) = message;
+        let Some(message) = message else {
+            // It waits for the handshake.
+            arm_by(&self.core, deadline);
+            return Ok(id);
+        };
         // Sent with the core released: a send may report at once.
         let link = self.core.borrow().link.clone();
         let sent = link.send(&message);
@@ -969,6 +1245,7 @@ impl<P: Protocol> RequestClient<P> {
         match link {
             Link::Plain(handle) => handle.ready_state() == crate::ReadyState::Open,
             Link::Reconnecting(handle) => handle.is_connected(),
+            Link::Shared(handle) => handle.is_connected(),
         }
     }
 
@@ -1047,12 +1324,7 @@ impl<P: Protocol> Drop for Pending<P> {
         };
         let cancel = {
             let mut core = self.core.borrow_mut();
-            if !core.in_flight.forget(id) {
-                return;
-            }
-            core.protocol
-                .cancel_message(id)
-                .map(|cancel| (core.link.clone(), cancel))
+            core.forget(id).map(|cancel| (core.link.clone(), cancel))
         };
         if let Some((link, cancel)) = cancel {
             let _ = link.send(&cancel);
@@ -1144,11 +1416,23 @@ impl<P: Protocol> Future for Router<P> {
             let mut core = this.core.borrow_mut();
             match item {
                 Some(Ok(message)) => {
-                    if core.route(message) {
-                        let link = core.link.clone();
-                        drop(core);
-                        let _ =
-                            link.close_with(RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON);
+                    let routed = core.route(message);
+                    let link = core.link.clone();
+                    drop(core);
+                    match routed {
+                        Routed::Done => {}
+                        Routed::CloseForLimit => {
+                            let _ = link
+                                .close_with(RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON);
+                        }
+                        Routed::Send(messages) => {
+                            for message in &messages {
+                                // A send fails only once the socket closed,
+                                // which ends what waits.
+                                let _ = link.send(message);
+                            }
+                            rearm(&this.core);
+                        }
                     }
                 }
                 Some(Err(error)) => {

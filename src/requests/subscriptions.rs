@@ -4,15 +4,17 @@
 //! unsubscribed when the last of them is dropped.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use futures_core::Stream;
 
 use super::{rearm, CoreCell, OnSettle, RequestClient};
+use crate::js::tabs::TopicHold;
 use crate::rules::message::Message;
 use crate::rules::requests::{Protocol, RequestError, SubscriptionEvent, Subscriptions};
 
@@ -64,10 +66,47 @@ impl<P: Subscriptions> Feed<P> {
     }
 }
 
-/// One topic: its readers, and whether the server confirmed it once.
+/// One topic: its readers, whether it was established once (confirmed by
+/// the server, or sent where subscribing has no reply), and its current
+/// subscribe request's id.
 struct Topic<P: Subscriptions> {
     feeds: Vec<Weak<RefCell<Feed<P>>>>,
     established: bool,
+    request: Rc<Cell<Option<u64>>>,
+    /// On a shared socket: this tab reads the topic (a Web Lock in shared
+    /// mode), so another tab that stops reading it does not unsubscribe.
+    hold: Option<TopicHold>,
+}
+
+impl<P: Subscriptions> Topic<P> {
+    /// Tells every reader the topic was subscribed again (items in between
+    /// may be missed).
+    fn tell_resubscribed(&self) {
+        for feed in live(&self.feeds) {
+            feed.borrow_mut()
+                .push(Ok(SubscriptionEvent::Resubscribed), 0);
+        }
+    }
+}
+
+/// A subscribe request to make on a new connection.
+pub(crate) struct Resubscription<P: Protocol> {
+    pub(crate) request: P::Request,
+    pub(crate) on_settle: OnSettle<P>,
+    /// Where its id goes once made.
+    pub(crate) id: Rc<Cell<Option<u64>>>,
+    /// `None` for the client's; no deadline where subscribing has no reply.
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// How long a subscribe request waits: the client's timeout for one the
+/// server answers, no deadline for one that stays open.
+fn subscribe_timeout<P: Subscriptions>(protocol: &P) -> Option<Duration> {
+    if protocol.subscribe_is_answered() {
+        None
+    } else {
+        Some(Duration::MAX)
+    }
 }
 
 /// Every topic of a client.
@@ -82,7 +121,12 @@ pub(crate) trait Topics<P: Protocol> {
     fn take(&mut self, protocol: &P, message: &Message) -> bool;
     /// The subscribe requests for every topic, for a new connection, each
     /// with what to do with its outcome.
-    fn to_resubscribe(&mut self, protocol: &P) -> Vec<(P::Request, OnSettle<P>)>;
+    fn to_resubscribe(&mut self, protocol: &P) -> Vec<Resubscription<P>>;
+    /// The server ended subscribe request `id` ([`Incoming::Complete`]):
+    /// its topic's readers end. `false` if no topic is on that request.
+    ///
+    /// [`Incoming::Complete`]: crate::Incoming::Complete
+    fn completed(&mut self, id: u64) -> bool;
     /// The client ended: every reader is told (`Closed` ends quietly).
     fn end_all(&mut self, error: RequestError<P::Rejection>);
     fn as_any(&mut self) -> &mut dyn Any;
@@ -90,12 +134,20 @@ pub(crate) trait Topics<P: Protocol> {
 
 impl<P: Subscriptions> Topics<P> for Registry<P> {
     fn take(&mut self, protocol: &P, message: &Message) -> bool {
-        let Some((topic, item)) = protocol.item(message) else {
+        let topics = self.topics.borrow();
+        let (feeds, item) = if let Some((topic, item)) = protocol.item(message) {
+            (topics.get(&topic).map(|topic| live(&topic.feeds)), item)
+        } else if let Some((id, item)) = protocol.item_of_request(message) {
+            let topic = topics
+                .values()
+                .find(|topic| topic.request.get() == Some(id));
+            (topic.map(|topic| live(&topic.feeds)), item)
+        } else {
             return false;
         };
-        let topics = self.topics.borrow();
-        let Some(feeds) = topics.get(&topic).map(|topic| live(&topic.feeds)) else {
-            // Not subscribed (any more): an ordinary message.
+        let Some(feeds) = feeds else {
+            // Not subscribed (any more): an ordinary message, or the reply
+            // to a request.
             return false;
         };
         let bytes = message.len().unwrap_or(0);
@@ -103,9 +155,12 @@ impl<P: Subscriptions> Topics<P> for Registry<P> {
         for feed in &feeds {
             // Items need not be `Clone`: readers past the first get their own
             // read of the message.
-            let item = first
-                .take()
-                .or_else(|| protocol.item(message).map(|(_, item)| item));
+            let item = first.take().or_else(|| {
+                protocol
+                    .item(message)
+                    .map(|(_, item)| item)
+                    .or_else(|| protocol.item_of_request(message).map(|(_, item)| item))
+            });
             if let Some(item) = item {
                 feed.borrow_mut()
                     .push(Ok(SubscriptionEvent::Item(item)), bytes);
@@ -114,15 +169,42 @@ impl<P: Subscriptions> Topics<P> for Registry<P> {
         !feeds.is_empty()
     }
 
-    fn to_resubscribe(&mut self, protocol: &P) -> Vec<(P::Request, OnSettle<P>)> {
-        let topics: Vec<P::Topic> = self.topics.borrow().keys().cloned().collect();
-        topics
-            .into_iter()
-            .map(|topic| {
-                let on_settle = subscribed(&self.topics, topic.clone());
-                (protocol.subscribe(&topic), on_settle)
-            })
-            .collect()
+    fn to_resubscribe(&mut self, protocol: &P) -> Vec<Resubscription<P>> {
+        let answered = protocol.subscribe_is_answered();
+        let mut again = Vec::new();
+        for (topic, entry) in self.topics.borrow_mut().iter_mut() {
+            if !answered {
+                // Nothing confirms it: it is established once sent.
+                if entry.established {
+                    entry.tell_resubscribed();
+                }
+                entry.established = true;
+            }
+            again.push(Resubscription {
+                request: protocol.subscribe(topic),
+                on_settle: subscribed(&self.topics, topic.clone()),
+                id: entry.request.clone(),
+                timeout: subscribe_timeout(protocol),
+            });
+        }
+        again
+    }
+
+    fn completed(&mut self, id: u64) -> bool {
+        let mut topics = self.topics.borrow_mut();
+        let Some(topic) = topics
+            .iter()
+            .find(|(_, entry)| entry.request.get() == Some(id))
+            .map(|(topic, _)| topic.clone())
+        else {
+            return false;
+        };
+        if let Some(entry) = topics.remove(&topic) {
+            for feed in live(&entry.feeds) {
+                feed.borrow_mut().end(None);
+            }
+        }
+        true
     }
 
     fn end_all(&mut self, error: RequestError<P::Rejection>) {
@@ -163,10 +245,7 @@ fn subscribed<P: Subscriptions>(
             Ok(_) => {
                 if let Some(entry) = topics.get_mut(&topic) {
                     if entry.established {
-                        for feed in live(&entry.feeds) {
-                            feed.borrow_mut()
-                                .push(Ok(SubscriptionEvent::Resubscribed), 0);
-                        }
+                        entry.tell_resubscribed();
                     }
                     entry.established = true;
                 }
@@ -258,23 +337,41 @@ impl<P: Subscriptions> RequestClient<P> {
             .downcast_mut::<Registry<P>>()?
             .topics
             .clone();
-        let is_new = {
+        let (is_new, id_slot) = {
             let mut topics = topics.borrow_mut();
             let entry = topics.entry(topic.clone()).or_insert_with(|| Topic {
                 feeds: Vec::new(),
                 established: false,
+                request: Rc::new(Cell::new(None)),
+                hold: core
+                    .topic_locks
+                    .as_ref()
+                    .and_then(|name| TopicHold::take(name, &format!("{topic:?}"))),
             });
             entry.feeds.retain(|feed| feed.strong_count() > 0);
             entry.feeds.push(Rc::downgrade(feed));
-            entry.feeds.len() == 1 && !entry.established
+            (
+                entry.feeds.len() == 1 && !entry.established,
+                entry.request.clone(),
+            )
         };
-        // A reconnecting socket that is down subscribes on its next
-        // connection, with every other topic.
-        if !is_new || !core.link.is_connected() {
+        // A reconnecting socket that is down (or a connection whose
+        // handshake is not yet accepted) subscribes when it is ready, with
+        // every other topic.
+        if !is_new || !core.is_ready() {
             return None;
         }
         let request = core.protocol.subscribe(topic);
-        core.start_own(&request, subscribed(&topics, topic.clone()))
+        let timeout = subscribe_timeout(&core.protocol);
+        let (id, message) =
+            core.start_own(&request, subscribed(&topics, topic.clone()), timeout)?;
+        id_slot.set(Some(id));
+        if !core.protocol.subscribe_is_answered() {
+            if let Some(entry) = topics.borrow_mut().get_mut(topic) {
+                entry.established = true;
+            }
+        }
+        Some(message)
     }
 }
 
@@ -307,43 +404,75 @@ impl<P: Subscriptions> Stream for Subscription<P> {
 
 impl<P: Subscriptions> Drop for Subscription<P> {
     fn drop(&mut self) {
-        let message = {
-            let mut guard = self.core.borrow_mut();
-            let core = &mut *guard;
-            let Some(registry) = core.topics.as_mut() else {
-                return;
-            };
-            let Some(registry) = registry.as_any().downcast_mut::<Registry<P>>() else {
-                return;
-            };
-            let mut topics = registry.topics.borrow_mut();
-            let Some(entry) = topics.get_mut(&self.topic) else {
-                return;
-            };
-            let this = Rc::as_ptr(&self.feed);
-            entry
-                .feeds
-                .retain(|feed| feed.strong_count() > 0 && !std::ptr::eq(feed.as_ptr(), this));
-            if !entry.feeds.is_empty() {
-                return;
+        let Some(last) = self.leave_topic() else {
+            return;
+        };
+        let request_id = last.request.get();
+        match last.hold {
+            // Another tab may read it still: the last to stop unsubscribes.
+            Some(hold) => {
+                let core = Rc::downgrade(&self.core);
+                let topic = self.topic.clone();
+                hold.release(move |no_other_tab| {
+                    if let Some(core) = core.upgrade().filter(|_| no_other_tab) {
+                        unsubscribe(&core, &topic, request_id);
+                    }
+                });
             }
-            topics.remove(&self.topic);
-            drop(topics);
-            if core.ended.is_some() || !core.link.is_connected() {
-                return;
-            }
-            let Some(request) = core.protocol.unsubscribe(&self.topic) else {
-                return;
-            };
+            None => unsubscribe(&self.core, &self.topic, request_id),
+        }
+    }
+}
+
+impl<P: Subscriptions> Subscription<P> {
+    /// Removes this reader; its topic's entry if it was the last.
+    fn leave_topic(&self) -> Option<Topic<P>> {
+        let mut guard = self.core.borrow_mut();
+        let registry = guard.topics.as_mut()?;
+        let registry = registry.as_any().downcast_mut::<Registry<P>>()?;
+        let mut topics = registry.topics.borrow_mut();
+        let entry = topics.get_mut(&self.topic)?;
+        let this = Rc::as_ptr(&self.feed);
+        entry
+            .feeds
+            .retain(|feed| feed.strong_count() > 0 && !std::ptr::eq(feed.as_ptr(), this));
+        if !entry.feeds.is_empty() {
+            return None;
+        }
+        topics.remove(&self.topic)
+    }
+}
+
+/// Nobody reads `topic` any more: its unsubscribe request goes out, or,
+/// where subscribing is an open request (`request_id`), that request is
+/// cancelled. Not if the client ended, or the topic is read again (a new
+/// reader in this tab while other tabs were asked).
+fn unsubscribe<P: Subscriptions>(core: &CoreCell<P>, topic: &P::Topic, request_id: Option<u64>) {
+    let message = {
+        let mut guard = core.borrow_mut();
+        let state = &mut *guard;
+        let read_again = state
+            .topics
+            .as_mut()
+            .and_then(|registry| registry.as_any().downcast_mut::<Registry<P>>())
+            .is_some_and(|registry| registry.topics.borrow().contains_key(topic));
+        if state.ended.is_some() || read_again {
+            return;
+        }
+        match state.protocol.unsubscribe(topic) {
             // Its reply is taken (not passed on to `Messages`); its outcome
             // matters to nobody.
-            core.start_own(&request, Box::new(|_| {}))
-        };
-        if let Some(message) = message {
-            let link = self.core.borrow().link.clone();
-            let _ = link.send(&message);
-            rearm(&self.core);
+            Some(request) if state.is_ready() => state
+                .start_own(&request, Box::new(|_| {}), None)
+                .map(|(_, message)| message),
+            Some(_) => None,
+            None => request_id.and_then(|id| state.forget(id)),
         }
+    };
+    if let Some(message) = message {
+        let link = core.borrow().link.clone();
+        let _ = link.send(&message);
+        rearm(core);
     }
 }
 

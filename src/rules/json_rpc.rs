@@ -165,7 +165,7 @@ struct Response {
 
 /// A member that is there, even as `null` (`"result": null` is a result;
 /// `"error": null` a malformed error reply), unlike one that is not.
-fn present<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> std::result::Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
@@ -234,7 +234,7 @@ impl Protocol for JsonRpc {
 /// A text or binary message that may hold a JSON object: only an object is a
 /// response or a notification (serde would read a struct from an array too,
 /// by position).
-fn json_object(message: &Message) -> Option<&[u8]> {
+pub(crate) fn json_object(message: &Message) -> Option<&[u8]> {
     let bytes = match message {
         Message::Text(text) => text.as_bytes(),
         Message::Binary(bytes) => bytes.as_slice(),

@@ -7,6 +7,8 @@
 pub(crate) mod close;
 pub(crate) mod error;
 pub(crate) mod flow;
+#[cfg(feature = "json")]
+pub(crate) mod graphql_ws;
 pub(crate) mod inbox;
 #[cfg(feature = "json")]
 pub(crate) mod json;

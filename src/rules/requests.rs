@@ -85,6 +85,16 @@ pub trait Protocol: 'static {
         let _ = id;
         None
     }
+
+    /// The message that opens each connection, where the protocol has one
+    /// (graphql-transport-ws's `connection_init`): sent first on every
+    /// connection, and nothing else the layer sends goes out until
+    /// [`classify`](Self::classify) finds the server's
+    /// [`Incoming::Accepted`]. Requests made meanwhile wait in the layer (in
+    /// order, bounded and timed like any request). None by default.
+    fn handshake(&self) -> Option<Message> {
+        None
+    }
 }
 
 /// A [`Protocol`] whose server pushes items on topics the client subscribes
@@ -116,8 +126,28 @@ pub trait Subscriptions: Protocol {
     /// (sent when the last [`Subscription`](crate::Subscription) to it is dropped).
     fn unsubscribe(&self, topic: &Self::Topic) -> Option<Self::Request>;
 
-    /// The topic and item an incoming message carries, if it is an item.
+    /// The topic and item an incoming message carries, if it is an item of
+    /// a named topic.
     fn item(&self, message: &Message) -> Option<(Self::Topic, Self::Item)>;
+
+    /// Whether the server answers the subscribe request with a reply
+    /// (JSON-RPC's `rpc.on`: the default). `false` where a subscribe request
+    /// stays open instead (graphql-transport-ws): its items carry the
+    /// request's id ([`item_of_request`](Self::item_of_request)), an error
+    /// reply ends it, [`Incoming::Complete`] ends it quietly, and dropping the
+    /// last reader sends the protocol's
+    /// [`cancel_message`](Protocol::cancel_message) for that id.
+    fn subscribe_is_answered(&self) -> bool {
+        true
+    }
+
+    /// The subscribe request's id and the item an incoming message carries,
+    /// for protocols whose items name the request rather than the topic.
+    /// None by default.
+    fn item_of_request(&self, message: &Message) -> Option<(u64, Self::Item)> {
+        let _ = message;
+        None
+    }
 }
 
 /// What a [`Subscription`](crate::Subscription) yields.
@@ -131,7 +161,7 @@ pub enum SubscriptionEvent<I> {
 }
 
 /// What [`Protocol::classify`] found a message to be.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Incoming<R, E> {
     /// The reply to request `id`: its payload, or the server's rejection.
     /// Taken only while that request waits; otherwise (an unknown id, a
@@ -152,6 +182,23 @@ pub enum Incoming<R, E> {
         id: u64,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The exchange of request `id` is over (graphql-transport-ws's
+    /// `complete`): a subscription on that request ends quietly; a request
+    /// still waiting fails with [`RequestError::MalformedReply`]; for an id
+    /// nobody waits for it is dropped, as the protocol's own traffic.
+    Complete {
+        /// The request's id.
+        id: u64,
+    },
+    /// The server accepted the connection's
+    /// [`handshake`](Protocol::handshake): what waited goes out.
+    Accepted,
+    /// The protocol's own traffic (a keep-alive ping or pong): not passed
+    /// on; `answer`, if any, is sent back at once.
+    Control {
+        /// The message to send back (a pong), if any.
+        answer: Option<Message>,
     },
     /// Not a reply: it goes to the ordinary stream, in order.
     Other,

@@ -238,6 +238,39 @@ impl SharedWebSocket {
     pub fn leave(&self) {
         self.tab.leave();
     }
+
+    /// A handle for the request layer: sends and state, without the stream.
+    pub(crate) fn handle(&self) -> SharedHandle {
+        SharedHandle {
+            tab: self.tab.clone(),
+        }
+    }
+
+    /// The name the tabs share, which the request layer's topic locks carry.
+    pub(crate) fn name(&self) -> &str {
+        &self.tab.name
+    }
+}
+
+/// What the request layer keeps of a [`SharedWebSocket`] to send on it (the
+/// socket itself is its routing task's: dropping that leaves).
+#[derive(Clone)]
+pub(crate) struct SharedHandle {
+    tab: Rc<Tab>,
+}
+
+impl SharedHandle {
+    pub(crate) fn send_message(&self, message: &Message) -> Result<()> {
+        self.tab.send(message.clone())
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.tab.machine.borrow().is_connected()
+    }
+
+    pub(crate) fn leave(&self) {
+        self.tab.leave();
+    }
 }
 
 impl SharedBuilder {
@@ -333,6 +366,24 @@ impl SharedBuilder {
     /// ```
     pub fn on_event(mut self, on_event: impl FnMut(&SharedEvent) + 'static) -> Self {
         self.on_event = Some(Box::new(on_event));
+        self
+    }
+
+    /// For the request layer: `hook` sees every event after the app's own
+    /// callback; messages go to the stream (the layer reads it), not to an
+    /// app's `on_message`.
+    pub(crate) fn with_layer_events(
+        mut self,
+        mut hook: impl FnMut(&SharedEvent) + 'static,
+    ) -> Self {
+        let mut app = self.on_event.take();
+        self.on_event = Some(Box::new(move |event| {
+            if let Some(app) = app.as_mut() {
+                app(event);
+            }
+            hook(event);
+        }));
+        self.on_message = None;
         self
     }
 

@@ -1,8 +1,10 @@
 //! The servers nobody here wrote: pywebsocket3, the WebSocket server of the
 //! web-platform-tests, serving the WPT-style handlers in
-//! `conformance/handlers/` for `tests/browser/conformance.rs`; and the npm
+//! `conformance/handlers/` for `tests/browser/conformance.rs`; the npm
 //! package rpc-websockets, a JSON-RPC 2.0 server, for
-//! `tests/browser/requests.rs`. Each stopped when dropped.
+//! `tests/browser/requests.rs`; and the npm package graphql-ws, a
+//! graphql-transport-ws server, for `tests/browser/graphql.rs`. Each stopped
+//! when dropped.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -35,12 +37,41 @@ impl ConformanceServer {
     /// package rpc-websockets installed in `rpc_dir`) on `port`, for the
     /// request layer's tests. Its log goes to `target/rpc-server.log`.
     pub fn start_rpc(rpc_dir: &Path, port: u16) -> Result<Self, String> {
+        Self::launch_node(
+            rpc_dir,
+            "server.mjs",
+            port,
+            "rpc-websockets",
+            "rpc-server.log",
+        )
+    }
+
+    /// Starts the GraphQL server (`conformance/rpc/graphql.mjs`, on the npm
+    /// package graphql-ws installed in `rpc_dir`) on `port`. Its log goes to
+    /// `target/graphql-server.log`.
+    pub fn start_graphql(rpc_dir: &Path, port: u16) -> Result<Self, String> {
+        Self::launch_node(
+            rpc_dir,
+            "graphql.mjs",
+            port,
+            "graphql-ws",
+            "graphql-server.log",
+        )
+    }
+
+    fn launch_node(
+        dir: &Path,
+        script: &str,
+        port: u16,
+        name: &str,
+        log: &str,
+    ) -> Result<Self, String> {
         let mut command = Command::new("node");
         command
-            .arg(rpc_dir.join("server.mjs"))
+            .arg(dir.join(script))
             .arg(port.to_string())
-            .current_dir(rpc_dir);
-        Self::launch("rpc-websockets", command, port, "rpc-server.log")
+            .current_dir(dir);
+        Self::launch(name, command, port, log)
     }
 
     /// Spawns `command` (the server `name`), its output into `target/LOG`,

@@ -1,5 +1,5 @@
 //! The servers the browser suites talk to: the project's test server and the
-//! servers nobody here wrote (pywebsocket3, rpc-websockets), each stopped
+//! servers nobody here wrote (pywebsocket3, rpc-websockets, graphql-ws), each stopped
 //! when dropped.
 
 use std::io::{BufRead, BufReader};
@@ -19,6 +19,8 @@ pub const REFUSED_PORT: u16 = 9002;
 pub const CONFORMANCE_PORT: u16 = 9004;
 /// The JSON-RPC server's port (rpc-websockets).
 pub const RPC_PORT: u16 = 9005;
+/// The GraphQL server's port (graphql-ws).
+pub const GRAPHQL_PORT: u16 = 9006;
 
 /// Which build of the test server: the tests use the debug build that
 /// `cargo run` gives (built with the native tests' dependencies); the
@@ -118,6 +120,7 @@ pub struct ReadmeServers {
     _test: TestServer,
     _conformance: ConformanceServer,
     _rpc: ConformanceServer,
+    _graphql: ConformanceServer,
 }
 
 impl ReadmeServers {
@@ -127,6 +130,7 @@ impl ReadmeServers {
             (REFUSED_PORT, "the refused connections'"),
             (CONFORMANCE_PORT, "the conformance server's"),
             (RPC_PORT, "the JSON-RPC server's"),
+            (GRAPHQL_PORT, "the GraphQL server's"),
         ] {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Err(format!(
@@ -138,11 +142,14 @@ impl ReadmeServers {
         let test = TestServer::start_on(TEST_SERVER_PORT, Build::Debug)?;
         let python = crate::setup::conformance_venv()?;
         let conformance = ConformanceServer::start(&python, CONFORMANCE_PORT)?;
-        let rpc = ConformanceServer::start_rpc(&crate::setup::rpc_server()?, RPC_PORT)?;
+        let packages = crate::setup::rpc_server()?;
+        let rpc = ConformanceServer::start_rpc(&packages, RPC_PORT)?;
+        let graphql = ConformanceServer::start_graphql(&packages, GRAPHQL_PORT)?;
         Ok(Self {
             _test: test,
             _conformance: conformance,
             _rpc: rpc,
+            _graphql: graphql,
         })
     }
 }

@@ -295,8 +295,9 @@ pub fn conformance_venv() -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// The JSON-RPC server's directory, its npm packages installed with `npm ci`
-/// from `conformance/rpc/package-lock.json` (rpc-websockets, pinned); skipped
+/// The JSON-RPC and GraphQL servers' directory, its npm packages installed
+/// with `npm ci` from `conformance/rpc/package-lock.json` (rpc-websockets,
+/// graphql-ws, graphql and ws, pinned); skipped
 /// when they were installed from exactly that lock (a copy is kept as a stamp).
 pub fn rpc_server() -> Result<PathBuf, String> {
     let dir = shell::root().join("conformance/rpc");
