@@ -176,7 +176,7 @@ pub use rules::message::{BinaryType, Message, ReadyState};
 // graphql-transport-ws built in).
 pub use requests::{
     Acked, Delivery, DeliveryStatus, Messages, Pending, RequestClient, RequestClientBuilder,
-    RequestOptions, Restored, Subscription, DEFAULT_REQUEST_TIMEOUT,
+    RequestOptions, Restored, Subscription, DEFAULT_MAX_TOPICS, DEFAULT_REQUEST_TIMEOUT,
 };
 #[cfg(feature = "json")]
 pub use rules::graphql_ws::{GraphqlRequest, GraphqlWs, GRAPHQL_TRANSPORT_WS};

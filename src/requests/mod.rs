@@ -44,6 +44,10 @@ use subscriptions::Topics;
 /// How long a request waits for its reply unless told otherwise: 30 s.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How many topics a client subscribes to at once unless told otherwise
+/// ([`RequestClientBuilder::max_topics`]): 256.
+pub const DEFAULT_MAX_TOPICS: usize = 256;
+
 pub(crate) type Outcome<P> =
     std::result::Result<<P as Protocol>::Reply, RequestError<<P as Protocol>::Rejection>>;
 
@@ -230,6 +234,8 @@ struct Core<P: Protocol> {
     topics: Option<Box<dyn Topics<P>>>,
     /// The receive limit, which bounds each subscription too.
     receive_limit: Option<usize>,
+    /// The bound on topics subscribed at once.
+    max_topics: usize,
     /// Whether the protocol opens each connection with a handshake
     /// ([`Protocol::handshake`]), and whether this connection's was accepted:
     /// until then the layer's messages wait in `held`, in order.
@@ -353,10 +359,9 @@ impl<P: Protocol> Core<P> {
         };
         let mut messages = Vec::new();
         for again in resubscribe {
-            if let Some((id, message)) =
-                self.start_own(&again.request, again.on_settle, again.timeout)
-            {
-                again.id.set(Some(id));
+            let started = self.start_own(&again.request, again.on_settle, again.timeout);
+            if let Some((id, message)) = started {
+                (again.sent_as)(id);
                 messages.push(message);
             }
         }
@@ -630,6 +635,7 @@ pub struct RequestClientBuilder<P: Protocol> {
     protocol: P,
     timeout: Duration,
     bounds: Bounds,
+    max_topics: usize,
     receive_limit: Option<usize>,
     outbox: Option<Rc<str>>,
 }
@@ -666,6 +672,24 @@ impl<P: Protocol> RequestClientBuilder<P> {
     /// ```
     pub fn max_in_flight(mut self, requests: usize, bytes: usize) -> Self {
         self.bounds = Bounds { requests, bytes };
+        self
+    }
+
+    /// The most topics subscribed at once (default
+    /// [`DEFAULT_MAX_TOPICS`], 256); past it a new topic's
+    /// [`Subscription`] ends at once with [`RequestError::TooManyTopics`] and
+    /// nothing is sent (more readers of a topic already read are fine).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(feature = "json")] {
+    /// let builder = browser_websocket::RequestClient::builder(browser_websocket::JsonRpc)
+    ///     .max_topics(32);
+    /// # }
+    /// ```
+    pub fn max_topics(mut self, topics: usize) -> Self {
+        self.max_topics = topics;
         self
     }
 
@@ -868,6 +892,7 @@ impl<P: Protocol> RequestClientBuilder<P> {
             deadline_timer: None,
             topics: None,
             receive_limit: self.receive_limit,
+            max_topics: self.max_topics,
             outbox: self.outbox.clone(),
             restored: None,
             restored_wakers: Vec::new(),
@@ -1041,6 +1066,7 @@ impl<P: Protocol> RequestClient<P> {
             protocol,
             timeout: DEFAULT_REQUEST_TIMEOUT,
             bounds: Bounds::default(),
+            max_topics: DEFAULT_MAX_TOPICS,
             receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
             outbox: None,
         }

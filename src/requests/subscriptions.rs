@@ -4,8 +4,8 @@
 //! unsubscribed when the last of them is dropped.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
@@ -17,6 +17,7 @@ use super::{rearm, CoreCell, OnSettle, RequestClient};
 use crate::js::tabs::TopicHold;
 use crate::rules::message::Message;
 use crate::rules::requests::{Protocol, RequestError, SubscriptionEvent, Subscriptions};
+use crate::rules::subscriptions::{self as rules, Added};
 
 type Event<P> = std::result::Result<
     SubscriptionEvent<<P as Subscriptions>::Item>,
@@ -66,35 +67,27 @@ impl<P: Subscriptions> Feed<P> {
     }
 }
 
-/// One topic: its readers, whether it was established once (confirmed by
-/// the server, or sent where subscribing has no reply), and its current
-/// subscribe request's id.
-struct Topic<P: Subscriptions> {
-    feeds: Vec<Weak<RefCell<Feed<P>>>>,
-    established: bool,
-    request: Rc<Cell<Option<u64>>>,
-    /// On a shared socket: this tab reads the topic (a Web Lock in shared
-    /// mode), so another tab that stops reading it does not unsubscribe.
-    hold: Option<TopicHold>,
-}
+/// A reader, as the registry keeps it: gone once its [`Subscription`] is
+/// dropped.
+type Reader<P> = Weak<RefCell<Feed<P>>>;
 
-impl<P: Subscriptions> Topic<P> {
-    /// Tells every reader the topic was subscribed again (items in between
-    /// may be missed).
-    fn tell_resubscribed(&self) {
-        for feed in live(&self.feeds) {
-            feed.borrow_mut()
-                .push(Ok(SubscriptionEvent::Resubscribed), 0);
-        }
-    }
+/// The pure registry, with each topic's Web Lock on a shared socket (so
+/// another tab that stops reading it does not unsubscribe).
+type Readers<P> = rules::Registry<<P as Subscriptions>::Topic, Reader<P>, Option<TopicHold>>;
+
+type ReadersCell<P> = Rc<RefCell<Readers<P>>>;
+
+/// Every topic of a client.
+struct Registry<P: Subscriptions> {
+    topics: ReadersCell<P>,
 }
 
 /// A subscribe request to make on a new connection.
 pub(crate) struct Resubscription<P: Protocol> {
     pub(crate) request: P::Request,
     pub(crate) on_settle: OnSettle<P>,
-    /// Where its id goes once made.
-    pub(crate) id: Rc<Cell<Option<u64>>>,
+    /// Records the id it went out with.
+    pub(crate) sent_as: Box<dyn FnOnce(u64)>,
     /// `None` for the client's; no deadline where subscribing has no reply.
     pub(crate) timeout: Option<Duration>,
 }
@@ -107,11 +100,6 @@ fn subscribe_timeout<P: Subscriptions>(protocol: &P) -> Option<Duration> {
     } else {
         Some(Duration::MAX)
     }
-}
-
-/// Every topic of a client.
-struct Registry<P: Subscriptions> {
-    topics: Rc<RefCell<BTreeMap<P::Topic, Topic<P>>>>,
 }
 
 /// The registry as the request layer sees it, whatever the protocol.
@@ -136,20 +124,20 @@ impl<P: Subscriptions> Topics<P> for Registry<P> {
     fn take(&mut self, protocol: &P, message: &Message) -> bool {
         let topics = self.topics.borrow();
         let (feeds, item) = if let Some((topic, item)) = protocol.item(message) {
-            (topics.get(&topic).map(|topic| live(&topic.feeds)), item)
+            (live(topics.readers(&topic)), item)
         } else if let Some((id, item)) = protocol.item_of_request(message) {
-            let topic = topics
-                .values()
-                .find(|topic| topic.request.get() == Some(id));
-            (topic.map(|topic| live(&topic.feeds)), item)
+            let readers = topics
+                .topic_of_request(id)
+                .map_or(&[][..], |topic| topics.readers(topic));
+            (live(readers), item)
         } else {
             return false;
         };
-        let Some(feeds) = feeds else {
+        if feeds.is_empty() {
             // Not subscribed (any more): an ordinary message, or the reply
             // to a request.
             return false;
-        };
+        }
         let bytes = message.len().unwrap_or(0);
         let mut first = Some(item);
         for feed in &feeds {
@@ -166,43 +154,41 @@ impl<P: Subscriptions> Topics<P> for Registry<P> {
                     .push(Ok(SubscriptionEvent::Item(item)), bytes);
             }
         }
-        !feeds.is_empty()
+        true
     }
 
     fn to_resubscribe(&mut self, protocol: &P) -> Vec<Resubscription<P>> {
         let answered = protocol.subscribe_is_answered();
-        let mut again = Vec::new();
-        for (topic, entry) in self.topics.borrow_mut().iter_mut() {
-            if !answered {
-                // Nothing confirms it: it is established once sent.
-                if entry.established {
-                    entry.tell_resubscribed();
+        let again = {
+            let mut topics = self.topics.borrow_mut();
+            let mut again = Vec::new();
+            for (topic, told) in topics.session_ready(answered) {
+                for feed in told.iter().filter_map(|reader| reader.upgrade()) {
+                    feed.borrow_mut()
+                        .push(Ok(SubscriptionEvent::Resubscribed), 0);
                 }
-                entry.established = true;
+                again.push(topic);
             }
-            again.push(Resubscription {
-                request: protocol.subscribe(topic),
-                on_settle: subscribed(&self.topics, topic.clone()),
-                id: entry.request.clone(),
-                timeout: subscribe_timeout(protocol),
-            });
-        }
+            again
+        };
         again
+            .into_iter()
+            .map(|topic| Resubscription {
+                request: protocol.subscribe(&topic),
+                on_settle: subscribed(&self.topics, topic.clone()),
+                sent_as: sent_as(&self.topics, topic, answered),
+                timeout: subscribe_timeout(protocol),
+            })
+            .collect()
     }
 
     fn completed(&mut self, id: u64) -> bool {
         let mut topics = self.topics.borrow_mut();
-        let Some(topic) = topics
-            .iter()
-            .find(|(_, entry)| entry.request.get() == Some(id))
-            .map(|(topic, _)| topic.clone())
-        else {
+        let Some(topic) = topics.topic_of_request(id).cloned() else {
             return false;
         };
-        if let Some(entry) = topics.remove(&topic) {
-            for feed in live(&entry.feeds) {
-                feed.borrow_mut().end(None);
-            }
+        for feed in live(&topics.ended(&topic)) {
+            feed.borrow_mut().end(None);
         }
         true
     }
@@ -212,8 +198,8 @@ impl<P: Subscriptions> Topics<P> for Registry<P> {
             RequestError::Closed => None,
             other => Some(other),
         };
-        let topics = std::mem::take(&mut *self.topics.borrow_mut());
-        for feed in topics.values().flat_map(|topic| live(&topic.feeds)) {
+        let readers = self.topics.borrow_mut().end_all();
+        for feed in live(&readers) {
             feed.borrow_mut().end(error.clone());
         }
     }
@@ -223,18 +209,29 @@ impl<P: Subscriptions> Topics<P> for Registry<P> {
     }
 }
 
-fn live<P: Subscriptions>(feeds: &[Weak<RefCell<Feed<P>>>]) -> Vec<FeedCell<P>> {
-    feeds.iter().filter_map(Weak::upgrade).collect()
+fn live<P: Subscriptions>(readers: &[Reader<P>]) -> Vec<FeedCell<P>> {
+    readers.iter().filter_map(Weak::upgrade).collect()
+}
+
+/// Records that `topic`'s subscribe request went out with an id.
+fn sent_as<P: Subscriptions>(
+    topics: &ReadersCell<P>,
+    topic: P::Topic,
+    answered: bool,
+) -> Box<dyn FnOnce(u64)> {
+    let topics = Rc::downgrade(topics);
+    Box::new(move |id| {
+        if let Some(topics) = topics.upgrade() {
+            topics.borrow_mut().subscribing(&topic, id, answered);
+        }
+    })
 }
 
 /// What a subscribe request's outcome does to its topic: confirmed (and, if
 /// it was confirmed before, its readers told they may have missed items);
 /// refused by the server, its readers end with the error; a drop, a timeout or
 /// the client's end changes nothing here.
-fn subscribed<P: Subscriptions>(
-    topics: &Rc<RefCell<BTreeMap<P::Topic, Topic<P>>>>,
-    topic: P::Topic,
-) -> OnSettle<P> {
+fn subscribed<P: Subscriptions>(topics: &ReadersCell<P>, topic: P::Topic) -> OnSettle<P> {
     let topics = Rc::downgrade(topics);
     Box::new(move |outcome| {
         let Some(topics) = topics.upgrade() else {
@@ -243,21 +240,21 @@ fn subscribed<P: Subscriptions>(
         let mut topics = topics.borrow_mut();
         match outcome {
             Ok(_) => {
-                if let Some(entry) = topics.get_mut(&topic) {
-                    if entry.established {
-                        entry.tell_resubscribed();
-                    }
-                    entry.established = true;
+                for feed in topics
+                    .confirmed(&topic)
+                    .into_iter()
+                    .filter_map(Weak::upgrade)
+                {
+                    feed.borrow_mut()
+                        .push(Ok(SubscriptionEvent::Resubscribed), 0);
                 }
             }
             // The next connection subscribes again; or the client ended, and
             // its end tells every reader.
             Err(RequestError::Disconnected | RequestError::TimedOut(_) | RequestError::Closed) => {}
             Err(error) => {
-                if let Some(entry) = topics.remove(&topic) {
-                    for feed in live(&entry.feeds) {
-                        feed.borrow_mut().end(Some(error.clone()));
-                    }
+                for feed in live(&topics.ended(&topic)) {
+                    feed.borrow_mut().end(Some(error.clone()));
                 }
             }
         }
@@ -327,9 +324,10 @@ impl<P: Subscriptions> RequestClient<P> {
             feed.borrow_mut().end(error);
             return None;
         }
+        let max_topics = core.max_topics;
         let registry = core.topics.get_or_insert_with(|| {
             Box::new(Registry::<P> {
-                topics: Rc::new(RefCell::new(BTreeMap::new())),
+                topics: Rc::new(RefCell::new(rules::Registry::new(max_topics))),
             })
         });
         let topics = registry
@@ -337,40 +335,32 @@ impl<P: Subscriptions> RequestClient<P> {
             .downcast_mut::<Registry<P>>()?
             .topics
             .clone();
-        let (is_new, id_slot) = {
-            let mut topics = topics.borrow_mut();
-            let entry = topics.entry(topic.clone()).or_insert_with(|| Topic {
-                feeds: Vec::new(),
-                established: false,
-                request: Rc::new(Cell::new(None)),
-                hold: core
-                    .topic_locks
-                    .as_ref()
-                    .and_then(|name| TopicHold::take(name, &format!("{topic:?}"))),
-            });
-            entry.feeds.retain(|feed| feed.strong_count() > 0);
-            entry.feeds.push(Rc::downgrade(feed));
-            (
-                entry.feeds.len() == 1 && !entry.established,
-                entry.request.clone(),
-            )
-        };
         // A reconnecting socket that is down (or a connection whose
         // handshake is not yet accepted) subscribes when it is ready, with
         // every other topic.
-        if !is_new || !core.is_ready() {
-            return None;
+        let ready = core.is_ready();
+        let lock_name = core.topic_locks.clone();
+        let added = topics
+            .borrow_mut()
+            .add_reader(topic, Rc::downgrade(feed), ready, || {
+                lock_name.and_then(|name| TopicHold::take(&name, &format!("{topic:?}")))
+            });
+        match added {
+            Ok(Added::SubscribeNow) => {}
+            Ok(Added::SubscribeLater | Added::Joined) => return None,
+            Err(full) => {
+                feed.borrow_mut().end(Some(RequestError::TooManyTopics {
+                    topics: full.topics,
+                }));
+                return None;
+            }
         }
         let request = core.protocol.subscribe(topic);
+        let answered = core.protocol.subscribe_is_answered();
         let timeout = subscribe_timeout(&core.protocol);
         let (id, message) =
             core.start_own(&request, subscribed(&topics, topic.clone()), timeout)?;
-        id_slot.set(Some(id));
-        if !core.protocol.subscribe_is_answered() {
-            if let Some(entry) = topics.borrow_mut().get_mut(topic) {
-                entry.established = true;
-            }
-        }
+        topics.borrow_mut().subscribing(topic, id, answered);
         Some(message)
     }
 }
@@ -407,39 +397,33 @@ impl<P: Subscriptions> Drop for Subscription<P> {
         let Some(last) = self.leave_topic() else {
             return;
         };
-        let request_id = last.request.get();
-        match last.hold {
+        match last.kept {
             // Another tab may read it still: the last to stop unsubscribes.
             Some(hold) => {
                 let core = Rc::downgrade(&self.core);
                 let topic = self.topic.clone();
                 hold.release(move |no_other_tab| {
                     if let Some(core) = core.upgrade().filter(|_| no_other_tab) {
-                        unsubscribe(&core, &topic, request_id);
+                        unsubscribe(&core, &topic, last.request);
                     }
                 });
             }
-            None => unsubscribe(&self.core, &self.topic, request_id),
+            None => unsubscribe(&self.core, &self.topic, last.request),
         }
     }
 }
 
 impl<P: Subscriptions> Subscription<P> {
-    /// Removes this reader; its topic's entry if it was the last.
-    fn leave_topic(&self) -> Option<Topic<P>> {
+    /// Removes this reader (and any dropped); its topic's, if it was the last.
+    fn leave_topic(&self) -> Option<rules::Unsubscribe<Option<TopicHold>>> {
         let mut guard = self.core.borrow_mut();
         let registry = guard.topics.as_mut()?;
         let registry = registry.as_any().downcast_mut::<Registry<P>>()?;
-        let mut topics = registry.topics.borrow_mut();
-        let entry = topics.get_mut(&self.topic)?;
         let this = Rc::as_ptr(&self.feed);
-        entry
-            .feeds
-            .retain(|feed| feed.strong_count() > 0 && !std::ptr::eq(feed.as_ptr(), this));
-        if !entry.feeds.is_empty() {
-            return None;
-        }
-        topics.remove(&self.topic)
+        let mut topics = registry.topics.borrow_mut();
+        topics.remove_readers(&self.topic, |reader| {
+            reader.strong_count() == 0 || std::ptr::eq(reader.as_ptr(), this)
+        })
     }
 }
 
@@ -455,7 +439,7 @@ fn unsubscribe<P: Subscriptions>(core: &CoreCell<P>, topic: &P::Topic, request_i
             .topics
             .as_mut()
             .and_then(|registry| registry.as_any().downcast_mut::<Registry<P>>())
-            .is_some_and(|registry| registry.topics.borrow().contains_key(topic));
+            .is_some_and(|registry| registry.topics.borrow().contains(topic));
         if state.ended.is_some() || read_again {
             return;
         }

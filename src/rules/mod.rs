@@ -20,5 +20,6 @@ pub(crate) mod outbox;
 pub(crate) mod policy;
 pub(crate) mod reconnect;
 pub(crate) mod requests;
+pub(crate) mod subscriptions;
 pub(crate) mod tabs;
 pub(crate) mod url;

@@ -244,6 +244,13 @@ pub enum RequestError<E> {
         /// Bytes of them.
         bytes: usize,
     },
+    /// Too many topics subscribed at once: this subscription was not made
+    /// (nothing was sent).
+    #[error("{topics} topics already subscribed")]
+    TooManyTopics {
+        /// Topics subscribed.
+        topics: usize,
+    },
     /// The request could not be encoded or handed to the browser.
     #[error("the request could not be sent: {0}")]
     Send(Error),
@@ -538,7 +545,7 @@ impl<W> InFlight<W> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeSet, VecDeque};
 
     fn table() -> InFlight<&'static str> {
         InFlight::new(Bounds::default())
@@ -806,6 +813,140 @@ mod tests {
                 let bytes: usize = live.values().map(|request| request.bytes).sum();
                 prop_assert_eq!(requests.load(), (live.len(), bytes));
                 prop_assert!(live.len() <= bounds.requests && bytes <= bounds.bytes);
+            }
+        }
+    }
+
+    /// What happens on the wire around acknowledged messages.
+    #[derive(Clone, Debug)]
+    enum Wire {
+        /// The app sends an acknowledged message.
+        Send,
+        /// The server reads the next message on the connection and
+        /// acknowledges it (the ack travels back).
+        ServerReads,
+        /// The next ack reaches the client.
+        AckArrives,
+        /// An ack the client had before arrives again (a duplicate).
+        DuplicateAck(u8),
+        /// The connection drops: what is on the wire either way is lost.
+        Drop,
+        /// A new connection opens.
+        Open,
+    }
+
+    fn wire() -> impl Strategy<Value = Wire> {
+        prop_oneof![
+            3 => Just(Wire::Send),
+            3 => Just(Wire::ServerReads),
+            3 => Just(Wire::AckArrives),
+            1 => any::<u8>().prop_map(Wire::DuplicateAck),
+            1 => Just(Wire::Drop),
+            1 => Just(Wire::Open),
+        ]
+    }
+
+    proptest! {
+        /// The table as the acknowledged messages' outbox, with a server
+        /// that acknowledges what it reads, over connections that drop at
+        /// any point (losing what is on the wire both ways), with duplicate
+        /// acks: every message is acknowledged exactly once in the end; the
+        /// server reads each at least once, always with its first id; none
+        /// goes out again once acknowledged; on each connection they go out
+        /// in id order (those to send again first, then those queued while
+        /// down); the bound holds throughout.
+        #[test]
+        fn acknowledged_messages_reach_the_server_at_least_once_in_order(steps in prop::collection::vec(wire(), 1..200)) {
+            let bounds = Bounds { requests: 8, bytes: 1 << 20 };
+            let mut outbox: InFlight<u64> = InFlight::new(bounds);
+            let mut connected = true;
+            // Client to server on this connection, and back.
+            let mut to_server: VecDeque<u64> = VecDeque::new();
+            let mut to_client: VecDeque<u64> = VecDeque::new();
+            // What the socket queues while down, sent after the resends.
+            let mut queued: Vec<u64> = Vec::new();
+            let mut started: BTreeSet<u64> = BTreeSet::new();
+            let mut acked: BTreeSet<u64> = BTreeSet::new();
+            let mut read_by_server: BTreeMap<u64, usize> = BTreeMap::new();
+            let mut sent_on_connection: Vec<u64> = Vec::new();
+            let go_out = |id: u64, acked: &BTreeSet<u64>, to_server: &mut VecDeque<u64>, sent: &mut Vec<u64>| {
+                prop_assert!(!acked.contains(&id), "{} sent again after its ack", id);
+                prop_assert!(sent.last().is_none_or(|last| *last < id), "{} out of order after {:?}", id, sent);
+                sent.push(id);
+                to_server.push_back(id);
+                Ok(())
+            };
+            let mut run = |step: Wire, connected: &mut bool| -> Result<(), TestCaseError> {
+                match step {
+                    Wire::Send => {
+                        let next = outbox.next_id();
+                        match outbox.start(0.0, f64::INFINITY, OnDrop::Resend, 10, *connected, next) {
+                            Ok(id) => {
+                                started.insert(id);
+                                if *connected {
+                                    go_out(id, &acked, &mut to_server, &mut sent_on_connection)?;
+                                } else {
+                                    queued.push(id);
+                                }
+                            }
+                            Err(_) => prop_assert!(outbox.load().0 >= bounds.requests),
+                        }
+                    }
+                    Wire::ServerReads => {
+                        if let Some(id) = to_server.pop_front() {
+                            *read_by_server.entry(id).or_default() += 1;
+                            to_client.push_back(id);
+                        }
+                    }
+                    Wire::AckArrives => {
+                        if let Some(id) = to_client.pop_front() {
+                            let took = outbox.reply(id).is_some();
+                            prop_assert_eq!(took, !acked.contains(&id), "an ack is taken once");
+                            acked.insert(id);
+                        }
+                    }
+                    Wire::DuplicateAck(pick) => {
+                        if let Some(id) = acked.iter().nth(usize::from(pick) % acked.len().max(1)).copied() {
+                            prop_assert!(outbox.reply(id).is_none(), "a duplicate ack of {} was taken", id);
+                        }
+                    }
+                    Wire::Drop => {
+                        if *connected {
+                            *connected = false;
+                            to_server.clear();
+                            to_client.clear();
+                            prop_assert!(outbox.disconnected().is_empty(), "no acknowledged message fails on a drop");
+                        }
+                    }
+                    Wire::Open => {
+                        if !*connected {
+                            *connected = true;
+                            sent_on_connection.clear();
+                            for id in outbox.opened() {
+                                go_out(id, &acked, &mut to_server, &mut sent_on_connection)?;
+                            }
+                            for id in std::mem::take(&mut queued) {
+                                go_out(id, &acked, &mut to_server, &mut sent_on_connection)?;
+                            }
+                        }
+                    }
+                }
+                prop_assert!(outbox.load().0 <= bounds.requests);
+                Ok(())
+            };
+            for step in steps {
+                run(step, &mut connected)?;
+            }
+            // Then the network behaves: every message is acknowledged.
+            for _ in 0..(4 * bounds.requests + 4) {
+                run(Wire::Open, &mut connected)?;
+                run(Wire::ServerReads, &mut connected)?;
+                run(Wire::AckArrives, &mut connected)?;
+            }
+            prop_assert_eq!(&acked, &started, "every message acknowledged");
+            prop_assert_eq!(outbox.load().0, 0);
+            for id in &started {
+                prop_assert!(read_by_server.get(id).copied().unwrap_or(0) >= 1, "{} never reached the server", id);
             }
         }
     }

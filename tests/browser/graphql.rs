@@ -251,6 +251,11 @@ async fn on_a_reconnecting_socket_the_handshake_and_the_subscription_are_renewed
         }
     }
     let _ = client.close_normal();
+    drop(client);
+    wait_until("the socket released", || {
+        browser_websocket::live_sockets() == 0
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]

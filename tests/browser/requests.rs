@@ -686,3 +686,28 @@ async fn a_reconnecting_socket_that_gives_up_fails_what_waits() {
         Err(RequestError::Disconnected)
     );
 }
+
+#[wasm_bindgen_test]
+async fn past_the_bound_on_topics_a_new_topic_ends_at_once_and_nothing_is_sent() {
+    let socket = WebSocket::connect(&format!("{RPC_SERVER}/")).await.unwrap();
+    let (client, _messages) = RequestClient::builder(JsonRpc).max_topics(1).build(socket);
+    let mut tick = client.subscribe("tick".to_owned());
+    let mut second_reader = client.subscribe("tick".to_owned());
+    let mut refused = client.subscribe("other".to_owned());
+    assert_eq!(
+        within(5_000, "the refusal", refused.next()).await,
+        Some(Err(RequestError::TooManyTopics { topics: 1 }))
+    );
+    assert!(within(5_000, "the end", refused.next()).await.is_none());
+    assert_eq!(client.in_flight(), 1, "only tick's subscribe went out");
+    // The topic already read takes more readers.
+    sleep(100).await;
+    assert_eq!(client.request(call("tick", json!([5]))).await, Ok(json!(5)));
+    for reader in [&mut tick, &mut second_reader] {
+        let item = within(5_000, "a tick", reader.next()).await;
+        assert!(
+            matches!(&item, Some(Ok(SubscriptionEvent::Item(params))) if params["n"] == json!(5)),
+            "{item:?}"
+        );
+    }
+}

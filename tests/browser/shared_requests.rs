@@ -48,6 +48,15 @@ fn call(method: &str, params: Value) -> JsonRpcCall {
     JsonRpcCall::new(method, params).unwrap()
 }
 
+/// Every tab has left and let go of its socket and callbacks (the tests
+/// after this one count them).
+async fn all_released() {
+    wait_until("every tab released", || {
+        browser_websocket::live_sockets() == 0 && browser_websocket::live_js_callbacks() == 0
+    })
+    .await;
+}
+
 /// Nothing reaches `messages` within `ms`.
 async fn quiet(messages: &mut Messages<JsonRpc>, ms: i32, what: &str) {
     let next = futures_util::future::select(Box::pin(messages.next()), Box::pin(sleep(ms))).await;
@@ -96,6 +105,8 @@ async fn each_tab_gets_its_own_replies_and_no_other_tabs() {
     .await;
     let _ = first.close_normal();
     let _ = second.close_normal();
+    drop((first, first_messages, second));
+    all_released().await;
 }
 
 #[wasm_bindgen_test]
@@ -145,6 +156,8 @@ async fn a_topic_read_in_two_tabs_is_unsubscribed_by_the_last_only() {
     .await;
     let _ = first.close_normal();
     let _ = second.close_normal();
+    drop((first, first_messages, second));
+    all_released().await;
 }
 
 #[wasm_bindgen_test]
@@ -184,6 +197,8 @@ async fn the_leader_leaving_sends_an_unacknowledged_message_again_from_the_new_o
     );
     assert_eq!(delivery.status(), DeliveryStatus::Acked);
     let _ = follower.close_normal();
+    drop(follower);
+    all_released().await;
 }
 
 #[wasm_bindgen_test]
@@ -197,6 +212,7 @@ async fn a_handshake_protocol_or_an_outbox_on_a_shared_socket_is_a_typed_error()
     );
     let said = within(5_000, "the error", messages.next()).await;
     assert!(matches!(said, Some(Err(Error::Js { .. }))), "{said:?}");
+    drop((client, messages));
     let (client, _messages) = RequestClient::builder(JsonRpc)
         .outbox(&unique("outbox"))
         .build_shared(SharedWebSocket::builder(format!("{RPC_SERVER}/")).name(unique("outbox")));
@@ -211,4 +227,6 @@ async fn a_handshake_protocol_or_an_outbox_on_a_shared_socket_is_a_typed_error()
         Ok(json!(4))
     );
     let _ = client.close_normal();
+    drop(client);
+    all_released().await;
 }
