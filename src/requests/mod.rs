@@ -1443,6 +1443,11 @@ impl<P: Protocol> Future for Router<P> {
             match item {
                 Some(Ok(message)) => {
                     let routed = core.route(message);
+                    if let Routed::Done = routed {
+                        continue;
+                    }
+                    // Sent or closed with the core released: either may
+                    // report at once.
                     let link = core.link.clone();
                     drop(core);
                     match routed {
