@@ -118,6 +118,7 @@ mod js;
 mod reconnect;
 mod requests;
 mod rules;
+mod send_handle;
 mod shape;
 mod socket;
 pub mod tabs;
@@ -184,6 +185,8 @@ pub use rules::graphql_ws::{GraphqlRequest, GraphqlWs, GRAPHQL_TRANSPORT_WS};
 pub use rules::json_rpc::{JsonRpc, JsonRpcCall, JsonRpcError};
 pub use rules::requests::{Incoming, Protocol, RequestError, SubscriptionEvent, Subscriptions};
 pub use rules::url::RedactedUrl;
+// Handles that cross threads, for sockets that stay on theirs.
+pub use send_handle::{SendHandle, SEND_HANDLE_QUEUE_BYTES};
 pub use shape::Socket;
 pub use socket::byte_stream::ByteStream;
 pub use socket::callbacks::Callbacks;

@@ -484,3 +484,49 @@ async fn bytes_made_on_another_thread_are_sent_from_the_sockets_thread() {
     )
     .await;
 }
+
+/// A `SendHandle` crosses to a worker thread, which sends through it: the
+/// socket stays on the page's thread, which carries the sends out in order,
+/// and the worker reads the socket's state through the handle.
+#[wasm_bindgen_test]
+async fn a_send_handle_sends_from_another_thread() {
+    let mut socket = connect("/echo").await;
+    let handle = socket.send_handle();
+    let (done, finished) = futures_channel::oneshot::channel();
+    let started = spawn(move || {
+        let in_worker = js_sys::global()
+            .dyn_ref::<web_sys::DedicatedWorkerGlobalScope>()
+            .is_some();
+        let state = handle.ready_state();
+        let sent: Vec<_> = (0..3)
+            .map(|k| handle.send_text(format!("from the worker {k}")))
+            .collect();
+        let bytes = handle.send_bytes(pattern(70_000, 5));
+        let _ = done.send((in_worker, state, sent, bytes));
+    });
+    if is_webkit() {
+        // No thread can start there (see above).
+        assert_eq!(started, Err("DataCloneError".to_owned()));
+        return;
+    }
+    started.unwrap();
+    let (in_worker, state, sent, bytes) = within(10_000, "the worker's sends", finished)
+        .await
+        .unwrap();
+    assert!(in_worker, "the job did not run in a worker");
+    assert_eq!(state, browser_websocket::ReadyState::Open);
+    assert!(sent.iter().all(Result::is_ok), "{sent:?}");
+    assert_eq!(bytes, Ok(()));
+    for k in 0..3 {
+        assert_eq!(
+            next_message(&mut socket).await,
+            Message::Text(format!("from the worker {k}"))
+        );
+    }
+    assert_bytes(
+        next_message(&mut socket).await,
+        &pattern(70_000, 5),
+        "the worker's bytes",
+    )
+    .await;
+}

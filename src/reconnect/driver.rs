@@ -112,6 +112,10 @@ pub(super) struct Delivery {
     pub(super) proofs: u64,
     pub(super) proven_session: u64,
     pub(super) alive_waiters: Vec<Waker>,
+    /// Events reported so far, and the tasks waiting for the next
+    /// ([`SendHandle`](crate::SendHandle)'s pumps, which mirror the state).
+    pub(super) events: u64,
+    pub(super) event_waiters: Vec<Waker>,
 }
 
 impl Inner {
@@ -152,6 +156,8 @@ impl Inner {
                 proofs: 0,
                 proven_session: 0,
                 alive_waiters: Vec::new(),
+                events: 0,
+                event_waiters: Vec::new(),
             }),
         });
         if config.follow_page_life {
@@ -315,6 +321,12 @@ impl Inner {
             }
             _ => {}
         }
+        let waiters = {
+            let mut delivery = self.delivery.borrow_mut();
+            delivery.events += 1;
+            std::mem::take(&mut delivery.event_waiters)
+        };
+        waiters.into_iter().for_each(Waker::wake);
         // A re-entrant report (the callback causing another event) is skipped,
         // not panicked on; the app sees the state through the getters.
         if let Ok(mut slot) = self.on_event.try_borrow_mut() {
@@ -322,6 +334,21 @@ impl Inner {
                 on_event(event);
             }
         }
+    }
+
+    /// Ready once an event was reported since `seen`.
+    pub(crate) fn poll_event(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        seen: &mut u64,
+    ) -> std::task::Poll<()> {
+        let mut delivery = self.delivery.borrow_mut();
+        if delivery.events != *seen {
+            *seen = delivery.events;
+            return std::task::Poll::Ready(());
+        }
+        delivery.event_waiters.push(cx.waker().clone());
+        std::task::Poll::Pending
     }
 
     pub(super) fn proved_alive(&self, session: u64) {

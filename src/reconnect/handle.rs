@@ -149,6 +149,34 @@ impl ReconnectingHandle {
         self.inner.close(code, reason)
     }
 
+    /// A `Send + Sync + Clone` handle on this socket, for other threads and
+    /// for stores that demand `Send` (see [`SendHandle`](crate::SendHandle)):
+    /// its sends are carried out on this thread, in order, and queued while
+    /// disconnected as [`send_text`](Self::send_text)'s are.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::ReconnectingWebSocket::connect("/live");
+    /// let handle = socket.send_handle();
+    /// handle.send_text("hello")?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    // Inline, so that only apps that call it compile the task it starts
+    // (a task spawned from a plain function grows every app, called or not).
+    #[inline]
+    pub fn send_handle(&self) -> crate::SendHandle {
+        crate::send_handle::start(crate::send_handle::DrivenReconnecting::new(self.clone()))
+    }
+
+    /// Ready once an event was reported since `seen` (which it brings up to
+    /// date); else the waker is kept until the next one.
+    pub(crate) fn poll_event(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        seen: &mut u64,
+    ) -> std::task::Poll<()> {
+        self.inner.poll_event(cx, seen)
+    }
+
     /// Whether a connection is open now.
     ///
     /// ```no_run

@@ -67,6 +67,24 @@ impl Handle {
         self.clone()
     }
 
+    /// A `Send + Sync + Clone` handle on this socket, for other threads and
+    /// for stores that demand `Send` (see [`SendHandle`](crate::SendHandle)):
+    /// its sends are carried out on this thread, in order.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::connect("/chat").await?;
+    /// let handle = socket.send_handle();
+    /// handle.send_text("hello")?;
+    /// # Ok(()) }
+    /// ```
+    // Inline, so that only apps that call it compile the task it starts
+    // (a task spawned from a plain function grows every app, called or not).
+    #[inline]
+    pub fn send_handle(&self) -> crate::SendHandle {
+        crate::send_handle::start(crate::send_handle::DrivenSocket::new(self.clone()))
+    }
+
     /// The URL the socket connected to, after resolution (always `ws:` or `wss:`).
     ///
     /// # Example

@@ -30,6 +30,7 @@ mod page_life;
 mod receive_limit;
 mod reconnect;
 mod requests;
+mod send_handle;
 mod shape;
 mod shared_requests;
 mod soak;

@@ -12,6 +12,9 @@
 //! - Plain data is `Send + Sync`: errors, close codes and events, reconnect
 //!   events, so another thread can be told what happened. Bytes and text cross
 //!   threads as `Vec<u8>` and `String`, and the socket's thread sends them.
+//! - `SendHandle` is `Send + Sync + Clone` on every target: it holds a
+//!   channel's sender and atomics, and the socket's thread carries out what it
+//!   is given.
 //!
 //! A type listed as `!Send` that became `Send` would fail the build (two impls
 //! of one trait would then apply: an ambiguity error).
@@ -85,4 +88,7 @@ pub fn plain_data_is_send_and_sync() {
     send_and_sync::<browser_websocket::WebSocketBuilder>();
     send_and_sync::<Role>();
     send_and_sync::<SharedEvent>();
+    send_sync_and_clone::<browser_websocket::SendHandle>();
 }
+
+fn send_sync_and_clone<T: Send + Sync + Clone + 'static>() {}

@@ -3,17 +3,17 @@
 //!
 //! - `on_event` writes the connection state into a signal;
 //! - a task owns the receiving half (a `Stream`) and pushes each message into a
-//!   signal the view reads;
-//! - another task owns the sending half (a `Sink`), fed from a channel. The
-//!   halves are `!Send` (`signal` and `StoredValue::new` take only `Send + Sync`
-//!   values) and are used across `.await`s, so tasks own them; the form's
-//!   handler holds only the channel's sender.
+//!   signal the view reads (the halves are `!Send`, and it awaits across
+//!   messages, so a task owns it);
+//! - the form's handler sends through a `SendHandle`, which is `Send + Sync`
+//!   and so lives in a `StoredValue` (Leptos's reactive storage takes only
+//!   `Send + Sync` values); the socket's thread carries its sends out, in
+//!   order, queued while disconnected.
 //!
-//! Both tasks are cancelled when the component is unmounted, which drops the
-//! halves and so closes the socket.
+//! When the component is unmounted the task is cancelled and the stored
+//! handle disposed of, which drops the last of the socket and closes it.
 
-use browser_websocket::{Message, ReconnectEvent, ReconnectingWebSocket};
-use futures_channel::mpsc;
+use browser_websocket::{ReconnectEvent, ReconnectingWebSocket};
 use futures_util::StreamExt;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -46,7 +46,9 @@ fn Chat() -> impl IntoView {
             }
         })
         .connect();
-    let (sender, mut receiver) = socket.into_split();
+    // Sends, from the form's handler: a handle that Leptos can store.
+    let sending = StoredValue::new(socket.send_handle());
+    let (_, mut receiver) = socket.into_split();
 
     // Received messages: a Stream, across reconnections.
     spawn_local_scoped_with_cancellation(async move {
@@ -56,19 +58,6 @@ fn Chat() -> impl IntoView {
                 Err(error) => format!("error: {error}"),
             };
             set_lines.update(|lines| lines.push(line));
-        }
-    });
-
-    // Messages to send: the Sink, fed from a channel. `forward` waits while the
-    // browser's buffer is full (or, while disconnected, the queue).
-    let (outgoing, to_send) = mpsc::unbounded::<ChatMessage>();
-    spawn_local_scoped_with_cancellation(async move {
-        let sent = to_send
-            .map(|chat| Message::json(&chat))
-            .forward(sender)
-            .await;
-        if let Err(error) = sent {
-            leptos::logging::error!("{error}");
         }
     });
 
@@ -82,8 +71,9 @@ fn Chat() -> impl IntoView {
             author: "you".to_owned(),
             text,
         };
-        if outgoing.unbounded_send(chat).is_ok() {
-            set_draft.set(String::new());
+        match sending.with_value(|handle| handle.send_json(&chat)) {
+            Ok(()) => set_draft.set(String::new()),
+            Err(error) => leptos::logging::error!("{error}"),
         }
     };
 
