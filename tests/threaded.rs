@@ -17,10 +17,12 @@
 //!   `testing`);
 //! - the sockets, their halves and `Message` are `!Send`, plain data is
 //!   `Send + Sync` (`send_checks/`, at compile time);
+//! - a `SendHandle` and a `RequestHandle` used from a worker thread: sends
+//!   and requests made there are carried out on the socket's thread, in order;
 //! - bytes built on another thread (a Web Worker running this same module on
 //!   the same memory) are sent from the socket's thread.
 //!
-//! WebKitGTK runs all of it but the last: it refuses to post a shared
+//! WebKitGTK runs all of it but the worker cases: it refuses to post a shared
 //! `WebAssembly.Memory` to a worker, so no wasm thread starts there; a case
 //! asserts that refusal, so a change shows. It also hides the
 //! `SharedArrayBuffer` constructor, so shared buffers are told by their tag.
@@ -529,4 +531,59 @@ async fn a_send_handle_sends_from_another_thread() {
         "the worker's bytes",
     )
     .await;
+}
+
+/// A protocol for the echo route: a request is `"<id> <text>"`, and its echo
+/// is its reply.
+struct EchoRequests;
+
+impl browser_websocket::Protocol for EchoRequests {
+    type Request = String;
+    type Reply = String;
+    type Rejection = String;
+
+    fn request_message(&self, id: u64, text: &String) -> browser_websocket::Result<Message> {
+        Ok(Message::Text(format!("{id} {text}")))
+    }
+
+    fn classify(&self, message: &Message) -> browser_websocket::Incoming<String, String> {
+        let reply = message.as_text().and_then(|text| text.split_once(' '));
+        match reply.and_then(|(id, text)| Some((id.parse().ok()?, text))) {
+            Some((id, text)) => browser_websocket::Incoming::Reply {
+                id,
+                reply: Ok(text.to_owned()),
+            },
+            None => browser_websocket::Incoming::Other,
+        }
+    }
+}
+
+/// A `RequestHandle` crosses to a worker thread, which makes requests
+/// through it; their reply futures come back to this thread (they are
+/// `Send`) and resolve with the replies.
+#[wasm_bindgen_test]
+async fn a_request_handle_makes_requests_from_another_thread() {
+    let (client, _messages) =
+        browser_websocket::RequestClient::new(connect("/echo").await, EchoRequests);
+    let handle = client.send_handle();
+    let (made, arrived) = futures_channel::oneshot::channel();
+    let started = spawn(move || {
+        let replies: Vec<_> = (0..3)
+            .map(|k| handle.request(format!("from the worker {k}")))
+            .collect();
+        let _ = made.send(replies);
+    });
+    if is_webkit() {
+        // No thread can start there (see above).
+        assert_eq!(started, Err("DataCloneError".to_owned()));
+        return;
+    }
+    started.unwrap();
+    let replies = within(10_000, "the worker's requests", arrived)
+        .await
+        .unwrap();
+    for (k, reply) in replies.into_iter().enumerate() {
+        let reply = within(5_000, "a reply", reply).await;
+        assert_eq!(reply, Ok(format!("from the worker {k}")));
+    }
 }

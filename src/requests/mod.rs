@@ -34,10 +34,12 @@ use crate::socket::websocket::WebSocket;
 use crate::tabs::{SharedBuilder, SharedEvent, SharedHandle, SharedWebSocket};
 
 mod delivery;
+mod remote;
 mod subscriptions;
 
 use delivery::DeliveryCell;
 pub use delivery::{Acked, Delivery, DeliveryStatus, Restored};
+pub use remote::{RemoteReply, RequestHandle};
 pub use subscriptions::Subscription;
 use subscriptions::Topics;
 

@@ -711,3 +711,44 @@ async fn past_the_bound_on_topics_a_new_topic_ends_at_once_and_nothing_is_sent()
         );
     }
 }
+
+/// Runs `job` through a bound that demands `Send + 'static`, as another
+/// thread or a Leptos store would, and gives back what it made.
+fn through_send<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
+    job()
+}
+
+#[wasm_bindgen_test]
+async fn a_request_handle_crosses_send_bounds_and_gets_its_replies() {
+    let (client, _messages) = rpc_client().await;
+    let handle = client.send_handle();
+    // Made, and their futures held, where only Send values go.
+    let (slow, sum) = through_send(move || {
+        (
+            handle.request(call("sleep", json!([100, "slow"]))),
+            handle.request(call("sum", json!([2, 3]))),
+        )
+    });
+    let (slow, sum) = within(5_000, "two replies", async {
+        futures_util::join!(slow, sum)
+    })
+    .await;
+    assert_eq!(slow, Ok(json!("slow")));
+    assert_eq!(sum, Ok(json!(5)));
+    // A dropped reply future forgets its request on the client's thread.
+    let handle = client.send_handle();
+    let dropped = handle.request(call("sleep", json!([2_000, "never read"])));
+    wait_until("made on the client's thread", || client.in_flight() == 1).await;
+    drop(dropped);
+    wait_until("forgotten", || client.in_flight() == 0).await;
+    // Once the socket is closed, requests through the handle fail as the
+    // client's own do.
+    client.close_normal().unwrap();
+    let refused = within(
+        5_000,
+        "the refusal",
+        handle.request(call("sum", json!([1]))),
+    )
+    .await;
+    assert_eq!(refused, Err(RequestError::Closed));
+}

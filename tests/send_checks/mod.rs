@@ -89,6 +89,20 @@ pub fn plain_data_is_send_and_sync() {
     send_and_sync::<Role>();
     send_and_sync::<SharedEvent>();
     send_sync_and_clone::<browser_websocket::SendHandle>();
+    #[cfg(feature = "json")]
+    {
+        send_sync_and_clone::<browser_websocket::RequestHandle<browser_websocket::JsonRpc>>();
+        send_sync_and_clone::<browser_websocket::RequestHandle<browser_websocket::GraphqlWs>>();
+        send_and_sync::<browser_websocket::RemoteReply<browser_websocket::JsonRpc>>();
+    }
 }
 
 fn send_sync_and_clone<T: Send + Sync + Clone + 'static>() {}
+
+#[cfg(feature = "json")]
+assert_not_send!(
+    browser_websocket::RequestClient<browser_websocket::JsonRpc>,
+    browser_websocket::Pending<browser_websocket::JsonRpc>,
+    browser_websocket::Messages<browser_websocket::JsonRpc>,
+    browser_websocket::Subscription<browser_websocket::JsonRpc>,
+);

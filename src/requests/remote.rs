@@ -1,0 +1,209 @@
+//! The request layer from any thread: [`RequestHandle`], `Send + Sync +
+//! Clone` where the protocol's requests, replies and rejections are `Send`.
+//! Requests cross to the client's thread over a channel; a task there makes
+//! each one and sends its outcome back over a one-shot channel, whose
+//! receiver is the `Send` future the caller awaits.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures_channel::oneshot;
+use futures_core::Stream;
+
+use super::{Outcome, Pending, RequestClient, RequestOptions};
+use crate::rules::requests::{Protocol, RequestError};
+
+/// One request, handed to the client's thread.
+struct Job<P: Protocol> {
+    request: P::Request,
+    options: RequestOptions,
+    reply: oneshot::Sender<Outcome<P>>,
+}
+
+/// A `Send + Sync + Clone` handle on a [`RequestClient`], for other threads
+/// and for stores that demand `Send + Sync` (Leptos's `StoredValue`):
+/// requests made through it are made by the client on its own thread, in the
+/// order given, and each gives a `Send` future of its reply. It is `Send +
+/// Sync` when the protocol's `Request`, `Reply` and `Rejection` are `Send`
+/// (the built-in JSON-RPC's and GraphQL's are).
+///
+/// Each handle keeps the client alive, as a clone of it does. Once the
+/// client's socket is closed, requests fail with [`RequestError::Closed`] as
+/// the client's own do.
+///
+/// # Example
+///
+/// ```no_run
+/// # #[cfg(feature = "json")]
+/// # async fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+/// use browser_websocket::{JsonRpcCall, RequestHandle, JsonRpc};
+/// let handle: RequestHandle<JsonRpc> = client.send_handle();
+/// // Anywhere (another thread, a Send + Sync store), awaited anywhere:
+/// let sum = handle.request(JsonRpcCall::new("sum", [1, 2])?).await?;
+/// # Ok(()) }
+/// ```
+pub struct RequestHandle<P: Protocol> {
+    jobs: UnboundedSender<Job<P>>,
+}
+
+impl<P: Protocol> Clone for RequestHandle<P> {
+    fn clone(&self) -> Self {
+        Self {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for RequestHandle<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestHandle").finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> RequestHandle<P> {
+    /// Makes `request` on the client's thread with the client's timeout; the
+    /// future of its reply. See [`RequestClient`] for each way it can fail.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(handle: browser_websocket::RequestHandle<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let sum = handle.request(browser_websocket::JsonRpcCall::new("sum", [1, 2])?).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn request(&self, request: P::Request) -> RemoteReply<P> {
+        self.request_with(request, RequestOptions::new())
+    }
+
+    /// As [`request`](Self::request), with [`RequestOptions`].
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(handle: browser_websocket::RequestHandle<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use browser_websocket::{JsonRpcCall, RequestOptions};
+    /// let call = JsonRpcCall::new("user.get", [7])?;
+    /// let user = handle.request_with(call, RequestOptions::new().resend_on_reconnect()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn request_with(&self, request: P::Request, options: RequestOptions) -> RemoteReply<P> {
+        let (reply, outcome) = oneshot::channel();
+        let job = Job {
+            request,
+            options,
+            reply,
+        };
+        // If the client's thread is gone, the job (and its sender) is
+        // dropped, and the future says `Closed`.
+        let _ = self.jobs.unbounded_send(job);
+        RemoteReply { outcome }
+    }
+}
+
+/// The reply to a request made through a [`RequestHandle`]: `Send` when the
+/// reply and the rejection are. Dropping it forgets the request (and sends
+/// the protocol's cancel message), as dropping a [`Pending`] does.
+///
+/// ```no_run
+/// # #[cfg(feature = "json")]
+/// # fn demo(handle: browser_websocket::RequestHandle<browser_websocket::JsonRpc>) -> browser_websocket::Result<()> {
+/// let reply: browser_websocket::RemoteReply<_> = handle.request(browser_websocket::JsonRpcCall::new("sum", [1, 2])?);
+/// # Ok(()) }
+/// ```
+#[must_use = "dropping the future forgets the request"]
+pub struct RemoteReply<P: Protocol> {
+    outcome: oneshot::Receiver<Outcome<P>>,
+}
+
+impl<P: Protocol> Future for RemoteReply<P> {
+    type Output = Outcome<P>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.get_mut().outcome)
+            .poll(cx)
+            .map(|outcome| outcome.unwrap_or(Err(RequestError::Closed)))
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for RemoteReply<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteReply").finish_non_exhaustive()
+    }
+}
+
+impl<P: Protocol> RequestClient<P> {
+    /// A `Send + Sync + Clone` handle on this client (see [`RequestHandle`]):
+    /// its requests are made here, on this thread, in the order given.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(client: browser_websocket::RequestClient<browser_websocket::JsonRpc>) {
+    /// let handle = client.send_handle();
+    /// # }
+    /// ```
+    pub fn send_handle(&self) -> RequestHandle<P> {
+        let (jobs, incoming) = unbounded();
+        wasm_bindgen_futures::spawn_local(Dispatch {
+            client: self.clone(),
+            incoming,
+        });
+        RequestHandle { jobs }
+    }
+}
+
+/// On the client's thread: makes each request handed over, in order, and
+/// starts a task that answers it; ends when every handle is dropped.
+struct Dispatch<P: Protocol> {
+    client: RequestClient<P>,
+    incoming: UnboundedReceiver<Job<P>>,
+}
+
+impl<P: Protocol> Future for Dispatch<P> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            match Pin::new(&mut this.incoming).poll_next(cx) {
+                Poll::Ready(Some(job)) => {
+                    let pending = this.client.request_with(job.request, job.options);
+                    wasm_bindgen_futures::spawn_local(Answer {
+                        pending,
+                        reply: Some(job.reply),
+                    });
+                }
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// On the client's thread: one request's outcome, sent back; if the caller
+/// dropped its future first, the request is dropped too (forgotten).
+struct Answer<P: Protocol> {
+    pending: Pending<P>,
+    reply: Option<oneshot::Sender<Outcome<P>>>,
+}
+
+impl<P: Protocol> Future for Answer<P> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Some(reply) = this.reply.as_mut() else {
+            return Poll::Ready(());
+        };
+        if reply.poll_canceled(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        let outcome = match Pin::new(&mut this.pending).poll(cx) {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(reply) = this.reply.take() {
+            let _ = reply.send(outcome);
+        }
+        Poll::Ready(())
+    }
+}
