@@ -1,7 +1,8 @@
 //! Handles that cross threads: [`SendHandle`], `Send + Sync + Clone`, for a
-//! [`WebSocket`](crate::WebSocket) or a
-//! [`ReconnectingWebSocket`](crate::ReconnectingWebSocket) that stays on the
-//! thread that made it.
+//! [`WebSocket`](crate::WebSocket), a
+//! [`ReconnectingWebSocket`](crate::ReconnectingWebSocket) or a tab's
+//! [`SharedWebSocket`](crate::tabs::SharedWebSocket) that stays on the thread
+//! that made it.
 //!
 //! A browser's `WebSocket` is a JS object of one thread, so the socket cannot
 //! move; a handle sends it commands instead. A task on the socket's thread
@@ -24,6 +25,7 @@ use crate::rules::close::{check_close_reason, CloseCode};
 use crate::rules::error::{Error, Result};
 use crate::rules::message::ReadyState;
 use crate::socket::handle::{Closed, Handle};
+use crate::tabs::SharedHandle;
 
 /// How many bytes of commands may wait for the socket's thread before a send
 /// through a [`SendHandle`] fails with [`Error::QueueFull`]: 16 MiB.
@@ -67,7 +69,9 @@ struct Remote {
 /// bounds).
 ///
 /// Made by [`Handle::send_handle`] (a [`WebSocket`](crate::WebSocket) and its
-/// halves dereference to [`Handle`]) or [`ReconnectingHandle::send_handle`].
+/// halves dereference to [`Handle`]), [`ReconnectingHandle::send_handle`], or
+/// [`SharedWebSocket::send_handle`](crate::tabs::SharedWebSocket::send_handle)
+/// (this tab's sends; closing through it makes this tab leave).
 /// Sends are carried out on the socket's thread, in the order they were
 /// given, as soon as that thread's tasks run; a send from the socket's own
 /// thread through its [`Handle`] does not wait behind them. Each handle keeps
@@ -415,5 +419,49 @@ impl Driven for DrivenReconnecting {
 
     fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         self.handle.poll_event(cx, &mut self.seen)
+    }
+}
+
+/// A tab's part of a shared socket: connected or not, until it leaves or the
+/// connection ends; told of every change by the tab.
+pub(crate) struct DrivenShared {
+    handle: SharedHandle,
+    seen: u64,
+}
+
+impl DrivenShared {
+    pub(crate) fn new(handle: SharedHandle) -> Self {
+        Self { handle, seen: 0 }
+    }
+}
+
+impl Driven for DrivenShared {
+    fn send_text(&self, text: &str) -> Result<()> {
+        self.handle.send_message(&crate::Message::from(text))
+    }
+
+    fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
+        self.handle
+            .send_message(&crate::Message::Binary(bytes.to_vec()))
+    }
+
+    /// A tab closes its part only: it leaves the shared connection.
+    fn close_with(&self, _code: CloseCode, _reason: &str) -> Result<()> {
+        self.handle.leave();
+        Ok(())
+    }
+
+    fn state(&self) -> u8 {
+        if self.handle.is_finished() {
+            CLOSED
+        } else if self.handle.is_connected() {
+            OPEN
+        } else {
+            CONNECTING
+        }
+    }
+
+    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.handle.poll_changed(cx, &mut self.seen)
     }
 }

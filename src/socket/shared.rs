@@ -283,6 +283,13 @@ impl Shared {
             state => return Poll::Ready(Err(Error::NotOpen { state })),
         }
         let mut state = self.state();
+        if state.drain_timer.is_some() {
+            // Woken by something else while the gate sleeps: it looks again
+            // only when its timer fires (a task woken often must not turn the
+            // wait into a poll of `bufferedAmount`).
+            state.sink_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
         let admission = state.gate.ready(self.flow, || Look {
             buffered: self.socket.buffered_amount(),
             at_ms: now_monotonic_ms(),

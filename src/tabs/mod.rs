@@ -239,6 +239,24 @@ impl SharedWebSocket {
         self.tab.leave();
     }
 
+    /// A `Send + Sync + Clone` handle on this tab's part of the shared
+    /// socket, for other threads and for stores that demand `Send` (see
+    /// [`SendHandle`](crate::SendHandle)): its sends are this tab's, carried
+    /// out on this thread in order, waiting in this tab while no connection
+    /// is up.
+    ///
+    /// ```no_run
+    /// let socket = browser_websocket::tabs::SharedWebSocket::connect("/live");
+    /// let handle = socket.send_handle();
+    /// handle.send_text("hello")?;
+    /// # Ok::<(), browser_websocket::Error>(())
+    /// ```
+    // Inline, so that only apps that call it compile the task it starts.
+    #[inline]
+    pub fn send_handle(&self) -> crate::SendHandle {
+        crate::send_handle::start(crate::send_handle::DrivenShared::new(self.handle()))
+    }
+
     /// A handle for the request layer: sends and state, without the stream.
     pub(crate) fn handle(&self) -> SharedHandle {
         SharedHandle {
@@ -270,6 +288,25 @@ impl SharedHandle {
 
     pub(crate) fn leave(&self) {
         self.tab.leave();
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.tab.finished.get()
+    }
+
+    /// Ready once the tab's state changed since `seen` (which it brings up
+    /// to date); else the waker is kept until the next change.
+    pub(crate) fn poll_changed(&self, cx: &mut Context<'_>, seen: &mut u64) -> Poll<()> {
+        let changes = self.tab.changes.get();
+        if changes != *seen {
+            *seen = changes;
+            return Poll::Ready(());
+        }
+        self.tab
+            .change_waiters
+            .borrow_mut()
+            .push(cx.waker().clone());
+        Poll::Pending
     }
 }
 
@@ -413,6 +450,8 @@ impl SharedBuilder {
             on_message: RefCell::new(self.on_message),
             on_event: RefCell::new(self.on_event),
             finished: Cell::new(false),
+            changes: Cell::new(0),
+            change_waiters: RefCell::new(Vec::new()),
         });
         Tab::join(&tab);
         SharedWebSocket { tab }

@@ -49,6 +49,10 @@ pub(super) struct Tab {
     pub(super) on_event: RefCell<Option<EventFn>>,
     /// Left or ended: the stream ends, sends fail.
     pub(super) finished: Cell<bool>,
+    /// Changes of state so far (events, the end), and the tasks waiting for
+    /// the next ([`SendHandle`](crate::SendHandle)'s pumps).
+    pub(super) changes: Cell<u64>,
+    pub(super) change_waiters: RefCell<Vec<Waker>>,
 }
 
 impl Tab {
@@ -177,6 +181,7 @@ impl Tab {
     }
 
     pub(super) fn report(&self, event: &SharedEvent) {
+        self.changed();
         let callback = self.on_event.borrow_mut().take();
         if let Some(mut on_event) = callback {
             on_event(event);
@@ -254,8 +259,16 @@ impl Tab {
         }
     }
 
+    /// Wakes whoever waits for a change of state.
+    fn changed(&self) {
+        self.changes.set(self.changes.get() + 1);
+        let waiters = std::mem::take(&mut *self.change_waiters.borrow_mut());
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
     pub(super) fn finish(&self) {
         self.finished.set(true);
+        self.changed();
         if let Some(reader) = self.reader.borrow_mut().take() {
             reader.wake();
         }

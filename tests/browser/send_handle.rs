@@ -12,7 +12,9 @@
 //!   every clone is dropped;
 //! - on a reconnecting socket: `Connecting` between connections, sends queued
 //!   while down and delivered on the next connection in order, and `Closed`
-//!   once closed for good.
+//!   once closed for good;
+//! - on a shared socket: a tab's sends through it reach the connection, and
+//!   closing through it makes that tab leave (the others keep the connection).
 
 use crate::common::*;
 use browser_websocket::{
@@ -164,4 +166,32 @@ async fn on_a_reconnecting_socket_sends_wait_for_the_next_connection() {
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[0], ["first", "dropped"]);
     assert_eq!(log[1], ["while down", "after", "close 1000 "]);
+}
+
+#[wasm_bindgen_test]
+async fn a_tab_of_a_shared_socket_sends_through_its_handle_and_leaves_by_it() {
+    use browser_websocket::tabs::SharedWebSocket;
+    let name = unique_id("send-handle-tabs");
+    let mut leader = SharedWebSocket::builder(url("/echo")).name(&name).connect();
+    let follower = SharedWebSocket::builder(url("/echo")).name(&name).connect();
+    let handle = follower.send_handle();
+    wait_until("both connected", || {
+        leader.is_connected() && handle.ready_state() == ReadyState::Open
+    })
+    .await;
+    handle.send_text("from the follower's handle").unwrap();
+    let echo = within(5_000, "the echo", leader.next()).await;
+    assert!(
+        matches!(&echo, Some(Ok(message)) if message.as_text() == Some("from the follower's handle")),
+        "{echo:?}"
+    );
+    handle.close_normal().unwrap();
+    wait_until("left", || handle.ready_state() == ReadyState::Closed).await;
+    assert!(follower.is_finished());
+    assert!(leader.is_connected(), "the other tab keeps the connection");
+    assert!(matches!(
+        handle.send_text("late"),
+        Err(Error::NotOpen { .. })
+    ));
+    drop((leader, follower));
 }
