@@ -176,8 +176,8 @@ pub use rules::message::{BinaryType, Message, ReadyState};
 // Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 and
 // graphql-transport-ws built in).
 pub use requests::{
-    Acked, Delivery, DeliveryStatus, Messages, Pending, RemoteReply, RequestClient,
-    RequestClientBuilder, RequestHandle, RequestOptions, Restored, Subscription,
+    Acked, Delivery, DeliveryStatus, Messages, Pending, RemoteReply, RemoteSubscription,
+    RequestClient, RequestClientBuilder, RequestHandle, RequestOptions, Restored, Subscription,
     DEFAULT_MAX_TOPICS, DEFAULT_REQUEST_TIMEOUT,
 };
 #[cfg(feature = "json")]

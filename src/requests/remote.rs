@@ -8,18 +8,27 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures_channel::mpsc::{self, unbounded, UnboundedReceiver, UnboundedSender};
 use futures_channel::oneshot;
 use futures_core::Stream;
 
+use super::subscriptions::{Event, Subscription};
 use super::{Outcome, Pending, RequestClient, RequestOptions};
-use crate::rules::requests::{Protocol, RequestError};
+use crate::rules::requests::{Protocol, RequestError, Subscriptions};
 
-/// One request, handed to the client's thread.
-struct Job<P: Protocol> {
-    request: P::Request,
-    options: RequestOptions,
-    reply: oneshot::Sender<Outcome<P>>,
+/// Starts something on the client's thread, given the client.
+type OnClient<P> = Box<dyn FnOnce(&RequestClient<P>) + Send>;
+
+/// What a handle hands to the client's thread.
+enum Job<P: Protocol> {
+    Request {
+        request: P::Request,
+        options: RequestOptions,
+        reply: oneshot::Sender<Outcome<P>>,
+    },
+    /// A subscription, started on the client's thread by `start` (which
+    /// knows the protocol's `Subscriptions`).
+    Subscribe(OnClient<P>),
 }
 
 /// A `Send + Sync + Clone` handle on a [`RequestClient`], for other threads
@@ -88,7 +97,7 @@ impl<P: Protocol> RequestHandle<P> {
     /// ```
     pub fn request_with(&self, request: P::Request, options: RequestOptions) -> RemoteReply<P> {
         let (reply, outcome) = oneshot::channel();
-        let job = Job {
+        let job = Job::Request {
             request,
             options,
             reply,
@@ -165,13 +174,18 @@ impl<P: Protocol> Future for Dispatch<P> {
         let this = self.get_mut();
         loop {
             match Pin::new(&mut this.incoming).poll_next(cx) {
-                Poll::Ready(Some(job)) => {
-                    let pending = this.client.request_with(job.request, job.options);
+                Poll::Ready(Some(Job::Request {
+                    request,
+                    options,
+                    reply,
+                })) => {
+                    let pending = this.client.request_with(request, options);
                     wasm_bindgen_futures::spawn_local(Answer {
                         pending,
-                        reply: Some(job.reply),
+                        reply: Some(reply),
                     });
                 }
+                Poll::Ready(Some(Job::Subscribe(start))) => start(&this.client),
                 Poll::Ready(None) => return Poll::Ready(()),
                 Poll::Pending => return Poll::Pending,
             }
@@ -205,5 +219,114 @@ impl<P: Protocol> Future for Answer<P> {
             let _ = reply.send(outcome);
         }
         Poll::Ready(())
+    }
+}
+
+/// How many events of a subscription cross to the handle's side before the
+/// rest wait in the client's own reader (bounded there by the receive limit).
+const CROSSING_EVENTS: usize = 16;
+
+impl<P> RequestHandle<P>
+where
+    P: Subscriptions,
+    P::Topic: Send,
+    P::Item: Send,
+    P::Rejection: Send,
+{
+    /// Subscribes to `topic` on the client's thread (see
+    /// [`RequestClient::subscribe`]): a `Send` stream of its events. A reader
+    /// that is not read holds up to the receive limit in the client, then
+    /// ends with [`RequestError::ReceiveLimitExceeded`], as one made there
+    /// does; dropping it unsubscribes (when it was the topic's last reader).
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(handle: browser_websocket::RequestHandle<browser_websocket::JsonRpc>) {
+    /// use futures_util::StreamExt;
+    /// let mut ticks = handle.subscribe("tick".to_owned());
+    /// while let Some(event) = ticks.next().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub fn subscribe(&self, topic: P::Topic) -> RemoteSubscription<P> {
+        let (events, incoming) = mpsc::channel(CROSSING_EVENTS);
+        let (alive, dropped) = oneshot::channel();
+        let start = move |client: &RequestClient<P>| {
+            wasm_bindgen_futures::spawn_local(Relay {
+                subscription: client.subscribe(topic),
+                events,
+                dropped,
+            });
+        };
+        // If the client's thread is gone, the relay never starts, and the
+        // stream ends at once.
+        let _ = self.jobs.unbounded_send(Job::Subscribe(Box::new(start)));
+        RemoteSubscription {
+            incoming,
+            _alive: alive,
+        }
+    }
+}
+
+/// A subscription made through a [`RequestHandle`]: a `Stream` of its
+/// events, `Send` when the protocol's items and rejections are. Dropping it
+/// drops the subscription on the client's thread.
+#[must_use = "dropping the subscription unsubscribes"]
+pub struct RemoteSubscription<P: Subscriptions> {
+    incoming: mpsc::Receiver<Event<P>>,
+    /// Dropped with it: tells the relay at once.
+    _alive: oneshot::Sender<()>,
+}
+
+impl<P: Subscriptions> Stream for RemoteSubscription<P> {
+    type Item = Event<P>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.get_mut().incoming).poll_next(cx)
+    }
+}
+
+impl<P: Subscriptions> std::fmt::Debug for RemoteSubscription<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteSubscription").finish_non_exhaustive()
+    }
+}
+
+/// On the client's thread: passes a subscription's events on while the
+/// other side has room; ends with the subscription, or when the other side
+/// is dropped (which drops the subscription).
+struct Relay<P: Subscriptions> {
+    subscription: Subscription<P>,
+    events: mpsc::Sender<Event<P>>,
+    dropped: oneshot::Receiver<()>,
+}
+
+impl<P: Subscriptions> Future for Relay<P> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if Pin::new(&mut this.dropped).poll(cx).is_ready() {
+            // The reader was dropped: so is the subscription.
+            return Poll::Ready(());
+        }
+        loop {
+            match this.events.poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                // The reader was dropped.
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+            match Pin::new(&mut this.subscription).poll_next(cx) {
+                Poll::Ready(Some(event)) => {
+                    if this.events.start_send(event).is_err() {
+                        return Poll::Ready(());
+                    }
+                }
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }

@@ -19,7 +19,7 @@ use crate::rules::message::Message;
 use crate::rules::requests::{Protocol, RequestError, SubscriptionEvent, Subscriptions};
 use crate::rules::subscriptions::{self as rules, Added};
 
-type Event<P> = std::result::Result<
+pub(crate) type Event<P> = std::result::Result<
     SubscriptionEvent<<P as Subscriptions>::Item>,
     RequestError<<P as Protocol>::Rejection>,
 >;
@@ -374,6 +374,10 @@ pub struct Subscription<P: Subscriptions> {
     topic: P::Topic,
     core: CoreCell<P>,
 }
+
+// Nothing in it is pinned (its state is behind an `Rc`): `next()` works
+// whatever the topic's type.
+impl<P: Subscriptions> Unpin for Subscription<P> {}
 
 impl<P: Subscriptions> Stream for Subscription<P> {
     type Item = Event<P>;

@@ -752,3 +752,25 @@ async fn a_request_handle_crosses_send_bounds_and_gets_its_replies() {
     .await;
     assert_eq!(refused, Err(RequestError::Closed));
 }
+
+#[wasm_bindgen_test]
+async fn a_subscription_through_a_request_handle_gets_items_and_unsubscribes_when_dropped() {
+    let (client, _messages) = rpc_client().await;
+    let handle = client.send_handle();
+    let mut ticks = through_send(move || handle.subscribe("tick".to_owned()));
+    // The subscribe request is made on the client's thread before this one.
+    sleep(100).await;
+    assert_eq!(client.request(call("tick", json!([8]))).await, Ok(json!(8)));
+    let item = within(5_000, "a tick", ticks.next()).await;
+    assert!(
+        matches!(&item, Some(Ok(SubscriptionEvent::Item(params))) if params["n"] == json!(8)),
+        "{item:?}"
+    );
+    drop(ticks);
+    // Dropped on the client's thread too, without waiting for another item:
+    // a reader made now is the topic's first again, so its rpc.on goes out.
+    sleep(200).await;
+    assert_eq!(client.in_flight(), 0);
+    let _again = client.subscribe("tick".to_owned());
+    assert_eq!(client.in_flight(), 1, "the topic had no reader left");
+}
