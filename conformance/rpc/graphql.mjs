@@ -23,22 +23,25 @@ const schema = buildSchema(`
     ping(n: Int!): Boolean
     "Cuts this connection's TCP connection without a close frame, after ms."
     dropMe(ms: Int!): Boolean
-    "Sends n to every live tick subscription."
-    tick(n: Int!): Int
+    "Sends n to every live tick subscription of the channel; how many there are."
+    tick(n: Int!, channel: String!): Int
   }
   type Subscription {
     "1..to, one every everyMs milliseconds, then complete."
     count(to: Int!, everyMs: Int): Int
-    "Whatever Mutation.tick sends, until unsubscribed."
-    ticks: Int
+    "Whatever Mutation.tick sends on the channel, until unsubscribed (each test uses its own channel: the browsers run side by side)."
+    ticks(channel: String!): Int
     "One item, then an error."
     failing: Int
   }
 `);
 
-// Live tick subscribers: each a function taking n.
-const tickers = new Set();
-let ticksSubscribed = 0;
+// Live tick subscribers by channel: each a function taking n.
+const channels = new Map();
+const tickersOf = (channel) => {
+  if (!channels.has(channel)) channels.set(channel, new Set());
+  return channels.get(channel);
+};
 
 const roots = {
   query: {
@@ -56,7 +59,8 @@ const roots = {
       setTimeout(() => context.socket.terminate(), ms);
       return true;
     },
-    tick: ({ n }) => {
+    tick: ({ n, channel }) => {
+      const tickers = tickersOf(channel);
       for (const send of tickers) send(n);
       return tickers.size;
     },
@@ -68,7 +72,8 @@ const roots = {
         yield { count: n };
       }
     },
-    ticks: () => {
+    ticks: ({ channel }) => {
+      const tickers = tickersOf(channel);
       // An async iterator fed by Mutation.tick, removed when the client
       // completes it (or its connection ends).
       const waiting = [];
@@ -80,8 +85,6 @@ const roots = {
         else ready.push(item);
       };
       tickers.add(send);
-      ticksSubscribed += 1;
-      console.log(`ticks subscribed (${ticksSubscribed} in all, ${tickers.size} live)`);
       return {
         [Symbol.asyncIterator]() {
           return this;
@@ -89,7 +92,6 @@ const roots = {
         next: () => (ready.length ? Promise.resolve(ready.shift()) : new Promise((done) => waiting.push(done))),
         return: () => {
           tickers.delete(send);
-          console.log(`ticks ended (${tickers.size} live)`);
           for (const done of waiting.splice(0)) done({ value: undefined, done: true });
           return Promise.resolve({ value: undefined, done: true });
         },

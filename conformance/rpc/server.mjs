@@ -22,10 +22,17 @@ server.register("drop_me", ([ms], socketId) => {
   setTimeout(() => server.namespaces["/"].clients.get(socketId)?.terminate(), ms);
   return "dropping";
 });
-// A notification to every subscriber of "tick" (rpc.on), then the reply.
+// Topics of the tests' own: the three browsers run the suite side by side
+// against this one server, so each test declares a topic nobody else uses
+// and ticks on it ("tick" itself stays, for tests that do not care).
 server.event("tick");
-server.register("tick", ([n]) => {
-  server.emit("tick", { n });
+server.register("declare", ([topic]) => {
+  if (!server.eventList().includes(topic)) server.event(topic);
+  return topic;
+});
+// A notification to every subscriber of the topic (rpc.on), then the reply.
+server.register("tick", ([n, topic]) => {
+  server.emit(topic ?? "tick", { n });
   return n;
 });
 

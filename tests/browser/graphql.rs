@@ -159,15 +159,19 @@ async fn a_subscription_yields_its_items_and_ends_with_the_servers_complete() {
     assert_eq!(client.in_flight(), 0, "ended subscriptions hold no place");
 }
 
-/// How many `ticks` subscriptions the server holds now (each tick goes to
-/// every one).
-async fn live_tickers(client: &Client, n: i32) -> Value {
-    let ticked = within(
-        5_000,
-        "a tick",
-        client.request(operation(&format!("mutation {{ tick(n: {n}) }}"))),
-    )
-    .await;
+/// A channel of this test's own for ticks (the three browsers run side by
+/// side against one server), and the subscription to it.
+fn tick_channel() -> (String, GraphqlRequest) {
+    let channel = unique_id("ticks");
+    let subscription = operation(&format!("subscription {{ ticks(channel: \"{channel}\") }}"));
+    (channel, subscription)
+}
+
+/// Ticks `n` on `channel`: how many subscriptions to it the server holds
+/// now (each tick goes to every one).
+async fn live_tickers(client: &Client, channel: &str, n: i32) -> Value {
+    let mutation = format!("mutation {{ tick(n: {n}, channel: \"{channel}\") }}");
+    let ticked = within(5_000, "a tick", client.request(operation(&mutation))).await;
     field(&ticked.unwrap(), "tick")
 }
 
@@ -181,31 +185,35 @@ async fn next_tick(ticks: &mut browser_websocket::Subscription<GraphqlWs>) -> Va
 #[wasm_bindgen_test]
 async fn readers_of_one_operation_share_a_subscription_and_the_last_drop_completes_it() {
     let (client, mut messages) = graphql_client(GraphqlWs::new()).await;
-    let ticks = operation("subscription { ticks }");
+    let (channel, ticks) = tick_channel();
     let mut first = client.subscribe(ticks.clone());
     let mut second = client.subscribe(ticks.clone());
     // The subscribe reaches the server before the mutation (in order).
     assert_eq!(
-        live_tickers(&client, 7).await,
+        live_tickers(&client, &channel, 7).await,
         json!(1),
         "one subscription for two readers"
     );
     assert_eq!(next_tick(&mut first).await, json!(7));
     assert_eq!(next_tick(&mut second).await, json!(7));
     drop(first);
-    assert_eq!(live_tickers(&client, 8).await, json!(1), "one reader left");
+    assert_eq!(
+        live_tickers(&client, &channel, 8).await,
+        json!(1),
+        "one reader left"
+    );
     assert_eq!(next_tick(&mut second).await, json!(8));
     drop(second);
     // The client's complete went out before this mutation.
-    wait_for_tickers(&client, json!(0)).await;
+    wait_for_tickers(&client, &channel, json!(0)).await;
     nothing_passed_on(&mut messages, 100).await;
 }
 
 /// Polls the server until it holds `expected` tick subscriptions.
-async fn wait_for_tickers(client: &Client, expected: Value) {
+async fn wait_for_tickers(client: &Client, channel: &str, expected: Value) {
     let mut live = Value::Null;
     for n in 0..50 {
-        live = live_tickers(client, 100 + n).await;
+        live = live_tickers(client, channel, 100 + n).await;
         if live == expected {
             return;
         }
@@ -223,9 +231,10 @@ async fn on_a_reconnecting_socket_the_handshake_and_the_subscription_are_renewed
         })
         .policy(policy),
     );
-    let mut ticks = client.subscribe(operation("subscription { ticks }"));
+    let (channel, subscription) = tick_channel();
+    let mut ticks = client.subscribe(subscription);
     wait_until("the first connection", || client.is_connected()).await;
-    wait_for_tickers(&client, json!(1)).await;
+    wait_for_tickers(&client, &channel, json!(1)).await;
     let first = next_tick(&mut ticks).await;
     assert!(first.as_i64().is_some(), "{first}");
     // Cut without a close frame; a request made while down waits.
@@ -243,7 +252,7 @@ async fn on_a_reconnecting_socket_the_handshake_and_the_subscription_are_renewed
     let answered = within(5_000, "the reply on the next connection", while_down).await;
     assert_eq!(field(&answered.unwrap(), "hello"), json!("hello again"));
     // Items flow on the new subscription (one on the server, as before).
-    assert_eq!(live_tickers(&client, 42).await, json!(1));
+    assert_eq!(live_tickers(&client, &channel, 42).await, json!(1));
     // Ticks sent by wait_for_tickers before the drop may still be unread.
     loop {
         if next_tick(&mut ticks).await == json!(42) {

@@ -58,7 +58,7 @@ async fn rpc_client() -> (RequestClient<JsonRpc>, browser_websocket::Messages<Js
     RequestClient::new(socket, JsonRpc)
 }
 
-fn call(method: &str, params: Value) -> JsonRpcCall {
+pub(crate) fn call(method: &str, params: Value) -> JsonRpcCall {
     JsonRpcCall::new(method, params).unwrap()
 }
 
@@ -121,16 +121,17 @@ async fn error_replies_are_rejected_with_their_payload() {
 #[wasm_bindgen_test]
 async fn notifications_reach_the_ordinary_stream_in_order() {
     let (client, mut messages) = rpc_client().await;
-    let subscribed = client.request(call("rpc.on", json!(["tick"]))).await;
-    assert_eq!(subscribed, Ok(json!({"tick": "ok"})));
+    let topic = own_topic(&client).await;
+    let subscribed = client.request(call("rpc.on", json!([topic]))).await;
+    assert_eq!(subscribed, Ok(json!({ topic.clone(): "ok" })));
     for n in 1..=3 {
-        assert_eq!(client.request(call("tick", json!([n]))).await, Ok(json!(n)));
+        assert_eq!(client.request(tick_on(&topic, n)).await, Ok(json!(n)));
     }
     for n in 1..=3 {
         let notification: Value = serde_json::from_str(&next_text(&mut messages).await).unwrap();
         assert_eq!(
             notification,
-            json!({"notification": "tick", "params": {"n": n}})
+            json!({"notification": topic, "params": {"n": n}})
         );
     }
 }
@@ -340,15 +341,32 @@ fn tick(n: i64) -> Option<Result<SubscriptionEvent<Value>, RequestError<JsonRpcE
     Some(Ok(SubscriptionEvent::Item(json!({ "n": n }))))
 }
 
+/// A topic of this test's own, declared on the server: the three browsers
+/// run side by side against one server, and ticks on a shared topic would
+/// reach every browser's subscribers. Short, so that a tick's notification
+/// stays under 50 bytes.
+pub(crate) async fn own_topic(client: &RequestClient<JsonRpc>) -> String {
+    let topic = format!("tick-{:06}", (js_sys::Math::random() * 1e6) as u32);
+    let declared = client.request(call("declare", json!([topic]))).await;
+    assert_eq!(declared, Ok(json!(topic)));
+    topic
+}
+
+/// A tick of `n` on `topic`.
+pub(crate) fn tick_on(topic: &str, n: i64) -> JsonRpcCall {
+    call("tick", json!([n, topic]))
+}
+
 #[wasm_bindgen_test]
 async fn every_reader_of_a_topic_gets_its_items_and_the_last_one_dropped_unsubscribes() {
     let (client, mut messages) = rpc_client().await;
-    let mut first = client.subscribe("tick".to_owned());
-    let mut second = client.subscribe("tick".to_owned());
+    let topic = own_topic(&client).await;
+    let mut first = client.subscribe(topic.clone());
+    let mut second = client.subscribe(topic.clone());
     // The subscribe request's reply is taken, not passed on: a sum after it
     // is answered first.
     assert_eq!(client.request(call("sum", json!([1]))).await, Ok(json!(1)));
-    assert_eq!(client.request(call("tick", json!([1]))).await, Ok(json!(1)));
+    assert_eq!(client.request(tick_on(&topic, 1)).await, Ok(json!(1)));
     assert_eq!(
         within(5_000, "the first reader", first.next()).await,
         tick(1)
@@ -358,7 +376,7 @@ async fn every_reader_of_a_topic_gets_its_items_and_the_last_one_dropped_unsubsc
         tick(1)
     );
     drop(first);
-    assert_eq!(client.request(call("tick", json!([2]))).await, Ok(json!(2)));
+    assert_eq!(client.request(tick_on(&topic, 2)).await, Ok(json!(2)));
     assert_eq!(
         within(5_000, "the reader left", second.next()).await,
         tick(2)
@@ -366,7 +384,7 @@ async fn every_reader_of_a_topic_gets_its_items_and_the_last_one_dropped_unsubsc
     drop(second);
     // Unsubscribed: the server sends no more ticks (had it, they would reach
     // `Messages`, the topic having no reader).
-    assert_eq!(client.request(call("tick", json!([3]))).await, Ok(json!(3)));
+    assert_eq!(client.request(tick_on(&topic, 3)).await, Ok(json!(3)));
     assert_eq!(client.request(call("sum", json!([2]))).await, Ok(json!(2)));
     assert!(
         futures_util::poll!(messages.next()).is_pending(),
@@ -378,8 +396,9 @@ async fn every_reader_of_a_topic_gets_its_items_and_the_last_one_dropped_unsubsc
 #[wasm_bindgen_test]
 async fn on_a_reconnecting_socket_a_subscription_is_renewed_and_says_so() {
     let (client, _messages) = reconnecting_rpc_client().await;
-    let mut ticks = client.subscribe("tick".to_owned());
-    assert_eq!(client.request(call("tick", json!([1]))).await, Ok(json!(1)));
+    let topic = own_topic(&client).await;
+    let mut ticks = client.subscribe(topic.clone());
+    assert_eq!(client.request(tick_on(&topic, 1)).await, Ok(json!(1)));
     assert_eq!(within(5_000, "a tick", ticks.next()).await, tick(1));
     assert_eq!(
         client.request(call("drop_me", json!([10]))).await,
@@ -389,7 +408,7 @@ async fn on_a_reconnecting_socket_a_subscription_is_renewed_and_says_so() {
         within(5_000, "the renewal", ticks.next()).await,
         Some(Ok(SubscriptionEvent::Resubscribed))
     );
-    assert_eq!(client.request(call("tick", json!([2]))).await, Ok(json!(2)));
+    assert_eq!(client.request(tick_on(&topic, 2)).await, Ok(json!(2)));
     assert_eq!(within(5_000, "a tick after", ticks.next()).await, tick(2));
     client.close_normal().unwrap();
     assert_eq!(within(5_000, "the end", ticks.next()).await, None);
@@ -401,10 +420,11 @@ async fn a_reader_not_read_ends_past_the_receive_limit_and_says_so() {
     let (client, _messages) = RequestClient::builder(JsonRpc)
         .receive_limit(Some(100))
         .build(socket);
-    let mut ticks = client.subscribe("tick".to_owned());
+    let topic = own_topic(&client).await;
+    let mut ticks = client.subscribe(topic.clone());
     // Each tick's message is about 40 bytes: the third passes 100.
     for n in 1..=4 {
-        assert_eq!(client.request(call("tick", json!([n]))).await, Ok(json!(n)));
+        assert_eq!(client.request(tick_on(&topic, n)).await, Ok(json!(n)));
     }
     assert_eq!(ticks.next().await, tick(1));
     assert_eq!(ticks.next().await, tick(2));
@@ -648,17 +668,18 @@ async fn a_dropped_request_sends_the_cancel_message_and_dropped_messages_leave_r
 async fn on_a_reconnecting_socket_a_topic_subscribed_while_down_is_subscribed_on_the_next_connection(
 ) {
     let (client, _messages) = reconnecting_rpc_client().await;
+    let topic = own_topic(&client).await;
     assert_eq!(
         client.request(call("drop_me", json!([10]))).await,
         Ok(json!("dropping"))
     );
     wait_until("the drop", || !client.is_connected()).await;
-    let mut ticks = client.subscribe("tick".to_owned());
+    let mut ticks = client.subscribe(topic.clone());
     wait_until("the next connection", || client.is_connected()).await;
     // The subscribe request goes out first on the new connection: a request
     // made after it is answered after it.
     assert_eq!(client.request(call("sum", json!([0]))).await, Ok(json!(0)));
-    assert_eq!(client.request(call("tick", json!([7]))).await, Ok(json!(7)));
+    assert_eq!(client.request(tick_on(&topic, 7)).await, Ok(json!(7)));
     assert_eq!(within(5_000, "a tick", ticks.next()).await, tick(7));
     client.close_normal().unwrap();
 }
@@ -691,8 +712,9 @@ async fn a_reconnecting_socket_that_gives_up_fails_what_waits() {
 async fn past_the_bound_on_topics_a_new_topic_ends_at_once_and_nothing_is_sent() {
     let socket = WebSocket::connect(&format!("{RPC_SERVER}/")).await.unwrap();
     let (client, _messages) = RequestClient::builder(JsonRpc).max_topics(1).build(socket);
-    let mut tick = client.subscribe("tick".to_owned());
-    let mut second_reader = client.subscribe("tick".to_owned());
+    let topic = own_topic(&client).await;
+    let mut tick = client.subscribe(topic.clone());
+    let mut second_reader = client.subscribe(topic.clone());
     let mut refused = client.subscribe("other".to_owned());
     assert_eq!(
         within(5_000, "the refusal", refused.next()).await,
@@ -702,7 +724,7 @@ async fn past_the_bound_on_topics_a_new_topic_ends_at_once_and_nothing_is_sent()
     assert_eq!(client.in_flight(), 1, "only tick's subscribe went out");
     // The topic already read takes more readers.
     sleep(100).await;
-    assert_eq!(client.request(call("tick", json!([5]))).await, Ok(json!(5)));
+    assert_eq!(client.request(tick_on(&topic, 5)).await, Ok(json!(5)));
     for reader in [&mut tick, &mut second_reader] {
         let item = within(5_000, "a tick", reader.next()).await;
         assert!(
@@ -756,11 +778,13 @@ async fn a_request_handle_crosses_send_bounds_and_gets_its_replies() {
 #[wasm_bindgen_test]
 async fn a_subscription_through_a_request_handle_gets_items_and_unsubscribes_when_dropped() {
     let (client, _messages) = rpc_client().await;
+    let topic = own_topic(&client).await;
     let handle = client.send_handle();
-    let mut ticks = through_send(move || handle.subscribe("tick".to_owned()));
+    let crossing = topic.clone();
+    let mut ticks = through_send(move || handle.subscribe(crossing));
     // The subscribe request is made on the client's thread before this one.
     sleep(100).await;
-    assert_eq!(client.request(call("tick", json!([8]))).await, Ok(json!(8)));
+    assert_eq!(client.request(tick_on(&topic, 8)).await, Ok(json!(8)));
     let item = within(5_000, "a tick", ticks.next()).await;
     assert!(
         matches!(&item, Some(Ok(SubscriptionEvent::Item(params))) if params["n"] == json!(8)),
@@ -771,6 +795,6 @@ async fn a_subscription_through_a_request_handle_gets_items_and_unsubscribes_whe
     // a reader made now is the topic's first again, so its rpc.on goes out.
     sleep(200).await;
     assert_eq!(client.in_flight(), 0);
-    let _again = client.subscribe("tick".to_owned());
+    let _again = client.subscribe(topic.clone());
     assert_eq!(client.in_flight(), 1, "the topic had no reader left");
 }

@@ -14,6 +14,7 @@
 //!   handshake, an outbox.
 
 use crate::common::*;
+use crate::requests::{own_topic, tick_on};
 use browser_websocket::tabs::SharedWebSocket;
 use browser_websocket::{
     DeliveryStatus, Error, GraphqlRequest, GraphqlWs, JsonRpc, JsonRpcCall, Message, Messages,
@@ -48,11 +49,22 @@ fn call(method: &str, params: Value) -> JsonRpcCall {
     JsonRpcCall::new(method, params).unwrap()
 }
 
-/// Every tab has left and let go of its socket and callbacks (the tests
+/// What is alive before a test: its tabs let go of all they add.
+type Alive = (usize, usize);
+
+fn alive() -> Alive {
+    (
+        browser_websocket::live_sockets(),
+        browser_websocket::live_js_callbacks(),
+    )
+}
+
+/// Every tab has left and let go of its sockets and callbacks (the tests
 /// after this one count them).
-async fn all_released() {
+async fn all_released(before: Alive) {
     wait_until("every tab released", || {
-        browser_websocket::live_sockets() == 0 && browser_websocket::live_js_callbacks() == 0
+        let (sockets, callbacks) = alive();
+        sockets <= before.0 && callbacks <= before.1
     })
     .await;
 }
@@ -74,6 +86,7 @@ async fn notification(messages: &mut Messages<JsonRpc>) -> String {
 
 #[wasm_bindgen_test]
 async fn each_tab_gets_its_own_replies_and_no_other_tabs() {
+    let before = alive();
     let name = unique("replies");
     let (first, mut first_messages) = tab(&name);
     wait_until("the first tab connected", || first.is_connected()).await;
@@ -106,21 +119,23 @@ async fn each_tab_gets_its_own_replies_and_no_other_tabs() {
     let _ = first.close_normal();
     let _ = second.close_normal();
     drop((first, first_messages, second));
-    all_released().await;
+    all_released(before).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_topic_read_in_two_tabs_is_unsubscribed_by_the_last_only() {
+    let before = alive();
     let name = unique("topics");
     let (first, mut first_messages) = tab(&name);
     wait_until("the first tab connected", || first.is_connected()).await;
     let (second, _second_messages) = tab(&name);
     wait_until("the second tab connected", || second.is_connected()).await;
-    let mut first_ticks = first.subscribe("tick".to_owned());
-    let mut second_ticks = second.subscribe("tick".to_owned());
+    let topic = own_topic(&first).await;
+    let mut first_ticks = first.subscribe(topic.clone());
+    let mut second_ticks = second.subscribe(topic.clone());
     // Each tab's subscribe reached the server before this (in each tab's order).
     sleep(100).await;
-    assert_eq!(first.request(call("tick", json!([1]))).await, Ok(json!(1)));
+    assert_eq!(first.request(tick_on(&topic, 1)).await, Ok(json!(1)));
     for ticks in [&mut first_ticks, &mut second_ticks] {
         let item = within(5_000, "a tick", ticks.next()).await;
         assert!(
@@ -131,7 +146,7 @@ async fn a_topic_read_in_two_tabs_is_unsubscribed_by_the_last_only() {
     // The first tab stops reading: the second still reads, so no rpc.off.
     drop(first_ticks);
     sleep(200).await;
-    assert_eq!(first.request(call("tick", json!([2]))).await, Ok(json!(2)));
+    assert_eq!(first.request(tick_on(&topic, 2)).await, Ok(json!(2)));
     let item = within(
         5_000,
         "a tick after the other tab stopped",
@@ -147,7 +162,7 @@ async fn a_topic_read_in_two_tabs_is_unsubscribed_by_the_last_only() {
     // The last reader stops: rpc.off, and the server sends no more.
     drop(second_ticks);
     sleep(300).await;
-    assert_eq!(first.request(call("tick", json!([3]))).await, Ok(json!(3)));
+    assert_eq!(first.request(tick_on(&topic, 3)).await, Ok(json!(3)));
     quiet(
         &mut first_messages,
         300,
@@ -157,11 +172,12 @@ async fn a_topic_read_in_two_tabs_is_unsubscribed_by_the_last_only() {
     let _ = first.close_normal();
     let _ = second.close_normal();
     drop((first, first_messages, second));
-    all_released().await;
+    all_released(before).await;
 }
 
 #[wasm_bindgen_test]
 async fn the_leader_leaving_sends_an_unacknowledged_message_again_from_the_new_one() {
+    let before = alive();
     let name = unique("leader");
     let (leader, leader_messages) = tab(&name);
     wait_until("the leader connected", || leader.is_connected()).await;
@@ -198,11 +214,12 @@ async fn the_leader_leaving_sends_an_unacknowledged_message_again_from_the_new_o
     assert_eq!(delivery.status(), DeliveryStatus::Acked);
     let _ = follower.close_normal();
     drop(follower);
-    all_released().await;
+    all_released(before).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_handshake_protocol_or_an_outbox_on_a_shared_socket_is_a_typed_error() {
+    let before = alive();
     let (client, mut messages) = RequestClient::builder(GraphqlWs::new())
         .build_shared(SharedWebSocket::builder(format!("{RPC_SERVER}/")).name(unique("handshake")));
     let refused = client.request(GraphqlRequest::new("{ hello }")).await;
@@ -228,5 +245,5 @@ async fn a_handshake_protocol_or_an_outbox_on_a_shared_socket_is_a_typed_error()
     );
     let _ = client.close_normal();
     drop(client);
-    all_released().await;
+    all_released(before).await;
 }
