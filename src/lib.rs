@@ -176,9 +176,9 @@ pub use rules::message::{BinaryType, Message, ReadyState};
 // Requests with replies, over a socket, for any protocol (JSON-RPC 2.0 and
 // graphql-transport-ws built in).
 pub use requests::{
-    Acked, Delivery, DeliveryStatus, Messages, Pending, RemoteReply, RemoteSubscription,
-    RequestClient, RequestClientBuilder, RequestHandle, RequestOptions, Restored, Subscription,
-    DEFAULT_MAX_TOPICS, DEFAULT_REQUEST_TIMEOUT,
+    Acked, Delivery, DeliveryStatus, Messages, Pending, RemoteAcked, RemoteDelivery, RemoteReply,
+    RemoteSubscription, RequestClient, RequestClientBuilder, RequestHandle, RequestOptions,
+    Restored, Subscription, DEFAULT_MAX_TOPICS, DEFAULT_REQUEST_TIMEOUT,
 };
 #[cfg(feature = "json")]
 pub use rules::graphql_ws::{GraphqlRequest, GraphqlWs, GRAPHQL_TRANSPORT_WS};

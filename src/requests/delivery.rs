@@ -38,7 +38,19 @@ pub(crate) struct DeliveryState<P: Protocol> {
     status: DeliveryStatus<P::Rejection>,
     reply: Option<P::Reply>,
     wakers: Vec<Waker>,
+    /// Told of every change (a [`RemoteDelivery`](super::RemoteDelivery)'s
+    /// mirror on another thread).
+    watchers: Vec<Watcher<P>>,
 }
+
+/// Told of an acknowledged message's id, status and reply on each change.
+pub(crate) type Watcher<P> = Box<
+    dyn FnMut(
+        Option<u64>,
+        &DeliveryStatus<<P as Protocol>::Rejection>,
+        Option<&<P as Protocol>::Reply>,
+    ),
+>;
 
 pub(crate) type DeliveryCell<P> = Rc<RefCell<DeliveryState<P>>>;
 
@@ -52,6 +64,13 @@ impl<P: Protocol> DeliveryState<P> {
             } else {
                 DeliveryStatus::Queued
             };
+            self.tell_watchers();
+        }
+    }
+
+    fn tell_watchers(&mut self) {
+        for watcher in &mut self.watchers {
+            watcher(self.id, &self.status, self.reply.as_ref());
         }
     }
 
@@ -63,6 +82,7 @@ impl<P: Protocol> DeliveryState<P> {
             }
             Err(error) => self.status = DeliveryStatus::Failed(error),
         }
+        self.tell_watchers();
         for waker in self.wakers.drain(..) {
             waker.wake();
         }
@@ -135,6 +155,15 @@ impl<P: Protocol> Delivery<P> {
         Acked {
             state: self.state.clone(),
         }
+    }
+}
+
+impl<P: Protocol> Delivery<P> {
+    /// Tells `watcher` the state now and on every change.
+    pub(crate) fn watch(&self, mut watcher: Watcher<P>) {
+        let mut state = self.state.borrow_mut();
+        watcher(state.id, &state.status, state.reply.as_ref());
+        state.watchers.push(watcher);
     }
 }
 
@@ -263,6 +292,7 @@ fn new_state<P: Protocol>(status: DeliveryStatus<P::Rejection>) -> DeliveryCell<
         status,
         reply: None,
         wakers: Vec::new(),
+        watchers: Vec::new(),
     }))
 }
 

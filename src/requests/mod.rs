@@ -39,7 +39,7 @@ mod subscriptions;
 
 use delivery::DeliveryCell;
 pub use delivery::{Acked, Delivery, DeliveryStatus, Restored};
-pub use remote::{RemoteReply, RemoteSubscription, RequestHandle};
+pub use remote::{RemoteAcked, RemoteDelivery, RemoteReply, RemoteSubscription, RequestHandle};
 pub use subscriptions::Subscription;
 use subscriptions::Topics;
 

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use futures_channel::mpsc::{self, unbounded, UnboundedReceiver, UnboundedSender};
@@ -13,7 +14,7 @@ use futures_channel::oneshot;
 use futures_core::Stream;
 
 use super::subscriptions::{Event, Subscription};
-use super::{Outcome, Pending, RequestClient, RequestOptions};
+use super::{DeliveryStatus, Outcome, Pending, RequestClient, RequestOptions};
 use crate::rules::requests::{Protocol, RequestError, Subscriptions};
 
 /// Starts something on the client's thread, given the client.
@@ -26,9 +27,9 @@ enum Job<P: Protocol> {
         options: RequestOptions,
         reply: oneshot::Sender<Outcome<P>>,
     },
-    /// A subscription, started on the client's thread by `start` (which
-    /// knows the protocol's `Subscriptions`).
-    Subscribe(OnClient<P>),
+    /// Something started on the client's thread (a subscription, an
+    /// acknowledged message), by code that knows its bounds.
+    OnClient(OnClient<P>),
 }
 
 /// A `Send + Sync + Clone` handle on a [`RequestClient`], for other threads
@@ -185,7 +186,7 @@ impl<P: Protocol> Future for Dispatch<P> {
                         reply: Some(reply),
                     });
                 }
-                Poll::Ready(Some(Job::Subscribe(start))) => start(&this.client),
+                Poll::Ready(Some(Job::OnClient(start))) => start(&this.client),
                 Poll::Ready(None) => return Poll::Ready(()),
                 Poll::Pending => return Poll::Pending,
             }
@@ -261,7 +262,7 @@ where
         };
         // If the client's thread is gone, the relay never starts, and the
         // stream ends at once.
-        let _ = self.jobs.unbounded_send(Job::Subscribe(Box::new(start)));
+        let _ = self.jobs.unbounded_send(Job::OnClient(Box::new(start)));
         RemoteSubscription {
             incoming,
             _alive: alive,
@@ -328,5 +329,173 @@ impl<P: Subscriptions> Future for Relay<P> {
                 Poll::Pending => return Poll::Pending,
             }
         }
+    }
+}
+
+/// An acknowledged message's state, as the other thread sees it.
+struct Mirror<P: Protocol> {
+    id: Option<u64>,
+    status: DeliveryStatus<P::Rejection>,
+    reply: Option<P::Reply>,
+    wakers: Vec<std::task::Waker>,
+}
+
+type MirrorCell<P> = Arc<Mutex<Mirror<P>>>;
+
+fn lock<P: Protocol>(mirror: &MirrorCell<P>) -> std::sync::MutexGuard<'_, Mirror<P>> {
+    // No code panics while holding it; a poisoned lock still holds the state.
+    mirror.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<P> RequestHandle<P>
+where
+    P: Protocol,
+    P::Request: Send,
+    P::Reply: Send + Clone,
+    P::Rejection: Send,
+{
+    /// Sends `request` for at-least-once delivery on the client's thread
+    /// (see [`RequestClient::send_acked`]): a `Send` handle on its status
+    /// and acknowledgement, mirrored from the client's thread.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(handle: browser_websocket::RequestHandle<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let delivery = handle.send_acked(browser_websocket::JsonRpcCall::new("chat.post", ["hello"])?);
+    /// delivery.acked().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_acked(&self, request: P::Request) -> RemoteDelivery<P> {
+        let mirror: MirrorCell<P> = Arc::new(Mutex::new(Mirror {
+            id: None,
+            status: DeliveryStatus::Queued,
+            reply: None,
+            wakers: Vec::new(),
+        }));
+        let watched = mirror.clone();
+        let start = move |client: &RequestClient<P>| {
+            client
+                .send_acked(request)
+                .watch(Box::new(move |id, status, reply| {
+                    let wakers = {
+                        let mut mirror = lock(&watched);
+                        mirror.id = id;
+                        mirror.status = status.clone();
+                        mirror.reply = reply.cloned();
+                        std::mem::take(&mut mirror.wakers)
+                    };
+                    wakers.into_iter().for_each(std::task::Waker::wake);
+                }));
+        };
+        if self
+            .jobs
+            .unbounded_send(Job::OnClient(Box::new(start)))
+            .is_err()
+        {
+            lock(&mirror).status = DeliveryStatus::Failed(RequestError::Closed);
+        }
+        RemoteDelivery { mirror }
+    }
+}
+
+/// An acknowledged message sent through a [`RequestHandle`]: its status and
+/// acknowledgement from any thread (`Send + Sync` when the reply and the
+/// rejection are `Send`). Dropping it stops nothing.
+///
+/// ```no_run
+/// # #[cfg(feature = "json")]
+/// # fn demo(handle: browser_websocket::RequestHandle<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+/// let delivery: browser_websocket::RemoteDelivery<_> =
+///     handle.send_acked(browser_websocket::JsonRpcCall::new("chat.post", ["hello"])?);
+/// # Ok(()) }
+/// ```
+pub struct RemoteDelivery<P: Protocol> {
+    mirror: MirrorCell<P>,
+}
+
+impl<P: Protocol> Clone for RemoteDelivery<P> {
+    fn clone(&self) -> Self {
+        Self {
+            mirror: self.mirror.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> RemoteDelivery<P> {
+    /// Where the message is, as the client's thread last said.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(delivery: browser_websocket::RemoteDelivery<browser_websocket::JsonRpc>) {
+    /// println!("{:?}", delivery.status());
+    /// # }
+    /// ```
+    pub fn status(&self) -> DeliveryStatus<P::Rejection> {
+        lock(&self.mirror).status.clone()
+    }
+
+    /// The id it went out with, once the client's thread sent it.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # fn demo(delivery: browser_websocket::RemoteDelivery<browser_websocket::JsonRpc>) {
+    /// println!("{:?}", delivery.id());
+    /// # }
+    /// ```
+    pub fn id(&self) -> Option<u64> {
+        lock(&self.mirror).id
+    }
+
+    /// Resolves with the server's acknowledgement, or why it failed.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "json")]
+    /// # async fn demo(delivery: browser_websocket::RemoteDelivery<browser_websocket::JsonRpc>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let ack = delivery.acked().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn acked(&self) -> RemoteAcked<P> {
+        RemoteAcked {
+            mirror: self.mirror.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for RemoteDelivery<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteDelivery")
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The acknowledgement of a [`RemoteDelivery`]. Dropping it stops nothing.
+#[must_use = "futures do nothing unless polled"]
+pub struct RemoteAcked<P: Protocol> {
+    mirror: MirrorCell<P>,
+}
+
+impl<P: Protocol> Future for RemoteAcked<P>
+where
+    P::Reply: Clone,
+{
+    type Output = Outcome<P>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut mirror = lock(&self.mirror);
+        match &mirror.status {
+            DeliveryStatus::Acked => Poll::Ready(mirror.reply.clone().ok_or(RequestError::Closed)),
+            DeliveryStatus::Failed(error) => Poll::Ready(Err(error.clone())),
+            DeliveryStatus::Queued | DeliveryStatus::Sent => {
+                mirror.wakers.push(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<P: Protocol> std::fmt::Debug for RemoteAcked<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteAcked").finish_non_exhaustive()
     }
 }

@@ -798,3 +798,33 @@ async fn a_subscription_through_a_request_handle_gets_items_and_unsubscribes_whe
     let _again = client.subscribe(topic.clone());
     assert_eq!(client.in_flight(), 1, "the topic had no reader left");
 }
+
+#[wasm_bindgen_test]
+async fn an_acknowledged_message_through_a_request_handle_shows_its_status_anywhere() {
+    let (client, _messages) = rpc_client().await;
+    let handle = client.send_handle();
+    let (acked, refused) = through_send(move || {
+        (
+            handle.send_acked(call("sleep", json!([100, "stored"]))),
+            handle.send_acked(call("fail", json!([]))),
+        )
+    });
+    wait_until("sent on the client's thread", || {
+        acked.status() == DeliveryStatus::Sent && acked.id().is_some()
+    })
+    .await;
+    assert_eq!(
+        within(5_000, "the acknowledgement", acked.acked()).await,
+        Ok(json!("stored"))
+    );
+    assert_eq!(acked.status(), DeliveryStatus::Acked);
+    let refusal = within(5_000, "the refusal", refused.acked()).await;
+    assert!(
+        matches!(refusal, Err(RequestError::Rejected(_))),
+        "{refusal:?}"
+    );
+    assert!(matches!(
+        refused.status(),
+        DeliveryStatus::Failed(RequestError::Rejected(_))
+    ));
+}

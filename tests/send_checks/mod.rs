@@ -95,6 +95,8 @@ pub fn plain_data_is_send_and_sync() {
         send_sync_and_clone::<browser_websocket::RequestHandle<browser_websocket::GraphqlWs>>();
         send_and_sync::<browser_websocket::RemoteReply<browser_websocket::JsonRpc>>();
         send_and_sync::<browser_websocket::RemoteSubscription<browser_websocket::JsonRpc>>();
+        send_sync_and_clone::<browser_websocket::RemoteDelivery<browser_websocket::JsonRpc>>();
+        send_and_sync::<browser_websocket::RemoteAcked<browser_websocket::JsonRpc>>();
     }
 }
 
