@@ -21,7 +21,7 @@ use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures_core::Stream;
 
 use crate::reconnect::ReconnectingHandle;
-use crate::rules::close::{check_close_reason, CloseCode};
+use crate::rules::close::{checked_close, CloseCode};
 use crate::rules::error::{Error, Result};
 use crate::rules::message::ReadyState;
 use crate::socket::handle::{Closed, Handle};
@@ -182,9 +182,7 @@ impl SendHandle {
     /// # Ok(()) }
     /// ```
     pub fn close_with(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
-        let code = code.into();
-        code.check_sendable()?;
-        check_close_reason(reason)?;
+        let code = checked_close(code, reason)?;
         self.give(Command::Close(code, reason.to_owned()))
     }
 
@@ -381,6 +379,18 @@ impl Driven for DrivenSocket {
     }
 }
 
+/// The state of a socket that lives across connections (reconnecting,
+/// shared): closed once done for good, else open while connected.
+fn between_connections(finished: bool, connected: bool) -> u8 {
+    if finished {
+        CLOSED
+    } else if connected {
+        OPEN
+    } else {
+        CONNECTING
+    }
+}
+
 /// A reconnecting socket: connected or not, until done for good; told of
 /// every change by its events.
 pub(crate) struct DrivenReconnecting {
@@ -408,13 +418,7 @@ impl Driven for DrivenReconnecting {
     }
 
     fn state(&self) -> u8 {
-        if self.handle.is_finished() {
-            CLOSED
-        } else if self.handle.is_connected() {
-            OPEN
-        } else {
-            CONNECTING
-        }
+        between_connections(self.handle.is_finished(), self.handle.is_connected())
     }
 
     fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
@@ -452,13 +456,7 @@ impl Driven for DrivenShared {
     }
 
     fn state(&self) -> u8 {
-        if self.handle.is_finished() {
-            CLOSED
-        } else if self.handle.is_connected() {
-            OPEN
-        } else {
-            CONNECTING
-        }
+        between_connections(self.handle.is_finished(), self.handle.is_connected())
     }
 
     fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()> {

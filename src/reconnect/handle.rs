@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::reconnect::driver::{Inner, Queueing};
-use crate::rules::close::{check_close_reason, CloseCode, CloseEvent};
+use crate::rules::close::{checked_close, CloseCode, CloseEvent};
 use crate::rules::error::Result;
 use crate::rules::message::Message;
 use crate::rules::outbox::SendPolicy;
@@ -143,10 +143,7 @@ impl ReconnectingHandle {
     /// # Ok::<(), browser_websocket::Error>(())
     /// ```
     pub fn close_with(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
-        let code = code.into();
-        code.check_sendable()?;
-        check_close_reason(reason)?;
-        self.inner.close(code, reason)
+        self.inner.close(checked_close(code, reason)?, reason)
     }
 
     /// A `Send + Sync + Clone` handle on this socket, for other threads and

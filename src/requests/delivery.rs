@@ -195,17 +195,30 @@ where
     type Output = Outcome<P>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.state.borrow_mut();
-        match &state.status {
-            DeliveryStatus::Acked => match state.reply.clone() {
-                Some(reply) => Poll::Ready(Ok(reply)),
-                None => Poll::Ready(Err(RequestError::Closed)),
-            },
-            DeliveryStatus::Failed(error) => Poll::Ready(Err(error.clone())),
-            DeliveryStatus::Queued | DeliveryStatus::Sent => {
-                state.wakers.push(cx.waker().clone());
-                Poll::Pending
-            }
+        let mut guard = self.state.borrow_mut();
+        let state = &mut *guard;
+        poll_acked::<P>(&state.status, state.reply.as_ref(), &mut state.wakers, cx)
+    }
+}
+
+/// An acknowledged message's outcome once it has one; until then `cx`'s
+/// waker is kept in `wakers`, to be woken at the end. What [`Acked`] and a
+/// [`RemoteAcked`](super::RemoteAcked) (on another thread) both wait on.
+pub(crate) fn poll_acked<P: Protocol>(
+    status: &DeliveryStatus<P::Rejection>,
+    reply: Option<&P::Reply>,
+    wakers: &mut Vec<Waker>,
+    cx: &mut Context<'_>,
+) -> Poll<Outcome<P>>
+where
+    P::Reply: Clone,
+{
+    match status {
+        DeliveryStatus::Acked => Poll::Ready(reply.cloned().ok_or(RequestError::Closed)),
+        DeliveryStatus::Failed(error) => Poll::Ready(Err(error.clone())),
+        DeliveryStatus::Queued | DeliveryStatus::Sent => {
+            wakers.push(cx.waker().clone());
+            Poll::Pending
         }
     }
 }

@@ -13,6 +13,7 @@ use futures_channel::mpsc::{self, unbounded, UnboundedReceiver, UnboundedSender}
 use futures_channel::oneshot;
 use futures_core::Stream;
 
+use super::delivery::poll_acked;
 use super::subscriptions::{Event, Subscription};
 use super::{DeliveryStatus, Outcome, Pending, RequestClient, RequestOptions};
 use crate::rules::requests::{Protocol, RequestError, Subscriptions};
@@ -482,15 +483,14 @@ where
     type Output = Outcome<P>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut mirror = lock(&self.mirror);
-        match &mirror.status {
-            DeliveryStatus::Acked => Poll::Ready(mirror.reply.clone().ok_or(RequestError::Closed)),
-            DeliveryStatus::Failed(error) => Poll::Ready(Err(error.clone())),
-            DeliveryStatus::Queued | DeliveryStatus::Sent => {
-                mirror.wakers.push(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+        let mut guard = lock(&self.mirror);
+        let mirror = &mut *guard;
+        poll_acked::<P>(
+            &mirror.status,
+            mirror.reply.as_ref(),
+            &mut mirror.wakers,
+            cx,
+        )
     }
 }
 

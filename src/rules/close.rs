@@ -180,6 +180,15 @@ pub fn check_close_reason(reason: &str) -> Result<()> {
     }
 }
 
+/// A close the app asks for, checked as the browser would: a code it may
+/// send and a reason that fits. Every `close_with` checks with this.
+pub(crate) fn checked_close(code: impl Into<CloseCode>, reason: &str) -> Result<CloseCode> {
+    let code = code.into();
+    code.check_sendable()?;
+    check_close_reason(reason)?;
+    Ok(code)
+}
+
 /// How a connection ended: the browser's `CloseEvent`, as a Rust value.
 ///
 /// # Example

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::js::socket::Outgoing;
-use crate::rules::close::{check_close_reason, CloseCode, CloseEvent};
+use crate::rules::close::{checked_close, CloseCode, CloseEvent};
 use crate::rules::error::Result;
 use crate::rules::flow::FlowControl;
 use crate::rules::message::{BinaryType, Message, ReadyState};
@@ -357,10 +357,7 @@ impl Handle {
     /// # Ok(()) }
     /// ```
     pub fn close_with(&self, code: impl Into<CloseCode>, reason: &str) -> Result<()> {
-        let code = code.into();
-        code.check_sendable()?;
-        check_close_reason(reason)?;
-        self.shared.close(code, reason)
+        self.shared.close(checked_close(code, reason)?, reason)
     }
 
     /// Waits until the socket has closed, and gives how.
