@@ -48,7 +48,7 @@ use wasm_bindgen_test::*;
 
 /// The origin of the rpc-websockets server, given at compile time by the test
 /// command; 9005 when run by hand.
-const RPC_SERVER: &str = match option_env!("WS_RPC_SERVER") {
+pub(crate) const RPC_SERVER: &str = match option_env!("WS_RPC_SERVER") {
     Some(server) => server,
     None => "ws://127.0.0.1:9005",
 };

@@ -14,20 +14,15 @@
 //!   handshake, an outbox.
 
 use crate::common::*;
-use crate::requests::{own_topic, tick_on};
+use crate::requests::{call, own_topic, tick_on, RPC_SERVER};
 use browser_websocket::tabs::SharedWebSocket;
 use browser_websocket::{
-    DeliveryStatus, Error, GraphqlRequest, GraphqlWs, JsonRpc, JsonRpcCall, Message, Messages,
-    RequestClient, RequestError, RequestOptions, SubscriptionEvent,
+    DeliveryStatus, Error, GraphqlRequest, GraphqlWs, JsonRpc, Message, Messages, RequestClient,
+    RequestError, RequestOptions, SubscriptionEvent,
 };
 use futures_util::StreamExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use wasm_bindgen_test::*;
-
-const RPC_SERVER: &str = match option_env!("WS_RPC_SERVER") {
-    Some(server) => server,
-    None => "ws://127.0.0.1:9005",
-};
 
 type Tab = (RequestClient<JsonRpc>, Messages<JsonRpc>);
 
@@ -38,15 +33,6 @@ fn tab(name: &str) -> Tab {
             .name(name)
             .configure(|leader| leader.policy(fast_policy())),
     )
-}
-
-/// A name no other test's tabs use.
-fn unique(name: &str) -> String {
-    format!("{name}-{}", js_sys::Math::random())
-}
-
-fn call(method: &str, params: Value) -> JsonRpcCall {
-    JsonRpcCall::new(method, params).unwrap()
 }
 
 /// What is alive before a test: its tabs let go of all they add.
@@ -69,6 +55,25 @@ async fn all_released(before: Alive) {
     .await;
 }
 
+/// Two tabs of a new shared socket named after `what`, both connected; the
+/// first leads.
+async fn two_tabs(what: &str) -> (Tab, Tab) {
+    let name = unique_id(what);
+    let first = tab(&name);
+    wait_until("the first tab connected", || first.0.is_connected()).await;
+    let second = tab(&name);
+    wait_until("the second tab connected", || second.0.is_connected()).await;
+    (first, second)
+}
+
+/// The tabs leave, and everything the test added is released.
+async fn leave(clients: Vec<RequestClient<JsonRpc>>, before: Alive) {
+    for client in clients {
+        let _ = client.close_normal();
+    }
+    all_released(before).await;
+}
+
 /// Nothing reaches `messages` within `ms`.
 async fn quiet(messages: &mut Messages<JsonRpc>, ms: i32, what: &str) {
     let next = futures_util::future::select(Box::pin(messages.next()), Box::pin(sleep(ms))).await;
@@ -87,11 +92,7 @@ async fn notification(messages: &mut Messages<JsonRpc>) -> String {
 #[wasm_bindgen_test]
 async fn each_tab_gets_its_own_replies_and_no_other_tabs() {
     let before = alive();
-    let name = unique("replies");
-    let (first, mut first_messages) = tab(&name);
-    wait_until("the first tab connected", || first.is_connected()).await;
-    let (second, mut second_messages) = tab(&name);
-    wait_until("the second tab connected", || second.is_connected()).await;
+    let ((first, mut first_messages), (second, mut second_messages)) = two_tabs("replies").await;
     // Both tabs ask at once, for different answers, out of order.
     let slow = first.request(call("sleep", json!([200, "first's"])));
     let quick = second.request(call("sleep", json!([10, "second's"])));
@@ -116,20 +117,14 @@ async fn each_tab_gets_its_own_replies_and_no_other_tabs() {
         "another tab's reply reached Messages",
     )
     .await;
-    let _ = first.close_normal();
-    let _ = second.close_normal();
-    drop((first, first_messages, second));
-    all_released(before).await;
+    drop(first_messages);
+    leave(vec![first, second], before).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_topic_read_in_two_tabs_is_unsubscribed_by_the_last_only() {
     let before = alive();
-    let name = unique("topics");
-    let (first, mut first_messages) = tab(&name);
-    wait_until("the first tab connected", || first.is_connected()).await;
-    let (second, _second_messages) = tab(&name);
-    wait_until("the second tab connected", || second.is_connected()).await;
+    let ((first, mut first_messages), (second, _second_messages)) = two_tabs("topics").await;
     let topic = own_topic(&first).await;
     let mut first_ticks = first.subscribe(topic.clone());
     let mut second_ticks = second.subscribe(topic.clone());
@@ -169,20 +164,14 @@ async fn a_topic_read_in_two_tabs_is_unsubscribed_by_the_last_only() {
         "a tick after the last reader stopped",
     )
     .await;
-    let _ = first.close_normal();
-    let _ = second.close_normal();
-    drop((first, first_messages, second));
-    all_released(before).await;
+    drop(first_messages);
+    leave(vec![first, second], before).await;
 }
 
 #[wasm_bindgen_test]
 async fn the_leader_leaving_sends_an_unacknowledged_message_again_from_the_new_one() {
     let before = alive();
-    let name = unique("leader");
-    let (leader, leader_messages) = tab(&name);
-    wait_until("the leader connected", || leader.is_connected()).await;
-    let (follower, _follower_messages) = tab(&name);
-    wait_until("the follower connected", || follower.is_connected()).await;
+    let ((leader, leader_messages), (follower, _follower_messages)) = two_tabs("leader").await;
     // Acknowledged after 400 ms: the leader leaves before that.
     let delivery = follower.send_acked(call("sleep", json!([400, "acked"])));
     let resent = follower.request_with(
@@ -212,16 +201,15 @@ async fn the_leader_leaving_sends_an_unacknowledged_message_again_from_the_new_o
         "answered on the new connection"
     );
     assert_eq!(delivery.status(), DeliveryStatus::Acked);
-    let _ = follower.close_normal();
-    drop(follower);
-    all_released(before).await;
+    leave(vec![follower], before).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_handshake_protocol_or_an_outbox_on_a_shared_socket_is_a_typed_error() {
     let before = alive();
-    let (client, mut messages) = RequestClient::builder(GraphqlWs::new())
-        .build_shared(SharedWebSocket::builder(format!("{RPC_SERVER}/")).name(unique("handshake")));
+    let (client, mut messages) = RequestClient::builder(GraphqlWs::new()).build_shared(
+        SharedWebSocket::builder(format!("{RPC_SERVER}/")).name(unique_id("handshake")),
+    );
     let refused = client.request(GraphqlRequest::new("{ hello }")).await;
     assert!(
         matches!(&refused, Err(RequestError::Send(Error::Js { name, .. })) if name == "NotSupportedError"),
@@ -231,8 +219,8 @@ async fn a_handshake_protocol_or_an_outbox_on_a_shared_socket_is_a_typed_error()
     assert!(matches!(said, Some(Err(Error::Js { .. }))), "{said:?}");
     drop((client, messages));
     let (client, _messages) = RequestClient::builder(JsonRpc)
-        .outbox(&unique("outbox"))
-        .build_shared(SharedWebSocket::builder(format!("{RPC_SERVER}/")).name(unique("outbox")));
+        .outbox(&unique_id("outbox"))
+        .build_shared(SharedWebSocket::builder(format!("{RPC_SERVER}/")).name(unique_id("outbox")));
     let restored = client.restored().await;
     assert!(
         matches!(&restored, Err(Error::Js { name, .. }) if name == "NotSupportedError"),
@@ -243,7 +231,5 @@ async fn a_handshake_protocol_or_an_outbox_on_a_shared_socket_is_a_typed_error()
         within(5_000, "a reply", client.request(call("sum", json!([2, 2])))).await,
         Ok(json!(4))
     );
-    let _ = client.close_normal();
-    drop(client);
-    all_released(before).await;
+    leave(vec![client], before).await;
 }
