@@ -114,7 +114,11 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod backend;
 mod js;
+mod live;
+#[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+mod native;
 mod reconnect;
 mod requests;
 mod rules;
@@ -191,6 +195,7 @@ pub use send_handle::{SendHandle, SEND_HANDLE_QUEUE_BYTES};
 pub use shape::Socket;
 pub use socket::byte_stream::ByteStream;
 pub use socket::callbacks::Callbacks;
+pub use socket::drive::drive;
 pub use socket::halves::{Receiver, Sender};
 pub use socket::handle::{Closed, Handle};
 pub use socket::websocket::{Connecting, WebSocket, WebSocketBuilder};

@@ -271,7 +271,7 @@ pub(crate) fn start<D: Driven>(socket: D) -> SendHandle {
         state: AtomicU8::new(socket.state()),
         waiting: AtomicUsize::new(0),
     });
-    wasm_bindgen_futures::spawn_local(Pump {
+    crate::backend::spawn_local(Pump {
         socket,
         incoming,
         remote: Arc::downgrade(&remote),

@@ -1,42 +1,63 @@
-//! Verifies that a build for a target without a browser (a native server
-//! sharing code with its client) gets typed errors, not panics:
-//! - `connect`, `open_with_callbacks` and the reconnecting socket report
-//!   `Error::UnsupportedTarget`;
-//! - the pure types work as on wasm32;
-//! - the guide's chapter "Testing your app" shows `tests/browser/testing_example.rs`
-//!   whole (which CI runs in the three browsers), so the two cannot drift.
+//! The native backend, by `cargo test`, against the crate's test server (and
+//! the JSON-RPC server) that the test command starts:
+//! - the shared scenario table (`tests/scenarios`), which the browser suite
+//!   runs in Chrome, Firefox and WebKit: the same behaviour on both backends;
+//! - what only the native backend has: headers on the upgrade, `wss:` with a
+//!   certificate made at test time, a `SendHandle` and a `RequestHandle` used
+//!   from other OS threads, any executor;
+//! - what only a browser has, as typed errors: relative URLs, Blobs,
+//!   `JsArrayBuffer`, the outbox;
+//! - the guide's chapter "Testing your app" shows
+//!   `tests/browser/testing_example.rs` whole.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use browser_websocket::{
-    Callbacks, CloseCode, Error, FlowControl, Message, ReconnectPolicy, ReconnectingWebSocket,
-    WebSocket,
-};
-use futures_util::{FutureExt, StreamExt};
+#[path = "scenarios/mod.rs"]
+mod scenarios;
 
-fn unsupported() -> Error {
-    Error::UnsupportedTarget {
-        target: std::env::consts::ARCH,
-    }
+use std::future::Future;
+
+use browser_websocket::{CloseCode, FlowControl, Message, ReconnectPolicy};
+
+/// Runs `scenario` as an app would: on a runtime of its own (tokio's current
+/// thread here; any executor works), inside [`browser_websocket::drive`].
+fn run(scenario: impl Future<Output = ()>) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(browser_websocket::drive(scenario));
 }
 
-#[test]
-fn connecting_natively_is_a_typed_error() {
-    let outcome = WebSocket::connect("ws://127.0.0.1:1/").now_or_never();
-    assert_eq!(
-        outcome.map(|result| result.err()),
-        Some(Some(unsupported()))
-    );
-    let callbacks = WebSocket::builder("ws://127.0.0.1:1/").open_with_callbacks(Callbacks::new());
-    assert_eq!(callbacks.err(), Some(unsupported()));
+macro_rules! native_tests {
+    ($($name:ident),* $(,)?) => {
+        mod table {
+            $(
+                #[test]
+                fn $name() {
+                    super::run(super::scenarios::$name());
+                }
+            )*
+        }
+    };
 }
 
+#[cfg(feature = "native")]
+scenario_table!(native_tests);
+
+#[cfg(feature = "native")]
+#[path = "native_only/mod.rs"]
+mod native_only;
+
+#[cfg(not(feature = "native"))]
 #[test]
-fn the_reconnecting_socket_ends_with_the_error() {
-    let mut socket = ReconnectingWebSocket::connect("ws://127.0.0.1:1/");
-    assert_eq!(socket.next().now_or_never(), Some(Some(Err(unsupported()))));
-    assert_eq!(socket.next().now_or_never(), Some(None));
-    assert!(matches!(socket.send_text("x"), Err(Error::NotOpen { .. })));
+fn connecting_without_the_native_feature_is_a_typed_error() {
+    use futures_util::FutureExt;
+    let outcome = browser_websocket::WebSocket::connect("ws://127.0.0.1:1/").now_or_never();
+    assert!(matches!(
+        outcome,
+        Some(Err(browser_websocket::Error::UnsupportedTarget { .. }))
+    ));
 }
 
 #[test]

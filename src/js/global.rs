@@ -4,6 +4,8 @@
 //! clocks, the random source, and the JS halves of the timers (see
 //! [`crate::js::timers`]) and of the outbox kept in IndexedDB (see
 //! [`crate::js::stored`]).
+// Natively with the `native` feature the native backend takes its place.
+#![cfg_attr(all(not(target_arch = "wasm32"), feature = "native"), allow(dead_code))]
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
@@ -145,11 +147,15 @@ pub(crate) fn now_ms() -> f64 {
     }
 }
 
-/// A uniform random number in `[0, 1)` (natively, the middle of the range).
+/// A uniform random number in `[0, 1)` (natively, from the standard
+/// library's per-process random hash keys: jitter needs no more).
 pub(crate) fn random() -> f64 {
     if cfg!(target_arch = "wasm32") {
         js_sys::Math::random()
     } else {
-        0.5
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(now_ms().to_bits());
+        (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
     }
 }

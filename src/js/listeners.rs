@@ -12,6 +12,8 @@
 //! callbacks is taken out while it runs). A closure dropped while
 //! the browser is running it (a socket dropped from inside its own message
 //! handler) is freed by wasm-bindgen only after that call returns.
+// Natively with the `native` feature the native backend takes its place.
+#![cfg_attr(all(not(target_arch = "wasm32"), feature = "native"), allow(dead_code))]
 
 use std::rc::Rc;
 

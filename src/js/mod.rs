@@ -16,16 +16,14 @@ pub(crate) mod stored;
 pub(crate) mod tabs;
 pub(crate) mod timers;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-static LIVE_JS_CALLBACKS: AtomicUsize = AtomicUsize::new(0);
-
 /// How many JS callbacks this crate has registered with the browser and not yet
 /// released, across all sockets of this thread or worker: four event listeners
 /// per socket, each pending timer (flow control, reconnect waits, heartbeats,
 /// connect timeouts), the page-life listener of each reconnecting socket, and
 /// the channel and lock callbacks of each shared socket. With every socket
-/// dropped it is 0, so tests and apps can check that nothing leaks.
+/// dropped it is 0, so tests and apps can check that nothing leaks. Natively
+/// the same things are counted (each socket's four listeners on its thread's
+/// loop, each timer), for this thread.
 ///
 /// # Example
 ///
@@ -34,7 +32,7 @@ static LIVE_JS_CALLBACKS: AtomicUsize = AtomicUsize::new(0);
 /// assert_eq!(browser_websocket::live_js_callbacks(), 0);
 /// ```
 pub fn live_js_callbacks() -> usize {
-    LIVE_JS_CALLBACKS.load(Ordering::Relaxed)
+    crate::live::CALLBACKS.get()
 }
 
 /// `count` JS callbacks registered with the browser, counted while this lives.
@@ -45,13 +43,13 @@ pub(crate) struct Registration(usize);
 
 impl Registration {
     pub(crate) fn new(count: usize) -> Self {
-        LIVE_JS_CALLBACKS.fetch_add(count, Ordering::Relaxed);
+        crate::live::CALLBACKS.add(count);
         Self(count)
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        LIVE_JS_CALLBACKS.fetch_sub(self.0, Ordering::Relaxed);
+        crate::live::CALLBACKS.sub(self.0);
     }
 }

@@ -1,5 +1,7 @@
 //! The browser's `WebSocket` object: construction, the one send path, close,
 //! and the getters. Everything above this file speaks Rust types only.
+// Natively with the `native` feature the native backend takes its place.
+#![cfg_attr(all(not(target_arch = "wasm32"), feature = "native"), allow(dead_code))]
 
 use std::rc::Rc;
 

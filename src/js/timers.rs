@@ -1,5 +1,7 @@
 //! One-shot timers, cancelled and released when dropped, and the monotonic
 //! clock.
+// Natively with the `native` feature the native backend takes its place.
+#![cfg_attr(all(not(target_arch = "wasm32"), feature = "native"), allow(dead_code))]
 
 use std::time::Duration;
 

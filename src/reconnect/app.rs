@@ -143,6 +143,7 @@ impl Inner {
         &self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<()>> {
+        crate::backend::drive(cx);
         use std::task::Poll;
         if self.machine.borrow().is_closed() {
             return Poll::Ready(Err(Error::NotOpen {
@@ -180,6 +181,7 @@ impl Inner {
         &self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<(u64, Message)>>> {
+        crate::backend::drive(cx);
         use std::task::Poll;
         let mut delivery = self.delivery.borrow_mut();
         if let Some(item) = delivery.inbox.pop() {
@@ -207,6 +209,7 @@ impl Inner {
 
     /// Ready once closed for good.
     pub(crate) fn poll_finished(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        crate::backend::drive(cx);
         if self.machine.borrow().is_finished() {
             return std::task::Poll::Ready(());
         }
@@ -231,6 +234,7 @@ impl Inner {
         seen: u64,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<u64>> {
+        crate::backend::drive(cx);
         use std::task::Poll;
         let mut delivery = self.delivery.borrow_mut();
         if delivery.proofs > seen {

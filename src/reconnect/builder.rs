@@ -148,6 +148,8 @@ pub struct ReconnectingBuilder {
     on_open: Option<OpenFn>,
     follow_page_life: bool,
     receive_limit: Option<usize>,
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    native: crate::native::options::NativeOptions,
 }
 
 impl ReconnectingBuilder {
@@ -360,6 +362,34 @@ impl ReconnectingBuilder {
         self
     }
 
+    /// Natively only: a header sent with every attempt's upgrade request, as
+    /// [`WebSocketBuilder::header`](crate::WebSocketBuilder::header). A
+    /// header refused ends the socket with [`Error::InvalidHeader`](crate::Error::InvalidHeader)
+    /// on its stream, with no retry.
+    ///
+    /// ```
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("wss://example.com/live")
+    ///     .header("Authorization", "Bearer token-123");
+    /// ```
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.native.add_header(name.into(), value.into());
+        self
+    }
+
+    /// Natively only: trusts `certificate` (DER or PEM) as a root for `wss:`
+    /// on every attempt, as [`WebSocketBuilder::trust_certificate`](crate::WebSocketBuilder::trust_certificate).
+    ///
+    /// ```
+    /// let builder = browser_websocket::ReconnectingWebSocket::builder("wss://localhost:8443/live")
+    ///     .trust_certificate(std::fs::read("ca.pem").unwrap_or_default());
+    /// ```
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    pub fn trust_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
+        self.native.add_root(certificate.into());
+        self
+    }
+
     /// Starts connecting at once; returns at once, while it connects (unlike
     /// [`WebSocketBuilder::connect`](crate::WebSocketBuilder::connect), there is
     /// nothing to wait for: sends are queued until a connection is open).
@@ -383,6 +413,8 @@ impl ReconnectingBuilder {
             on_open: self.on_open,
             inbox: Inbox::new(self.receive_limit),
             outbox: Outbox::new(self.max_queued_messages, self.max_queued_bytes),
+            #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+            native: self.native,
         };
         ReconnectingWebSocket::from_inner(Inner::start(self.policy, config))
     }
@@ -421,6 +453,8 @@ impl ReconnectingWebSocket {
             on_open: None,
             follow_page_life: true,
             receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
+            #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+            native: crate::native::options::NativeOptions::default(),
         }
     }
 

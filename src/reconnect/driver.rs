@@ -10,14 +10,13 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::task::Waker;
 
+use crate::backend::Timer;
 use crate::js::global::{now_ms, random};
 use crate::js::listeners::{PageLifeListener, PageSignal};
 use crate::js::socket::Outgoing;
-use crate::js::timers::Timer;
 use crate::reconnect::builder::{Heartbeat, Target};
 use crate::reconnect::handle::ReconnectingHandle;
 use crate::rules::close::{CloseCode, CloseEvent};
-use crate::rules::error::Error;
 use crate::rules::flow::FlowControl;
 use crate::rules::inbox::Inbox;
 use crate::rules::lifecycle::Event;
@@ -49,6 +48,8 @@ pub(crate) struct Config {
     pub(crate) on_open: Option<OpenFn>,
     pub(crate) inbox: Inbox,
     pub(crate) outbox: Outbox,
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    pub(crate) native: crate::native::options::NativeOptions,
 }
 
 /// How a message that cannot go out now is queued.
@@ -80,6 +81,8 @@ pub(crate) struct Inner {
     pub(super) running: Cell<bool>,
     pub(super) resources: RefCell<Resources>,
     pub(super) delivery: RefCell<Delivery>,
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    native: crate::native::options::NativeOptions,
 }
 
 /// What the commands hold: the connection (or attempt) and the timers.
@@ -131,6 +134,8 @@ impl Inner {
         let (machine, commands) = Reconnector::start(policy, liveness);
         let inner = Rc::new(Self {
             binary_type: config.binary_type,
+            #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+            native: config.native,
             flow: config.flow,
             heartbeat: config.heartbeat,
             watches_frames: liveness.watches_frames(),
@@ -342,6 +347,7 @@ impl Inner {
         cx: &mut std::task::Context<'_>,
         seen: &mut u64,
     ) -> std::task::Poll<()> {
+        crate::backend::drive(cx);
         let mut delivery = self.delivery.borrow_mut();
         if delivery.events != *seen {
             *seen = delivery.events;
@@ -383,15 +389,17 @@ impl Inner {
         drop(wait);
         let target = (self.target.borrow_mut())();
         let weak = Rc::downgrade(self);
-        let opened = WebSocket::builder(&target.url)
+        let builder = WebSocket::builder(&target.url)
             .protocols(target.protocols)
             .binary_type(self.binary_type)
-            .flow_control(self.flow)
-            .open_forwarding(Box::new(move |connection, event| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.on_connection_event(connection, event);
-                }
-            }));
+            .flow_control(self.flow);
+        #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+        let builder = builder.native_options(self.native.clone());
+        let opened = builder.open_forwarding(Box::new(move |connection, event| {
+            if let Some(inner) = weak.upgrade() {
+                inner.on_connection_event(connection, event);
+            }
+        }));
         match opened {
             Ok(connection) => {
                 let timer = self.timer(timeout, Input::ConnectTimedOut);
@@ -399,8 +407,10 @@ impl Inner {
                 resources.connection = Some(connection);
                 resources.connect_timeout = Some(timer);
             }
-            // No browser at all: no attempt will ever work; the stream says why.
-            Err(error @ Error::UnsupportedTarget { .. }) => {
+            // No browser at all, or (natively) a header, certificate or
+            // binary type refused: no attempt will ever work; the stream
+            // says why.
+            Err(error) if error.is_permanent_for_connecting() => {
                 self.deliver_error(error);
                 self.pending.borrow_mut().push_front(Input::AppClosed);
             }

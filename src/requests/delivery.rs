@@ -195,6 +195,7 @@ where
     type Output = Outcome<P>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::backend::drive(cx);
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
         poll_acked::<P>(&state.status, state.reply.as_ref(), &mut state.wakers, cx)
@@ -293,7 +294,7 @@ impl<P: Protocol> RequestClient<P> {
     /// 121 bytes larger.
     fn keep(name: &Rc<str>, id: u64, message: Message) {
         let name = name.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::backend::spawn_local(async move {
             let _ = stored::put(&name, id, &message).await;
         });
     }
@@ -338,7 +339,7 @@ fn forget_if_final<E>(
         return;
     }
     let name = name.to_owned();
-    wasm_bindgen_futures::spawn_local(async move {
+    crate::backend::spawn_local(async move {
         let _ = stored::delete(&name, id).await;
     });
 }
@@ -353,6 +354,7 @@ impl<P: Protocol> Future for Restored<P> {
     type Output = Result<Vec<Delivery<P>>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::backend::drive(cx);
         let mut core = self.core.borrow_mut();
         if core.outbox.is_none() {
             // Empty, or the error of an outbox refused.
@@ -380,7 +382,7 @@ pub(super) fn start_restoring<P: Protocol>(core: &CoreCell<P>) {
         .in_flight
         .skip_to((js_sys::Date::now() * 1000.0) as u64);
     let weak = Rc::downgrade(core);
-    wasm_bindgen_futures::spawn_local(async move {
+    crate::backend::spawn_local(async move {
         let kept = stored::load(&name).await;
         let Some(core) = weak.upgrade() else {
             return;

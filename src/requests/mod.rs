@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::js::timers::{now_monotonic_ms, Timer};
+use crate::backend::{now_monotonic_ms, Timer};
 use crate::reconnect::{
     ReconnectEvent, ReconnectingBuilder, ReconnectingHandle, ReconnectingReceiver,
 };
@@ -203,6 +203,7 @@ impl Stream for Source {
     type Item = Result<Message>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        crate::backend::drive(cx);
         match self.get_mut() {
             Self::Plain(receiver) => Pin::new(receiver).poll_next(cx),
             Self::Reconnecting(receiver) => Pin::new(receiver).poll_next(cx),
@@ -875,6 +876,7 @@ impl<P: Protocol> RequestClientBuilder<P> {
 
     fn core(self, link: Link) -> CoreCell<P> {
         let handshake = self.protocol.handshake().is_some();
+        let (outbox, restored) = outbox_on_this_target(self.outbox.clone());
         Rc::new(RefCell::new(Core {
             handshake,
             accepted: false,
@@ -895,8 +897,8 @@ impl<P: Protocol> RequestClientBuilder<P> {
             topics: None,
             receive_limit: self.receive_limit,
             max_topics: self.max_topics,
-            outbox: self.outbox.clone(),
-            restored: None,
+            outbox,
+            restored,
             restored_wakers: Vec::new(),
         }))
     }
@@ -907,12 +909,28 @@ fn start_routing<P: Protocol>(
     core: CoreCell<P>,
     source: Source,
 ) -> (RequestClient<P>, Messages<P>) {
-    wasm_bindgen_futures::spawn_local(Router {
+    crate::backend::spawn_local(Router {
         source: Some(source),
         core: core.clone(),
     });
     delivery::start_restoring(&core);
     (RequestClient { core: core.clone() }, Messages { core })
+}
+
+/// The outbox asked for, and what `restored` gives: in a browser the outbox
+/// as asked; natively none, and `restored` says it needs a browser.
+#[allow(clippy::type_complexity)]
+fn outbox_on_this_target<P: Protocol>(
+    outbox: Option<Rc<str>>,
+) -> (Option<Rc<str>>, Option<Result<Vec<Delivery<P>>>>) {
+    #[cfg(not(target_arch = "wasm32"))]
+    if outbox.is_some() {
+        let refused = Error::NeedsBrowser {
+            feature: "an outbox (kept in IndexedDB)",
+        };
+        return (None, Some(Err(refused)));
+    }
+    (outbox, None)
 }
 
 /// A random tag in `[1, 2^21)`, for a tab's ids.
@@ -1330,6 +1348,7 @@ impl<P: Protocol> Future for Pending<P> {
     type Output = Outcome<P>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::backend::drive(cx);
         let this = self.get_mut();
         let mut waiter = this.waiter.borrow_mut();
         match waiter.outcome.take() {
@@ -1387,6 +1406,7 @@ impl<P: Protocol> Stream for Messages<P> {
     type Item = Result<Message>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        crate::backend::drive(cx);
         let mut core = self.core.borrow_mut();
         if let Some(item) = core.others.pop() {
             return Poll::Ready(Some(item));
@@ -1425,6 +1445,7 @@ impl<P: Protocol> Future for Router<P> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        crate::backend::drive(cx);
         let this = self.get_mut();
         loop {
             let Some(source) = this.source.as_mut() else {

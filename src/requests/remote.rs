@@ -154,7 +154,7 @@ impl<P: Protocol> RequestClient<P> {
     /// ```
     pub fn send_handle(&self) -> RequestHandle<P> {
         let (jobs, incoming) = unbounded();
-        wasm_bindgen_futures::spawn_local(Dispatch {
+        crate::backend::spawn_local(Dispatch {
             client: self.clone(),
             incoming,
         });
@@ -182,7 +182,7 @@ impl<P: Protocol> Future for Dispatch<P> {
                     reply,
                 })) => {
                     let pending = this.client.request_with(request, options);
-                    wasm_bindgen_futures::spawn_local(Answer {
+                    crate::backend::spawn_local(Answer {
                         pending,
                         reply: Some(reply),
                     });
@@ -255,7 +255,7 @@ where
         let (events, incoming) = mpsc::channel(CROSSING_EVENTS);
         let (alive, dropped) = oneshot::channel();
         let start = move |client: &RequestClient<P>| {
-            wasm_bindgen_futures::spawn_local(Relay {
+            crate::backend::spawn_local(Relay {
                 subscription: client.subscribe(topic),
                 events,
                 dropped,

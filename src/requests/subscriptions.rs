@@ -383,6 +383,7 @@ impl<P: Subscriptions> Stream for Subscription<P> {
     type Item = Event<P>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        crate::backend::drive(cx);
         let mut feed = self.feed.borrow_mut();
         if let Some((event, bytes)) = feed.events.pop_front() {
             feed.unread_bytes -= bytes;

@@ -183,6 +183,38 @@ pub enum Error {
         target: &'static str,
     },
 
+    /// Natively: what only a browser has (Blob messages,
+    /// [`BinaryType::Blob`](crate::BinaryType::Blob) and `JsArrayBuffer`, the
+    /// shared socket's tabs, the outbox kept in IndexedDB). Not in wasm32
+    /// builds.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[error("{feature} needs a browser; this build is native")]
+    NeedsBrowser {
+        /// What was asked for.
+        feature: &'static str,
+    },
+
+    /// Natively: a header given for the upgrade request is not a valid HTTP
+    /// header, or is one the WebSocket handshake sets itself. Its value is
+    /// never shown (it is often a token). Not in wasm32 builds.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[error("header {name:?} cannot be sent: {reason}")]
+    InvalidHeader {
+        /// The header's name, as given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Natively: a certificate given to trust could not be read (neither DER
+    /// nor PEM) or used as a root. Not in wasm32 builds.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[error("certificate cannot be trusted: {reason}")]
+    InvalidCertificate {
+        /// What rustls or the PEM reader said.
+        reason: String,
+    },
+
     /// A value could not be encoded to JSON or a message decoded from it
     /// (feature `json`).
     #[cfg(feature = "json")]
@@ -231,9 +263,30 @@ impl Error {
             Self::BlobRead { .. } => "BlobRead",
             Self::UnexpectedMessageType { .. } => "UnexpectedMessageType",
             Self::UnsupportedTarget { .. } => "UnsupportedTarget",
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::NeedsBrowser { .. } => "NeedsBrowser",
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::InvalidHeader { .. } => "InvalidHeader",
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::InvalidCertificate { .. } => "InvalidCertificate",
             #[cfg(feature = "json")]
             Self::Json { .. } => "Json",
             Self::Js { .. } => "Js",
+        }
+    }
+
+    /// Whether no attempt to connect can succeed after this error, whatever
+    /// the server does: no browser in this build, or (natively) a header,
+    /// certificate or browser-only option refused. A reconnecting socket
+    /// stops on these instead of retrying.
+    pub(crate) fn is_permanent_for_connecting(&self) -> bool {
+        match self {
+            Self::UnsupportedTarget { .. } => true,
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::NeedsBrowser { .. }
+            | Self::InvalidHeader { .. }
+            | Self::InvalidCertificate { .. } => true,
+            _ => false,
         }
     }
 

@@ -195,6 +195,7 @@ impl Handle {
     }
 
     /// The browser's own `WebSocket` object, for what this crate does not wrap.
+    /// Browser builds only: natively there is none (the item is absent).
     ///
     /// Sends made on it bypass this crate's checks and flow control, and
     /// listeners added to it are yours to remove; closing it is seen here as
@@ -210,6 +211,7 @@ impl Handle {
     /// assert_eq!(raw.url(), socket.url());
     /// # Ok(()) }
     /// ```
+    #[cfg(any(target_arch = "wasm32", not(feature = "native")))]
     pub fn as_web_sys(&self) -> &web_sys::WebSocket {
         self.shared.socket().as_web_sys()
     }

@@ -4,6 +4,7 @@
 
 pub(crate) mod byte_stream;
 pub(crate) mod callbacks;
+pub(crate) mod drive;
 pub(crate) mod halves;
 pub(crate) mod handle;
 pub(crate) mod shared;

@@ -16,20 +16,16 @@
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use crate::js::listeners::SocketListeners;
-use crate::js::socket::{received_len, BrowserSocket, Outgoing};
-use crate::js::timers::{now_monotonic_ms, Timer};
+use crate::backend::{now_monotonic_ms, Listeners, PlatformSocket, Timer};
+use crate::js::socket::{received_len, Outgoing};
 use crate::rules::close::{CloseCode, CloseEvent};
 use crate::rules::error::{Error, Result};
 use crate::rules::flow::{Admission, FlowControl, Gate, Look};
 use crate::rules::inbox::{Admitted, Inbox, RECEIVE_LIMIT_CLOSE_CODE, RECEIVE_LIMIT_CLOSE_REASON};
 use crate::rules::lifecycle::{BrowserEvent, Event, Lifecycle};
 use crate::rules::message::{Message, ReadyState};
-
-static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 
 /// How many sockets of this crate are alive (not yet dropped) in this thread or
 /// worker. With every socket, half and handle dropped, it is 0.
@@ -40,7 +36,7 @@ static LIVE_SOCKETS: AtomicUsize = AtomicUsize::new(0);
 /// assert_eq!(browser_websocket::live_sockets(), 0);
 /// ```
 pub fn live_sockets() -> usize {
-    LIVE_SOCKETS.load(Ordering::Relaxed)
+    crate::live::SOCKETS.get()
 }
 
 /// Receives a socket's typed events as they happen, with the socket.
@@ -59,10 +55,10 @@ pub(crate) enum Consumer {
 
 pub(crate) struct Shared {
     /// Closed with 1000 when dropped, before the listeners are detached.
-    socket: BrowserSocket,
+    socket: PlatformSocket,
     flow: FlowControl,
     state: RefCell<State>,
-    _listeners: SocketListeners,
+    _listeners: Listeners,
 }
 
 struct State {
@@ -80,8 +76,8 @@ struct State {
 
 impl Shared {
     /// Wraps a freshly constructed browser socket and attaches its listeners.
-    pub(crate) fn new(socket: BrowserSocket, flow: FlowControl, consumer: Consumer) -> Rc<Self> {
-        LIVE_SOCKETS.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn new(socket: PlatformSocket, flow: FlowControl, consumer: Consumer) -> Rc<Self> {
+        crate::live::SOCKETS.add(1);
         Rc::new_cyclic(|weak: &Weak<Self>| {
             let weak = weak.clone();
             let listeners = socket.listen(Rc::new(move |event| {
@@ -115,7 +111,7 @@ impl Shared {
         self.state.borrow_mut()
     }
 
-    pub(crate) fn socket(&self) -> &BrowserSocket {
+    pub(crate) fn socket(&self) -> &PlatformSocket {
         &self.socket
     }
 
@@ -231,6 +227,7 @@ impl Shared {
 
     /// Ready once the socket is open (`Ok`) or failed before opening (`Err`).
     pub(crate) fn poll_open(&self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        crate::backend::drive(cx);
         let mut state = self.state();
         if state.lifecycle.has_opened() {
             Poll::Ready(Ok(()))
@@ -245,6 +242,7 @@ impl Shared {
     /// The stream's next item: messages and errors in order, then `None` once
     /// the socket has closed.
     pub(crate) fn poll_next_message(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message>>> {
+        crate::backend::drive(cx);
         let mut state = self.state();
         if let Consumer::Stream(inbox) = &mut state.consumer {
             if let Some(item) = inbox.pop() {
@@ -260,6 +258,7 @@ impl Shared {
 
     /// Ready with the close event once the socket has closed.
     pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<CloseEvent> {
+        crate::backend::drive(cx);
         let mut state = self.state();
         if let Some(event) = state.lifecycle.close_event() {
             return Poll::Ready(event.clone());
@@ -278,6 +277,7 @@ impl Shared {
     /// watermarks, the browser's buffer has room. While it has not, a timer
     /// wakes the task when the gate expects the buffer at the low watermark.
     pub(crate) fn poll_send_ready(self: &Rc<Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        crate::backend::drive(cx);
         match self.ready_state() {
             ReadyState::Open => {}
             state => return Poll::Ready(Err(Error::NotOpen { state })),
@@ -340,6 +340,6 @@ impl Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        LIVE_SOCKETS.fetch_sub(1, Ordering::Relaxed);
+        crate::live::SOCKETS.sub(1);
     }
 }

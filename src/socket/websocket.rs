@@ -10,8 +10,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_sink::Sink;
 
-use crate::js::global;
-use crate::js::socket::BrowserSocket;
+use crate::backend::{resolve_url, PlatformSocket, CAN_OPEN};
 use crate::rules::error::{Error, Result};
 use crate::rules::flow::FlowControl;
 use crate::rules::inbox::{Inbox, DEFAULT_RECEIVE_LIMIT};
@@ -98,6 +97,8 @@ impl WebSocket {
             binary_type: BinaryType::ArrayBuffer,
             flow: FlowControl::default(),
             receive_limit: Some(DEFAULT_RECEIVE_LIMIT),
+            #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+            native: crate::native::options::NativeOptions::default(),
         }
     }
 
@@ -194,6 +195,8 @@ pub struct WebSocketBuilder {
     binary_type: BinaryType,
     flow: FlowControl,
     receive_limit: Option<usize>,
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    native: crate::native::options::NativeOptions,
 }
 
 impl WebSocketBuilder {
@@ -265,6 +268,60 @@ impl WebSocketBuilder {
         self
     }
 
+    /// Natively only: a header to send with the upgrade request, such as an
+    /// `Authorization` token (browsers let no page do this; there, put the
+    /// token in the URL or a first message). Headers are sent in the order
+    /// given, a name given twice is sent twice. Checked when connecting: a
+    /// name or value HTTP refuses, or a header the handshake sets itself
+    /// (`Host`, `Connection`, `Upgrade`, `Sec-WebSocket-*`: use
+    /// [`protocols`](Self::protocols) for subprotocols), fails with
+    /// [`Error::InvalidHeader`], which never shows the value.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let socket = browser_websocket::WebSocket::builder("wss://example.com/live")
+    ///     .header("Authorization", "Bearer token-123")
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.native.add_header(name.into(), value.into());
+        self
+    }
+
+    /// Natively only: trusts `certificate` (DER, or PEM with one or more
+    /// certificates) as a root for `wss:`, beside the webpki roots (Mozilla's
+    /// list, built in): a test server's or a private CA's. Checked when
+    /// connecting ([`Error::InvalidCertificate`]).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # async fn demo() -> browser_websocket::Result<()> {
+    /// let ca = std::fs::read("ca.pem").unwrap_or_default();
+    /// let socket = browser_websocket::WebSocket::builder("wss://localhost:8443/echo")
+    ///     .trust_certificate(ca)
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    pub fn trust_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
+        self.native.add_root(certificate.into());
+        self
+    }
+
+    /// The native options, for the reconnecting socket's attempts.
+    #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+    pub(crate) fn native_options(mut self, options: crate::native::options::NativeOptions) -> Self {
+        self.native = options;
+        self
+    }
+
     /// Connects, resolving once the socket is open; see [`WebSocket::connect`].
     ///
     /// # Example
@@ -293,16 +350,19 @@ impl WebSocketBuilder {
     }
 
     fn open(self, consumer: Consumer) -> Result<Rc<Shared>> {
-        if !cfg!(target_arch = "wasm32") {
-            // Natively there is no browser to ask: say so instead of panicking
-            // in the first call into JS.
+        if !CAN_OPEN {
+            // Natively without the `native` feature there is no browser to
+            // ask: say so instead of panicking in the first call into JS.
             return Err(Error::UnsupportedTarget {
                 target: std::env::consts::ARCH,
             });
         }
-        let url = global::resolve_url(&self.url)?;
+        let url = resolve_url(&self.url)?;
         url::check_protocols(&self.protocols)?;
-        let socket = BrowserSocket::open(&url, &self.protocols, self.binary_type)?;
+        #[cfg(any(target_arch = "wasm32", not(feature = "native")))]
+        let socket = PlatformSocket::open(&url, &self.protocols, self.binary_type)?;
+        #[cfg(all(not(target_arch = "wasm32"), feature = "native"))]
+        let socket = PlatformSocket::open(&url, &self.protocols, self.binary_type, &self.native)?;
         Ok(Shared::new(socket, self.flow, consumer))
     }
 }
