@@ -44,7 +44,6 @@ pub(crate) enum SocketEvent {
     Open,
     Text(String),
     Binary(Vec<u8>),
-    Error,
     Close(CloseEvent),
 }
 
@@ -54,7 +53,6 @@ impl SocketEvent {
             Self::Open => BrowserEvent::Open,
             Self::Text(text) => BrowserEvent::Message(Ok(Message::Text(text))),
             Self::Binary(bytes) => BrowserEvent::Message(Ok(Message::Binary(bytes))),
-            Self::Error => BrowserEvent::Error,
             Self::Close(event) => BrowserEvent::Close(event),
         }
     }
@@ -243,15 +241,12 @@ impl Reporter {
         self.inbox.push(Job::Socket(self.id, event));
     }
 
-    /// A connection that failed: `error`, then `close` 1006, as a browser
-    /// reports it; natively the reason says why (a browser says nothing).
+    /// A connection that failed: `close` 1006, which the lifecycle reports
+    /// as a browser's `error` + `close` (a connection that never opened
+    /// failed). Natively the reason says why, where a browser says nothing;
+    /// an `error` event first would end the lifecycle without it.
     fn failed(&self, reason: String) {
-        self.report(SocketEvent::Error);
-        self.closed(CloseEvent {
-            code: CloseCode::Abnormal,
-            reason,
-            was_clean: false,
-        });
+        self.closed(unclean(reason));
     }
 
     fn closed(&self, event: CloseEvent) {
@@ -296,7 +291,7 @@ async fn connection(
         },
         // Before it opens, the only command is a close (or the socket's
         // drop): a browser fails the connection.
-        _ = commands.recv() => return reporter.failed(String::new()),
+        _ = commands.recv() => return reporter.failed(String::from("closed before the connection opened")),
     };
     reporter.report(SocketEvent::Open);
     let (sink, stream) = stream.split();
@@ -377,34 +372,22 @@ async fn read(
             // Pings are answered by tungstenite; pongs and raw frames are
             // not the app's.
             Some(Ok(_)) => {}
-            None
-            | Some(Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed)) =>
-            {
-                break match close_frame.take() {
-                    Some((code, reason)) => CloseEvent {
-                        code: CloseCode::from(code),
-                        reason,
-                        was_clean: true,
-                    },
-                    None => unclean(String::new()),
+            // The end of the connection. Once the server's close frame has
+            // come, the closing handshake is done (tungstenite answers it at
+            // once): clean, however TCP (or TLS, often without its
+            // close_notify) ends afterwards.
+            None | Some(Err(_)) if close_frame.is_some() => {
+                let (code, reason) = close_frame.take().unwrap_or((1005, String::new()));
+                break CloseEvent {
+                    code: CloseCode::from(code),
+                    reason,
+                    was_clean: true,
                 };
             }
-            Some(Err(error)) => {
-                if close_frame.is_none() && fails_the_connection(&error) {
-                    reporter.report(SocketEvent::Error);
-                }
-                break match close_frame.take() {
-                    // The server closed and then dropped the connection
-                    // before the handshake ended: clean enough for browsers
-                    // only if the TCP close was orderly.
-                    Some((code, reason)) if is_reset(&error) => CloseEvent {
-                        code: CloseCode::from(code),
-                        reason,
-                        was_clean: false,
-                    },
-                    _ => unclean(error.to_string()),
-                };
-            }
+            // Without it: not clean, and why (a TCP reset, a frame the
+            // standard forbids, text that is not UTF-8).
+            None => break unclean(String::from("the connection ended without a close frame")),
+            Some(Err(error)) => break unclean(error.to_string()),
         }
     };
     reporter.closed(close);
@@ -416,24 +399,6 @@ fn unclean(reason: String) -> CloseEvent {
         reason,
         was_clean: false,
     }
-}
-
-/// A TCP reset or end without the closing handshake: the connection closed,
-/// not failed (no `error` event, as in browsers).
-fn is_reset(error: &tungstenite::Error) -> bool {
-    matches!(
-        error,
-        tungstenite::Error::Io(_)
-            | tungstenite::Error::Protocol(
-                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake
-            )
-    )
-}
-
-/// What the standard calls failing the connection (a protocol violation by
-/// the server, text that is not UTF-8): reported with an `error` event first.
-fn fails_the_connection(error: &tungstenite::Error) -> bool {
-    !is_reset(error)
 }
 
 /// Why the connection could not be opened, for the close event's reason:
