@@ -15,6 +15,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../scenarios/mod.rs"]
+#[macro_use]
+mod scenarios;
 
 mod close;
 mod conformance;
@@ -30,6 +33,7 @@ mod page_life;
 mod receive_limit;
 mod reconnect;
 mod requests;
+mod scenarios_in_browsers;
 mod send_handle;
 mod shape;
 mod shared_requests;
