@@ -126,7 +126,9 @@ mod send_handle;
 mod shape;
 mod socket;
 pub mod tabs;
-#[cfg(feature = "testing")]
+// The in-page mock server stands in for the browser's socket: browser builds
+// only (natively there is no page to intercept in).
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
 pub mod testing;
 
 // The README's and the guide's examples compile as doc tests, so they cannot

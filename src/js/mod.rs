@@ -9,7 +9,7 @@ pub(crate) mod blob;
 pub(crate) mod exceptions;
 pub(crate) mod global;
 pub(crate) mod listeners;
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
 pub(crate) mod mock;
 pub(crate) mod socket;
 pub(crate) mod stored;

@@ -62,21 +62,21 @@ pub(crate) struct BrowserSocket {
 /// With the `testing` feature: what opens a socket in place of the browser
 /// for a URL a mock server listens on. The mock server (in `testing/`, which
 /// builds on this layer) sets it; this layer knows nothing of it.
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
 pub(crate) type Interceptor = fn(&str, &[String]) -> Option<web_sys::WebSocket>;
 
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
 thread_local! {
     static INTERCEPTOR: std::cell::Cell<Option<Interceptor>> = const { std::cell::Cell::new(None) };
 }
 
 /// Routes the sockets opened from now on through `interceptor` first.
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
 pub(crate) fn set_interceptor(interceptor: Interceptor) {
     INTERCEPTOR.with(|slot| slot.set(Some(interceptor)));
 }
 
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
 fn intercepted(url: &str, protocols: &[String]) -> Option<web_sys::WebSocket> {
     INTERCEPTOR.with(std::cell::Cell::get)?(url, protocols)
 }
@@ -87,7 +87,7 @@ impl BrowserSocket {
     /// With the `testing` feature, a URL a mock server listens on gets the
     /// mock's socket instead, driven the same way.
     pub(crate) fn open(url: &str, protocols: &[String], binary_type: BinaryType) -> Result<Self> {
-        #[cfg(feature = "testing")]
+        #[cfg(all(feature = "testing", target_arch = "wasm32"))]
         if let Some(socket) = intercepted(url, protocols) {
             return Ok(Self::configure(socket, binary_type));
         }

@@ -77,12 +77,13 @@ impl Inbox {
 }
 
 type LocalTask = Pin<Box<dyn Future<Output = ()>>>;
+type OnEvent = Rc<dyn Fn(BrowserEvent)>;
 
 /// The thread's half: what the jobs name.
 #[derive(Default)]
 struct Local {
     inbox: Arc<Inbox>,
-    sockets: RefCell<HashMap<u64, Rc<dyn Fn(BrowserEvent)>>>,
+    sockets: RefCell<HashMap<u64, OnEvent>>,
     timers: RefCell<HashMap<u64, Box<dyn FnOnce()>>>,
     tasks: RefCell<HashMap<u64, LocalTask>>,
     /// Set while this thread runs jobs: a poll from inside a job (a task that
@@ -101,7 +102,7 @@ pub(crate) fn inbox() -> Arc<Inbox> {
 
 /// Hands a socket's events to `on_event` on this thread, until
 /// [`unlisten`].
-pub(crate) fn listen(socket: u64, on_event: Rc<dyn Fn(BrowserEvent)>) {
+pub(crate) fn listen(socket: u64, on_event: OnEvent) {
     LOCAL.with(|local| local.sockets.borrow_mut().insert(socket, on_event));
 }
 

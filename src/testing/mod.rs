@@ -1,5 +1,6 @@
 //! Testing your app without a server: an in-page scripted WebSocket server
-//! (feature `testing`).
+//! (feature `testing`; browser builds only: natively, point the app at a
+//! local server, as this crate's native tests do).
 //!
 //! [`MockServer::listen`] claims a URL. While it lives, every socket this
 //! crate opens to that URL (or below it: `ws://mock/chat` also takes

@@ -64,6 +64,7 @@ where
 {
     let request = Arc::new(Mutex::new(None));
     let seen = request.clone();
+    #[allow(clippy::result_large_err)] // tungstenite's callback type
     let callback = move |request: &tungstenite::handshake::server::Request, response| {
         let mut copy = tungstenite::handshake::server::Request::new(());
         *copy.headers_mut() = request.headers().clone();
@@ -299,9 +300,9 @@ fn a_send_handle_sends_from_other_threads_in_order() {
                 let handle = handle.clone();
                 std::thread::spawn(move || {
                     for index in 0..50 {
-                        handle.send_text(&format!("{thread}:{index}")).unwrap();
+                        handle.send_text(format!("{thread}:{index}")).unwrap();
                     }
-                    handle.send_bytes(&[thread; 70_000]).unwrap();
+                    handle.send_bytes([thread; 70_000]).unwrap();
                 })
             })
             .collect();
@@ -434,5 +435,28 @@ fn an_outbox_needs_a_browser() {
             matches!(restored, Err(Error::NeedsBrowser { .. })),
             "{restored:?}"
         );
+    });
+}
+
+#[test]
+fn a_shared_socket_is_a_connection_of_its_own_natively() {
+    use browser_websocket::tabs::{SharedEvent, SharedWebSocket};
+    run(async {
+        let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let log = events.clone();
+        let mut socket = SharedWebSocket::builder(url("/echo"))
+            .name("native")
+            .on_event(move |event| log.borrow_mut().push(event.clone()))
+            .connect();
+        socket.send_text("alone").unwrap();
+        let echo = within(10_000, "the echo", socket.next()).await;
+        assert_eq!(echo.unwrap().unwrap(), Message::from("alone"));
+        assert_eq!(
+            events.borrow().first(),
+            Some(&SharedEvent::PerTab {
+                missing: "BroadcastChannel"
+            })
+        );
+        socket.leave();
     });
 }

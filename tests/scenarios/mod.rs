@@ -523,7 +523,7 @@ pub async fn send_handle_clones_keep_order() {
     let clone = handle.clone();
     for index in 0..10 {
         let through = if index % 2 == 0 { &handle } else { &clone };
-        through.send_text(&format!("h{index}")).unwrap();
+        through.send_text(format!("h{index}")).unwrap();
     }
     let mut socket = socket;
     for index in 0..10 {
@@ -627,12 +627,9 @@ pub async fn connect_timeout_gives_up_on_a_hanging_upgrade() {
     // The policy's attempts are spent: the stream ends.
     let mut ended = false;
     for _ in 0..3 {
-        match within(10_000, "the end", socket.next()).await {
-            None => {
-                ended = true;
-                break;
-            }
-            Some(_) => {}
+        if within(10_000, "the end", socket.next()).await.is_none() {
+            ended = true;
+            break;
         }
     }
     assert!(ended, "{:?}", events.borrow());

@@ -64,7 +64,7 @@ assert_not_send!(
     SharedBuilder,
 );
 
-#[cfg(feature = "testing")]
+#[cfg(all(feature = "testing", target_arch = "wasm32"))]
 assert_not_send!(browser_websocket::testing::MockServer);
 
 #[cfg(target_feature = "atomics")]

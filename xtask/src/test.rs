@@ -109,20 +109,22 @@ fn checks_and_native_build(phases: &mut Phases) -> Result<(), String> {
 }
 
 /// What both the full run and the quick loop do next, before any browser
-/// runs: the native tests, clippy for wasm32, the browser suites' build, and
-/// the servers on the README's ports. Returns the native tests' outcome and
+/// runs: the servers on the README's ports, the native tests, clippy for
+/// wasm32, and the browser suites' build. Returns the native tests' outcome and
 /// the running servers.
 fn tests_and_browser_build(
     phases: &mut Phases,
     soak: Soak,
 ) -> Result<(Outcome, ReadmeServers), String> {
+    // (The test server comes from the native build.) The native tests run
+    // against the servers too: the native backend's scenarios are the
+    // browser suite's.
+    let servers = phases.run("servers", ReadmeServers::start)?;
     let native = phases.run("native tests", native_tests)?;
     phases.run("wasm32 lint", wasm32_lint)?;
-    // (The test server comes from the native build.)
     phases.run("build for the browser suites", || {
         browser_suite::build(soak)
     })?;
-    let servers = phases.run("servers", ReadmeServers::start)?;
     Ok((native, servers))
 }
 
@@ -146,7 +148,16 @@ fn formatting() -> Result<(), String> {
 /// --all-targets --all-features`, without compiling every dependency a second
 /// time just to check it. The tests build the test targets the same way.
 fn native_build() -> Result<(), String> {
-    shell::run(&mut native_workspace_build())
+    shell::run(&mut native_workspace_build())?;
+    // Natively without the native backend (`default-features = false`):
+    // the pure types, and typed errors for sockets.
+    shell::run(shell::cargo_linted().args([
+        "check",
+        "-p",
+        "browser-websocket",
+        "--lib",
+        "--no-default-features",
+    ]))
 }
 
 /// `mdbook build guide`, into `target/guide`.
