@@ -1,5 +1,7 @@
 //! The browser's WebSocket as a typed, safe, leak-free Rust API, for
-//! `wasm32-unknown-unknown` in pages and dedicated workers.
+//! `wasm32-unknown-unknown` in pages and dedicated workers, and the same API
+//! natively (feature `native`, on by default: tokio-tungstenite with rustls),
+//! so client code shared between the web and native apps does not change.
 //!
 //! - [`WebSocket::connect`] resolves when the socket is open; the socket is a
 //!   `Stream` of `Result<`[`Message`]`>` and a `Sink<`[`Message`]`>`, and
@@ -61,7 +63,7 @@
 //! | the app's `close`, then `close` (clean or not) | `None`, no error: the app asked | `on_close`, no `on_error` | `Closed`, and no reconnection |
 //! | more unread than the receive limit | the messages up to the one past the limit, [`Error::ReceiveLimitExceeded`], `None` (the socket closes with 4009) | (callbacks take each message as it comes: no limit) | as the stream; no reconnection |
 //! | `message` whose data is not text, `ArrayBuffer` or `Blob` (no engine does this; tested with one the app dispatches) | [`Error::UnexpectedMessageType`], and the stream goes on | `on_error`, and it goes on | the same as the stream |
-//! | an event the app dispatches on the browser socket ([`Handle::as_web_sys`]) from inside a callback | — | handled when that callback returns, in order | — |
+//! | an event the app dispatches on the browser socket (`Handle::as_web_sys`) from inside a callback | — | handled when that callback returns, in order | — |
 //! | the socket is dropped | — | nothing more is called: the listeners are removed | (dropping it closes for good) |
 //!
 //! # Example
@@ -109,7 +111,7 @@
 //! browser API typed, what each API reports, flow control and the receive
 //! limit, reconnecting and the page's life, one connection for every tab,
 //! testing your app, threads and workers, conformance and engine differences,
-//! benchmarks, and migrating from gloo-net.
+//! benchmarks, the native backend, and migrating from gloo-net.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -147,6 +149,8 @@ mod guide {
     struct FlowControl;
     #[doc = include_str!("../guide/src/migrating-from-gloo-net.md")]
     struct MigratingFromGlooNet;
+    #[doc = include_str!("../guide/src/native.md")]
+    struct Native;
     #[doc = include_str!("../guide/src/reconnecting.md")]
     struct Reconnecting;
     #[doc = include_str!("../guide/src/requests.md")]
