@@ -303,9 +303,10 @@ async fn connection(
 type WireStream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Writes each command in order; `bufferedAmount` drops as each is written.
-/// When the socket is dropped without a close, closes with 1000. Tells the
-/// reader when its close has gone, so it waits at most [`CLOSE_TIMEOUT`].
+/// Writes each command in order, flushing when none waits (one write for a
+/// burst); `bufferedAmount` drops as they reach the connection. When the
+/// socket is dropped without a close, closes with 1000. Tells the reader when
+/// its close has gone, so it waits at most [`CLOSE_TIMEOUT`].
 async fn write(
     mut sink: futures_util::stream::SplitSink<WireStream, WireMessage>,
     mut commands: mpsc::UnboundedReceiver<Command>,
@@ -313,18 +314,27 @@ async fn write(
     close_sent: oneshot::Sender<()>,
 ) {
     let mut failed = false;
+    let mut unflushed = 0;
     let (code, reason) = loop {
-        match commands.recv().await {
+        let command = match commands.try_recv() {
+            Ok(command) => Some(command),
+            Err(_) => {
+                failed = failed || sink.flush().await.is_err();
+                status.buffered.fetch_sub(unflushed, Ordering::Relaxed);
+                unflushed = 0;
+                commands.recv().await
+            }
+        };
+        match command {
             Some(Command::Send(message, bytes)) => {
-                if !failed {
-                    failed = sink.send(message).await.is_err();
-                }
-                status.buffered.fetch_sub(bytes, Ordering::Relaxed);
+                failed = failed || sink.feed(message).await.is_err();
+                unflushed += bytes;
             }
             Some(Command::Close(code, reason)) => break (code, reason),
             None => break (1000, String::new()),
         }
     };
+    status.buffered.fetch_sub(unflushed, Ordering::Relaxed);
     if !failed {
         let frame = CloseFrame {
             code: WireCloseCode::from(code),
@@ -344,19 +354,25 @@ async fn read(
 ) {
     // The server's close frame: code (1005 when it gave none) and reason.
     let mut close_frame: Option<(u16, String)> = None;
-    let deadline = async {
-        if close_sent.await.is_ok() {
-            tokio::time::sleep(CLOSE_TIMEOUT).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::pin!(deadline);
+    // Armed once a close frame has gone either way: a peer that never ends
+    // the connection is left after CLOSE_TIMEOUT.
+    let mut deadline = None;
+    let mut close_sent = Some(close_sent);
     let close = loop {
         let next = tokio::select! {
             next = stream.next() => next,
-            () = &mut deadline => break unclean(String::from("the close handshake timed out")),
+            () = settled(&mut close_sent) => {
+                close_sent = None;
+                deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(CLOSE_TIMEOUT)));
+                continue;
+            }
+            () = expired(&mut deadline) => {
+                break unclean(String::from("the close handshake timed out"));
+            }
         };
+        if matches!(next, Some(Ok(WireMessage::Close(_)))) {
+            deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(CLOSE_TIMEOUT)));
+        }
         match next {
             Some(Ok(WireMessage::Text(text))) => {
                 reporter.report(SocketEvent::Text(text.as_str().to_owned()));
@@ -391,6 +407,24 @@ async fn read(
         }
     };
     reporter.closed(close);
+}
+
+/// Once the writer has sent its close (or ended); never while `None`.
+async fn settled(close_sent: &mut Option<oneshot::Receiver<()>>) {
+    match close_sent {
+        Some(receiver) => {
+            let _ = receiver.await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Once the deadline has passed; never while unarmed.
+async fn expired(deadline: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>) {
+    match deadline {
+        Some(sleep) => sleep.await,
+        None => std::future::pending().await,
+    }
 }
 
 fn unclean(reason: String) -> CloseEvent {

@@ -18,6 +18,8 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("/usr/bin/xvfb-run", "xvfb"),
     ("/usr/bin/xauth", "xauth"),
     ("/usr/bin/python3", "python3"),
+    // ring (rustls's cryptography, in the native backend) compiles C.
+    ("/usr/bin/cc", "gcc"),
 ];
 
 pub fn everything() -> Result<(), String> {
