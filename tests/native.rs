@@ -35,7 +35,7 @@ macro_rules! native_tests {
             $(
                 #[test]
                 fn $name() {
-                    super::run(super::scenarios::$name());
+                    super::run(super::scenarios::leak_checked(super::scenarios::$name()));
                 }
             )*
         }
@@ -44,6 +44,12 @@ macro_rules! native_tests {
 
 #[cfg(feature = "native")]
 scenario_table!(native_tests);
+
+#[cfg(all(feature = "native", feature = "json"))]
+mod json {
+    use super::*;
+    json_scenario_table!(native_tests);
+}
 
 #[cfg(feature = "native")]
 #[path = "native_only/mod.rs"]

@@ -10,10 +10,16 @@ macro_rules! browser_tests {
         $(
             #[wasm_bindgen_test]
             async fn $name() {
-                scenarios::$name().await;
+                scenarios::leak_checked(scenarios::$name()).await;
             }
         )*
     };
 }
 
 scenario_table!(browser_tests);
+
+#[cfg(feature = "json")]
+mod json {
+    use super::*;
+    json_scenario_table!(browser_tests);
+}

@@ -52,6 +52,25 @@ macro_rules! scenario_table {
     };
 }
 
+/// The scenarios of the request layer (feature `json`: JSON-RPC against the
+/// rpc-websockets server the test command starts).
+#[cfg(feature = "json")]
+#[macro_export]
+macro_rules! json_scenario_table {
+    ($run:ident) => {
+        $run! {
+            a_request_gets_its_reply_and_a_failure_its_error,
+            a_subscription_is_renewed_after_a_drop,
+        }
+    };
+}
+
+/// The JSON-RPC server's origin.
+pub const RPC_SERVER: &str = match option_env!("WS_RPC_SERVER") {
+    Some(server) => server,
+    None => "ws://127.0.0.1:9005",
+};
+
 /// The test server's origin, as the browser suite has it.
 pub const SERVER: &str = match option_env!("WS_TEST_SERVER") {
     Some(server) => server,
@@ -116,6 +135,31 @@ pub async fn within<T>(ms: u64, what: &str, future: impl Future<Output = T>) -> 
         Either::Left((output, _)) => output,
         Either::Right(_) => panic!("timed out after {ms} ms waiting for {what}"),
     }
+}
+
+/// Runs `scenario`, then checks that it left nothing alive: every socket it
+/// made is dropped, and every listener and timer released, within 5 s (a
+/// `SendHandle`'s pump and a closing connection let go a moment after the
+/// drop). Every scenario runs through this, on both backends.
+pub async fn leak_checked(scenario: impl Future<Output = ()>) {
+    let (sockets, callbacks) = (
+        browser_websocket::live_sockets(),
+        browser_websocket::live_js_callbacks(),
+    );
+    scenario.await;
+    for _ in 0..500 {
+        if browser_websocket::live_sockets() == sockets
+            && browser_websocket::live_js_callbacks() == callbacks
+        {
+            return;
+        }
+        sleep(10).await;
+    }
+    panic!(
+        "left alive: {} sockets (before: {sockets}), {} callbacks (before: {callbacks})",
+        browser_websocket::live_sockets(),
+        browser_websocket::live_js_callbacks()
+    );
 }
 
 async fn connect(path: &str) -> WebSocket {
@@ -666,3 +710,83 @@ pub async fn dropping_every_socket_releases_everything() {
         browser_websocket::live_js_callbacks()
     );
 }
+
+// -------------------------------------------------------- request layer
+
+#[cfg(feature = "json")]
+mod requests {
+    use super::*;
+    use browser_websocket::{JsonRpc, JsonRpcCall, RequestClient, RequestError, SubscriptionEvent};
+    use serde_json::{json, Value};
+
+    fn call(method: &str, params: Value) -> JsonRpcCall {
+        JsonRpcCall::new(method, params).unwrap()
+    }
+
+    pub async fn a_request_gets_its_reply_and_a_failure_its_error() {
+        let socket = within(
+            10_000,
+            "connect",
+            WebSocket::connect(&format!("{RPC_SERVER}/")),
+        )
+        .await
+        .unwrap();
+        let (client, _messages) = RequestClient::new(socket, JsonRpc);
+        let (sum, missing) = join(
+            client.request(call("sum", json!([1, 2]))),
+            client.request(call("no_such_method", json!([]))),
+        )
+        .await;
+        assert_eq!(sum, Ok(json!(3)));
+        assert!(
+            matches!(missing, Err(RequestError::Rejected(_))),
+            "{missing:?}"
+        );
+        let late = client
+            .request_with_timeout(call("sleep", json!([2_000, 1])), Duration::from_millis(100));
+        let late = within(5_000, "the timeout", late).await;
+        assert!(matches!(late, Err(RequestError::TimedOut(_))), "{late:?}");
+        client.close_normal().unwrap();
+        assert_eq!(
+            client.request(call("sum", json!([1, 2]))).await,
+            Err(RequestError::Closed)
+        );
+    }
+
+    pub async fn a_subscription_is_renewed_after_a_drop() {
+        let (client, _messages) = RequestClient::builder(JsonRpc).build_reconnecting(
+            ReconnectingWebSocket::builder(format!("{RPC_SERVER}/")).policy(fast_policy()),
+        );
+        // A topic of this run's own: every backend and browser shares the
+        // server.
+        let topic = format!("t-{}", &unique_id("")[1..]);
+        let topic = topic[..topic.len().min(12)].to_owned();
+        let declared = client.request(call("declare", json!([topic]))).await;
+        assert_eq!(declared, Ok(json!(topic)));
+        let mut ticks = client.subscribe(topic.clone());
+        let tick = |n: i64| Some(Ok(SubscriptionEvent::Item(json!({ "n": n }))));
+        assert_eq!(
+            client.request(call("tick", json!([1, topic]))).await,
+            Ok(json!(1))
+        );
+        assert_eq!(within(5_000, "a tick", ticks.next()).await, tick(1));
+        assert_eq!(
+            client.request(call("drop_me", json!([10]))).await,
+            Ok(json!("dropping"))
+        );
+        assert_eq!(
+            within(5_000, "the renewal", ticks.next()).await,
+            Some(Ok(SubscriptionEvent::Resubscribed))
+        );
+        assert_eq!(
+            client.request(call("tick", json!([2, topic]))).await,
+            Ok(json!(2))
+        );
+        assert_eq!(within(5_000, "a tick after", ticks.next()).await, tick(2));
+        client.close_normal().unwrap();
+        assert_eq!(within(5_000, "the end", ticks.next()).await, None);
+    }
+}
+
+#[cfg(feature = "json")]
+pub use requests::*;
