@@ -349,6 +349,11 @@ async fn a_full_queue_is_a_typed_error_and_the_sink_waits() {
 
 #[wasm_bindgen_test]
 async fn callbacks_get_every_message_and_nothing_stays_registered() {
+    // It checks for zero at the end: earlier tests' sockets close first.
+    wait_until("the earlier tests' sockets to close", || {
+        browser_websocket::live_sockets() == 0 && browser_websocket::live_js_callbacks() == 0
+    })
+    .await;
     let id = unique_id("tabs-callbacks");
     let got = Rc::new(RefCell::new(Vec::new()));
     let sockets: Vec<SharedWebSocket> = (0..2)
