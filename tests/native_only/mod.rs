@@ -386,6 +386,31 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 #[test]
+fn awaiting_the_sockets_needs_no_drive() {
+    // No `drive` and no runtime of the app's: each poll of the crate's own
+    // futures runs the thread's events and timers, a plain and a
+    // reconnecting socket alike.
+    block_on(async {
+        let mut socket = WebSocket::connect(&url("/echo")).await.unwrap();
+        socket.send(Message::from("plain")).await.unwrap();
+        assert_eq!(
+            socket.next().await.unwrap().unwrap(),
+            Message::from("plain")
+        );
+        let mut reconnecting = ReconnectingWebSocket::connect(url("/echo"));
+        reconnecting.send_text("queued until open").unwrap();
+        assert_eq!(
+            reconnecting.next().await.unwrap().unwrap(),
+            Message::from("queued until open")
+        );
+        reconnecting.close_normal().unwrap();
+        assert!(reconnecting.next().await.is_none());
+        socket.close_normal().unwrap();
+        assert!(socket.closed().await.was_clean);
+    });
+}
+
+#[test]
 fn any_executor_runs_the_socket() {
     // No runtime of the app's at all: the minimal executor above.
     block_on(browser_websocket::drive(async {
