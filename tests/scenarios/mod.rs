@@ -42,12 +42,16 @@ macro_rules! scenario_table {
             receive_limit_closes_with_4009,
             sink_keeps_buffered_amount_under_the_watermark,
             callbacks_report_open_messages_and_close,
+            callbacks_report_a_refused_connection_as_error_then_close,
             send_handle_clones_keep_order,
             reconnecting_socket_retries_past_refusals,
             reconnecting_socket_comes_back_after_a_restart,
             heartbeat_replaces_a_silent_server,
             connect_timeout_gives_up_on_a_hanging_upgrade,
             dropping_every_socket_releases_everything,
+            large_messages_round_trip_intact,
+            byte_stream_reads_what_it_wrote,
+            a_full_queue_while_down_is_a_typed_error,
         }
     };
 }
@@ -61,6 +65,8 @@ macro_rules! json_scenario_table {
         $run! {
             a_request_gets_its_reply_and_a_failure_its_error,
             a_subscription_is_renewed_after_a_drop,
+            an_acknowledged_message_is_acked_with_its_reply,
+            a_graphql_query_and_subscription_are_answered,
         }
     };
 }
@@ -69,6 +75,12 @@ macro_rules! json_scenario_table {
 pub const RPC_SERVER: &str = match option_env!("WS_RPC_SERVER") {
     Some(server) => server,
     None => "ws://127.0.0.1:9005",
+};
+
+/// The GraphQL (graphql-ws) server's origin.
+pub const GRAPHQL_SERVER: &str = match option_env!("WS_GRAPHQL_SERVER") {
+    Some(server) => server,
+    None => "ws://127.0.0.1:9006",
 };
 
 /// The test server's origin, as the browser suite has it.
@@ -560,6 +572,27 @@ pub async fn callbacks_report_open_messages_and_close() {
     assert_eq!(*seen.borrow(), ["open", "message hello", "close 4003 true"]);
 }
 
+pub async fn callbacks_report_a_refused_connection_as_error_then_close() {
+    let seen = Rc::new(RefCell::new(Vec::<String>::new()));
+    let (on_open, on_error, on_close) = (seen.clone(), seen.clone(), seen.clone());
+    let handle = WebSocket::builder(&url("/reject"))
+        .open_with_callbacks(
+            Callbacks::new()
+                .on_open(move |_| on_open.borrow_mut().push("open".into()))
+                .on_error(move |_, error| on_error.borrow_mut().push(error.name().into()))
+                .on_close(move |_, event| {
+                    on_close.borrow_mut().push(format!(
+                        "close {} {}",
+                        u16::from(event.code),
+                        event.was_clean
+                    ));
+                }),
+        )
+        .unwrap();
+    within(10_000, "the close", handle.closed()).await;
+    assert_eq!(*seen.borrow(), ["ConnectionFailed", "close 1006 false"]);
+}
+
 pub async fn send_handle_clones_keep_order() {
     let id = unique_id("send-handle");
     let socket = connect(&format!("/record?id={id}")).await;
@@ -680,6 +713,68 @@ pub async fn connect_timeout_gives_up_on_a_hanging_upgrade() {
     assert_eq!(opens(&events.borrow()), 0);
 }
 
+// ------------------------------------------------------------ large, bytes
+
+/// Byte `i` of a large message: `i mod 251` (no period of a power of two).
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|index| (index % 251) as u8).collect()
+}
+
+pub async fn large_messages_round_trip_intact() {
+    let mut socket = connect("/echo").await;
+    let bytes = pattern(4 << 20);
+    let text: String = (0..(1 << 20))
+        .map(|index| char::from(b'a' + (index % 26) as u8))
+        .collect();
+    socket.send(Message::from(bytes.clone())).await.unwrap();
+    socket.send(Message::from(text.clone())).await.unwrap();
+    let echoed = within(20_000, "4 MiB back", socket.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        echoed.as_bytes() == Some(bytes.as_slice()),
+        "the 4 MiB came back changed"
+    );
+    let echoed = within(20_000, "1 MiB of text back", socket.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        echoed.as_text() == Some(text.as_str()),
+        "the text came back changed"
+    );
+}
+
+pub async fn byte_stream_reads_what_it_wrote() {
+    use futures_util::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = connect("/echo").await.into_byte_stream();
+    let sent = pattern(100_000);
+    stream.write_all(&sent).await.unwrap();
+    stream.flush().await.unwrap();
+    let mut back = vec![0u8; sent.len()];
+    within(10_000, "the bytes back", stream.read_exact(&mut back))
+        .await
+        .unwrap();
+    assert!(back == sent, "the bytes came back changed");
+    stream.close().await.unwrap();
+}
+
+pub async fn a_full_queue_while_down_is_a_typed_error() {
+    let socket = ReconnectingWebSocket::builder(format!("ws://127.0.0.1:{REFUSED_PORT}/"))
+        .policy(fast_policy())
+        .queue_limits(2, 1024)
+        .connect();
+    socket.send_text("one").unwrap();
+    socket.send_text("two").unwrap();
+    assert!(
+        matches!(socket.send_text("three"), Err(Error::QueueFull { .. })),
+        "a third message past a queue of two"
+    );
+    assert_eq!(socket.queued(), 2);
+    socket.close_normal().unwrap();
+}
+
 // ------------------------------------------------------------------ leaks
 
 pub async fn dropping_every_socket_releases_everything() {
@@ -785,6 +880,61 @@ mod requests {
         assert_eq!(within(5_000, "a tick after", ticks.next()).await, tick(2));
         client.close_normal().unwrap();
         assert_eq!(within(5_000, "the end", ticks.next()).await, None);
+    }
+
+    pub async fn an_acknowledged_message_is_acked_with_its_reply() {
+        let socket = within(
+            10_000,
+            "connect",
+            WebSocket::connect(&format!("{RPC_SERVER}/")),
+        )
+        .await
+        .unwrap();
+        let (client, _messages) = RequestClient::new(socket, JsonRpc);
+        let delivery = client.send_acked(call("sum", json!([20, 22])));
+        assert_eq!(delivery.status(), browser_websocket::DeliveryStatus::Sent);
+        assert_eq!(
+            within(5_000, "the ack", delivery.acked()).await,
+            Ok(json!(42))
+        );
+        assert_eq!(delivery.status(), browser_websocket::DeliveryStatus::Acked);
+        client.close_normal().unwrap();
+    }
+
+    pub async fn a_graphql_query_and_subscription_are_answered() {
+        use browser_websocket::{GraphqlRequest, GraphqlWs, GRAPHQL_TRANSPORT_WS};
+        let socket = within(
+            10_000,
+            "connect",
+            WebSocket::builder(&format!("{GRAPHQL_SERVER}/"))
+                .protocols([GRAPHQL_TRANSPORT_WS])
+                .connect(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(socket.protocol(), GRAPHQL_TRANSPORT_WS);
+        let (client, _messages) = RequestClient::new(socket, GraphqlWs::new());
+        let hello = within(
+            5_000,
+            "the reply",
+            client.request(GraphqlRequest::new("{ hello }")),
+        )
+        .await
+        .unwrap();
+        assert_eq!(hello["data"]["hello"], json!("hello world"));
+        let count = client.subscribe(GraphqlRequest::new(
+            "subscription { count(to: 3, everyMs: 5) }",
+        ));
+        let items: Vec<_> = within(5_000, "three items and the end", count.collect()).await;
+        let counts: Vec<Value> = items
+            .into_iter()
+            .map(|item| match item {
+                Ok(SubscriptionEvent::Item(item)) => item["data"]["count"].clone(),
+                other => panic!("expected an item, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(counts, [json!(1), json!(2), json!(3)]);
+        client.close_normal().unwrap();
     }
 }
 
