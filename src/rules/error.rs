@@ -183,10 +183,9 @@ pub enum Error {
         target: &'static str,
     },
 
-    /// Natively: what only a browser has (Blob messages,
+    /// Natively: what only a browser has (Blob and `JsBinary` messages,
     /// [`BinaryType::Blob`](crate::BinaryType::Blob) and `JsArrayBuffer`, the
-    /// shared socket's tabs, the outbox kept in IndexedDB). Not in wasm32
-    /// builds.
+    /// request layer's outbox kept in IndexedDB). Not in wasm32 builds.
     #[cfg(not(target_arch = "wasm32"))]
     #[error("{feature} needs a browser; this build is native")]
     NeedsBrowser {

@@ -174,6 +174,19 @@ pub async fn leak_checked(scenario: impl Future<Output = ()>) {
     );
 }
 
+/// A test server of the scenario's own (the test server's `/instance`), kept
+/// running by the returned socket. Connections meant to fail go there: Firefox
+/// delays every connection to a host and port after failed ones (200 ms,
+/// growing 1.5 times per failure, for a minute), so failures aimed at the
+/// shared server would slow every test after them.
+async fn own_server() -> (String, WebSocket) {
+    let mut keeper = connect("/instance").await;
+    match next_message(&mut keeper).await {
+        Message::Text(origin) => (origin, keeper),
+        other => panic!("expected the instance's origin, got {other:?}"),
+    }
+}
+
 async fn connect(path: &str) -> WebSocket {
     let url = url(path);
     match within(10_000, "connect", WebSocket::connect(&url)).await {
@@ -368,11 +381,13 @@ async fn fails_to_connect(url: &str) {
 }
 
 pub async fn refused_upgrade_fails_to_connect() {
-    fails_to_connect(&url("/reject")).await;
+    let (origin, _keeper) = own_server().await;
+    fails_to_connect(&format!("{origin}/reject")).await;
 }
 
 pub async fn plain_http_server_fails_to_connect() {
-    fails_to_connect(&url("/plain")).await;
+    let (origin, _keeper) = own_server().await;
+    fails_to_connect(&format!("{origin}/plain")).await;
 }
 
 pub async fn refused_port_fails_to_connect() {
@@ -543,24 +558,31 @@ pub async fn sink_keeps_buffered_amount_under_the_watermark() {
 
 // --------------------------------------------------------------- callbacks
 
-pub async fn callbacks_report_open_messages_and_close() {
+/// Opens `path` with callbacks that write what they see, in order, as
+/// text; `on_message` closes with 4003 after the first message. Returns the
+/// record once the socket has closed.
+async fn what_callbacks_see(url: &str) -> Vec<String> {
     let seen = Rc::new(RefCell::new(Vec::<String>::new()));
-    let (on_open, on_message, on_close) = (seen.clone(), seen.clone(), seen.clone());
-    let handle = WebSocket::builder(&url("/echo"))
+    let log = |seen: &Rc<RefCell<Vec<String>>>| {
+        let seen = seen.clone();
+        move |line: String| seen.borrow_mut().push(line)
+    };
+    let (on_open, on_message, on_error, on_close) =
+        (log(&seen), log(&seen), log(&seen), log(&seen));
+    let handle = WebSocket::builder(url)
         .open_with_callbacks(
             Callbacks::new()
                 .on_open(move |socket| {
-                    on_open.borrow_mut().push("open".into());
+                    on_open("open".into());
                     socket.send_text("hello").unwrap();
                 })
                 .on_message(move |socket, message| {
-                    on_message
-                        .borrow_mut()
-                        .push(format!("message {}", message.as_text().unwrap_or("?")));
+                    on_message(format!("message {}", message.as_text().unwrap_or("?")));
                     socket.close_with(4003, "enough").unwrap();
                 })
+                .on_error(move |_, error| on_error(error.name().into()))
                 .on_close(move |_, event| {
-                    on_close.borrow_mut().push(format!(
+                    on_close(format!(
                         "close {} {}",
                         u16::from(event.code),
                         event.was_clean
@@ -569,28 +591,23 @@ pub async fn callbacks_report_open_messages_and_close() {
         )
         .unwrap();
     within(10_000, "the close", handle.closed()).await;
-    assert_eq!(*seen.borrow(), ["open", "message hello", "close 4003 true"]);
+    let seen = seen.borrow().clone();
+    seen
+}
+
+pub async fn callbacks_report_open_messages_and_close() {
+    assert_eq!(
+        what_callbacks_see(&url("/echo")).await,
+        ["open", "message hello", "close 4003 true"]
+    );
 }
 
 pub async fn callbacks_report_a_refused_connection_as_error_then_close() {
-    let seen = Rc::new(RefCell::new(Vec::<String>::new()));
-    let (on_open, on_error, on_close) = (seen.clone(), seen.clone(), seen.clone());
-    let handle = WebSocket::builder(&url("/reject"))
-        .open_with_callbacks(
-            Callbacks::new()
-                .on_open(move |_| on_open.borrow_mut().push("open".into()))
-                .on_error(move |_, error| on_error.borrow_mut().push(error.name().into()))
-                .on_close(move |_, event| {
-                    on_close.borrow_mut().push(format!(
-                        "close {} {}",
-                        u16::from(event.code),
-                        event.was_clean
-                    ));
-                }),
-        )
-        .unwrap();
-    within(10_000, "the close", handle.closed()).await;
-    assert_eq!(*seen.borrow(), ["ConnectionFailed", "close 1006 false"]);
+    let (origin, _keeper) = own_server().await;
+    assert_eq!(
+        what_callbacks_see(&format!("{origin}/reject")).await,
+        ["ConnectionFailed", "close 1006 false"]
+    );
 }
 
 pub async fn send_handle_clones_keep_order() {
@@ -638,7 +655,8 @@ fn recording(
 
 pub async fn reconnecting_socket_retries_past_refusals() {
     let id = unique_id("flaky");
-    let (builder, events) = recording(&url(&format!("/flaky?id={id}&reject=2")), fast_policy());
+    let (origin, _keeper) = own_server().await;
+    let (builder, events) = recording(&format!("{origin}/flaky?id={id}&reject=2"), fast_policy());
     let mut socket = builder.connect();
     socket.send_text("queued while refused").unwrap();
     assert_eq!(
@@ -695,7 +713,8 @@ pub async fn connect_timeout_gives_up_on_a_hanging_upgrade() {
     let policy = fast_policy()
         .connect_timeout(Duration::from_millis(300))
         .max_attempts(Some(2));
-    let (builder, events) = recording(&url("/hang"), policy);
+    let (origin, _keeper) = own_server().await;
+    let (builder, events) = recording(&format!("{origin}/hang"), policy);
     let mut socket = builder.connect();
     wait_for_events(&events, "two timed-out attempts", |events| {
         closes(events) >= 2
@@ -761,7 +780,8 @@ pub async fn byte_stream_reads_what_it_wrote() {
 }
 
 pub async fn a_full_queue_while_down_is_a_typed_error() {
-    let socket = ReconnectingWebSocket::builder(format!("ws://127.0.0.1:{REFUSED_PORT}/"))
+    let (origin, _keeper) = own_server().await;
+    let socket = ReconnectingWebSocket::builder(format!("{origin}/reject"))
         .policy(fast_policy())
         .queue_limits(2, 1024)
         .connect();
@@ -785,9 +805,10 @@ pub async fn dropping_every_socket_releases_everything() {
     let socket = connect("/echo").await;
     let handle = socket.send_handle();
     let reconnecting = ReconnectingWebSocket::connect(url("/echo"));
-    let connecting = WebSocket::connect(&url("/hang"));
+    let (origin, keeper) = own_server().await;
+    let connecting = WebSocket::connect(&format!("{origin}/hang"));
     assert!(browser_websocket::live_sockets() > sockets);
-    drop((socket, reconnecting, connecting));
+    drop((socket, reconnecting, connecting, keeper));
     // A SendHandle keeps its socket until its pump sees the drop.
     drop(handle);
     for _ in 0..100 {
