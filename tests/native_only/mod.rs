@@ -200,6 +200,31 @@ fn bad_headers_are_typed_errors_that_hide_the_value() {
     });
 }
 
+#[test]
+fn a_close_the_server_never_answers_ends_after_20_seconds() {
+    // The server upgrades, then never reads again: the close frame is never
+    // answered and the connection never ends by itself.
+    let address = start_server(None, |_| std::future::pending::<Option<String>>());
+    run(async move {
+        let socket = WebSocket::connect(&format!("ws://{address}/"))
+            .await
+            .unwrap();
+        socket.close_with(4000, "bye").unwrap();
+        let started = std::time::Instant::now();
+        let event = within(30_000, "the close", socket.closed()).await;
+        let waited = started.elapsed();
+        assert_eq!(
+            (event.code, event.was_clean),
+            (browser_websocket::CloseCode::Abnormal, false)
+        );
+        assert_eq!(event.reason, "the close handshake timed out");
+        assert!(
+            (Duration::from_secs(19)..Duration::from_secs(25)).contains(&waited),
+            "{waited:?}"
+        );
+    });
+}
+
 // --------------------------------------------------------------------- TLS
 
 /// A CA made now, and a certificate for `localhost` and 127.0.0.1 it signed.
