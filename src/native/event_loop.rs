@@ -95,15 +95,22 @@ thread_local! {
     static LOCAL: Local = Local::default();
 }
 
-/// This thread's inbox, for the IO side of what it starts.
+// Every access is `try_with`: while the thread ends its loop is going away,
+// and what a destructor starts then (a timer, a task) never runs; nothing
+// panics.
+
+/// This thread's inbox, for the IO side of what it starts (a detached one
+/// while the thread ends: what reaches it is never run).
 pub(crate) fn inbox() -> Arc<Inbox> {
-    LOCAL.with(|local| Arc::clone(&local.inbox))
+    LOCAL
+        .try_with(|local| Arc::clone(&local.inbox))
+        .unwrap_or_default()
 }
 
 /// Hands a socket's events to `on_event` on this thread, until
 /// [`unlisten`].
 pub(crate) fn listen(socket: u64, on_event: OnEvent) {
-    LOCAL.with(|local| local.sockets.borrow_mut().insert(socket, on_event));
+    let _ = LOCAL.try_with(|local| local.sockets.borrow_mut().insert(socket, on_event));
 }
 
 pub(crate) fn unlisten(socket: u64) {
@@ -115,7 +122,7 @@ pub(crate) fn unlisten(socket: u64) {
 /// Runs `callback` on this thread when [`Job::Timer`] with `timer` arrives,
 /// unless [`cancel_timer`] comes first.
 pub(crate) fn at_timer(timer: u64, callback: Box<dyn FnOnce()>) {
-    LOCAL.with(|local| local.timers.borrow_mut().insert(timer, callback));
+    let _ = LOCAL.try_with(|local| local.timers.borrow_mut().insert(timer, callback));
 }
 
 pub(crate) fn cancel_timer(timer: u64) {
@@ -126,7 +133,7 @@ pub(crate) fn cancel_timer(timer: u64) {
 /// Runs `task` on this thread, polled when it is woken, until it ends.
 pub(crate) fn spawn_local(task: impl Future<Output = ()> + 'static) {
     let id = next_id();
-    LOCAL.with(|local| {
+    let _ = LOCAL.try_with(|local| {
         local.tasks.borrow_mut().insert(id, Box::pin(task));
         local.inbox.push(Job::Task(id));
     });
