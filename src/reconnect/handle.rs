@@ -171,7 +171,6 @@ impl ReconnectingHandle {
         cx: &mut std::task::Context<'_>,
         seen: &mut u64,
     ) -> std::task::Poll<()> {
-        crate::backend::drive(cx);
         self.inner.poll_event(cx, seen)
     }
 
@@ -313,7 +312,6 @@ impl Future for EnsureAlive {
     type Output = Result<u64>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<u64>> {
-        crate::backend::drive(cx);
         let seen = match self.seen {
             Some(seen) => seen,
             None => {

@@ -1445,7 +1445,6 @@ impl<P: Protocol> Future for Router<P> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        crate::backend::drive(cx);
         let this = self.get_mut();
         loop {
             let Some(source) = this.source.as_mut() else {

@@ -18,7 +18,8 @@
 //!   answered on the next connection;
 //! - a subscription gets its topic's items (every reader of a topic gets
 //!   each); dropping the last reader unsubscribes; on a reconnecting socket
-//!   the topic is subscribed again on the next connection, each reader told;
+//!   the topic is subscribed again on the next connection, each reader told
+//!   (walked by the scenario table, `tests/scenarios`, on both backends);
 //!   a reader not read ends past the receive limit, saying so; a topic the
 //!   server refuses ends its readers with the server's error;
 //! - an acknowledged message moves Sent -> Acked with the server's reply, or
@@ -391,27 +392,6 @@ async fn every_reader_of_a_topic_gets_its_items_and_the_last_one_dropped_unsubsc
         "nothing for Messages"
     );
     assert_eq!(client.in_flight(), 0, "the unsubscribe reply was taken");
-}
-
-#[wasm_bindgen_test]
-async fn on_a_reconnecting_socket_a_subscription_is_renewed_and_says_so() {
-    let (client, _messages) = reconnecting_rpc_client().await;
-    let topic = own_topic(&client).await;
-    let mut ticks = client.subscribe(topic.clone());
-    assert_eq!(client.request(tick_on(&topic, 1)).await, Ok(json!(1)));
-    assert_eq!(within(5_000, "a tick", ticks.next()).await, tick(1));
-    assert_eq!(
-        client.request(call("drop_me", json!([10]))).await,
-        Ok(json!("dropping"))
-    );
-    assert_eq!(
-        within(5_000, "the renewal", ticks.next()).await,
-        Some(Ok(SubscriptionEvent::Resubscribed))
-    );
-    assert_eq!(client.request(tick_on(&topic, 2)).await, Ok(json!(2)));
-    assert_eq!(within(5_000, "a tick after", ticks.next()).await, tick(2));
-    client.close_normal().unwrap();
-    assert_eq!(within(5_000, "the end", ticks.next()).await, None);
 }
 
 #[wasm_bindgen_test]
