@@ -225,6 +225,23 @@ fn a_close_the_server_never_answers_ends_after_20_seconds() {
     });
 }
 
+#[test]
+fn a_failed_connection_says_why_in_its_close_event() {
+    run(async {
+        let reason_of = |outcome: browser_websocket::Result<WebSocket>| match outcome {
+            Err(Error::ConnectionFailed(event)) => event.reason,
+            other => panic!("expected ConnectionFailed, got {other:?}"),
+        };
+        let refused = reason_of(WebSocket::connect(&url("/reject")).await);
+        assert_eq!(refused, "HTTP 403 Forbidden");
+        let port = super::scenarios::REFUSED_PORT;
+        let nobody = reason_of(WebSocket::connect(&format!("ws://127.0.0.1:{port}/")).await);
+        assert!(nobody.contains("refused"), "{nobody}");
+        let plain = reason_of(WebSocket::connect(&url("/plain")).await);
+        assert!(plain.starts_with("HTTP "), "{plain}");
+    });
+}
+
 // --------------------------------------------------------------------- TLS
 
 /// A CA made now, and a certificate for `localhost` and 127.0.0.1 it signed.
