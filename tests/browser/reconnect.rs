@@ -175,13 +175,15 @@ async fn heartbeat_declares_a_silent_server_dead() {
 
 #[wasm_bindgen_test]
 async fn answered_heartbeat_keeps_the_connection_and_pongs_stay_off_the_stream() {
-    // The echo server answers "ping" with "ping".
+    // The echo server answers "ping" with "ping". A pong may take a while
+    // when three browsers and the builds share two cores (once, 300 ms was
+    // not enough in Firefox): each ping is given 1 s, and 2 s hold twenty.
     let (builder, events) = recording("/echo", fast_policy());
     let mut socket = builder
-        .heartbeat(text_heartbeat("ping", "ping", 300))
+        .heartbeat(text_heartbeat("ping", "ping", 1_000))
         .connect();
     wait_for_events(&events, "open", |seen| opens(seen) == 1).await;
-    sleep(1_000).await;
+    sleep(2_000).await;
     socket.send_text("data").unwrap();
     expect_text(&mut socket, "data").await;
     assert!(closes(&events.borrow()).is_empty(), "{:?}", events.borrow());
